@@ -1,0 +1,1 @@
+"""The replay engine: the compiled request loop and its Python entry point."""

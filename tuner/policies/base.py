@@ -1,0 +1,83 @@
+"""What a policy module declares: its hooks' compiled replay, its parameters
+with defaults and search ranges, and one line on when it wins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+# An upper bound may be the trace's span, known only once a trace is read.
+SPAN = "span"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable policy parameter: its default and the range a tuner searches."""
+
+    name: str
+    default: float | int
+    low: float | int
+    high: float | int | Literal["span"]
+    help: str
+    log: bool = False
+
+    @property
+    def is_int(self) -> bool:
+        return isinstance(self.default, int)
+
+    def search_range(self, span_seconds: float) -> tuple[float, float]:
+        """``(low, high)`` with ``SPAN`` resolved against the trace's span."""
+        high = max(float(span_seconds), float(self.low) * 2) if self.high == SPAN else self.high
+        return self.low, high
+
+    def coerce(self, value: Any) -> float | int:
+        """``value`` as this parameter's type, or ValueError if out of domain."""
+        number = int(value) if self.is_int else float(value)
+        if number < 0 or (self.is_int and number < self.low):
+            raise ValueError(f"{self.name} must be at least {self.low}, got {value}")
+        return number
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    """What a policy's ``init`` may look at: the requests it will see."""
+
+    ids: np.ndarray
+    sizes: np.ndarray
+    times: np.ndarray
+    n_objects: int
+    capacity: int
+    seed: int
+
+
+# init(PolicyInput, params) -> (state tuple, arrays tuple)
+InitFn = Callable[[PolicyInput, Mapping[str, Any]], tuple[tuple, tuple]]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A registered eviction policy.
+
+    ``replay`` is the policy's compiled copy of the shared request loop
+    (``tuner.engine.kernel.replay_requests`` with its hooks); ``init`` builds
+    the state and arrays it starts from.
+    """
+
+    name: str
+    summary: str
+    init: InitFn
+    replay: Callable
+    params: tuple[Param, ...] = field(default=())
+    randomized: bool = False
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | int]:
+        """Defaults overlaid with ``given``; unknown names are a ValueError."""
+        known = {param.name: param for param in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            names = ", ".join(known) or "none"
+            raise ValueError(f"policy {self.name!r} has no parameter {unknown[0]!r} (it takes: {names})")
+        return {name: param.coerce(given.get(name, param.default)) for name, param in known.items()}

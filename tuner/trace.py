@@ -1,0 +1,126 @@
+"""The one columnar trace every workload generator and trace reader produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+# Operation codes in ``Trace.ops``.
+GET, SET, DELETE = 0, 1, 2
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Requests as parallel numpy arrays.
+
+    ``ids`` are dense object ids 0..n_objects-1 numbered in order of first
+    appearance (hot objects end up close together in memory), ``keys[id]`` is
+    the original key, ``timestamps`` are seconds (float64, non-decreasing),
+    ``sizes`` are bytes (1 where the source has none) and ``ops`` are GET, SET
+    or DELETE codes. ``name`` says where the requests came from; ``info`` holds
+    what the source reported about itself (skipped lines, generator options).
+    """
+
+    ids: np.ndarray
+    timestamps: np.ndarray
+    sizes: np.ndarray
+    ops: np.ndarray
+    keys: np.ndarray
+    name: str = "trace"
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if not (len(self.timestamps) == len(self.sizes) == len(self.ops) == n):
+            raise ValueError("trace columns must have equal lengths")
+
+    @classmethod
+    def from_arrays(
+        cls,
+        keys,
+        timestamps=None,
+        sizes=None,
+        ops=None,
+        *,
+        name: str = "trace",
+        info: dict | None = None,
+    ) -> Trace:
+        """A trace from any sequence of hashable keys.
+
+        Without ``timestamps`` requests are one second apart; without ``sizes``
+        every object has size 1 (capacities then count objects).
+        """
+        codes, uniques = pd.factorize(np.asarray(keys), sort=False)
+        if len(codes) and codes.min() < 0:
+            raise ValueError("keys must not contain missing values")
+        n = len(codes)
+        times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
+        size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
+        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        if n and size_column.min() < 0:
+            raise ValueError("object sizes must not be negative")
+        if n > 1 and np.any(np.diff(times) < 0):
+            raise ValueError("timestamps must not decrease")
+        return cls(
+            ids=codes.astype(np.int32),
+            timestamps=times,
+            sizes=size_column,
+            ops=op_column,
+            keys=np.asarray(uniques),
+            name=name,
+            info=dict(info or {}),
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_objects(self) -> int:
+        return len(self.keys)
+
+    @property
+    def span_seconds(self) -> float:
+        """Time from the first to the last request."""
+        return float(self.timestamps[-1] - self.timestamps[0]) if len(self) else 0.0
+
+    @cached_property
+    def has_sizes(self) -> bool:
+        """Whether the source gave sizes, so byte capacities mean something."""
+        return bool(len(self)) and not bool(np.all(self.sizes == 1))
+
+    @cached_property
+    def unit_sizes(self) -> np.ndarray:
+        """All-ones sizes, used when the capacity counts objects."""
+        return np.ones(len(self), np.int64)
+
+    @cached_property
+    def working_set_bytes(self) -> int:
+        """Bytes of all unique objects, each at its largest size."""
+        largest = np.zeros(self.n_objects, np.int64)
+        np.maximum.at(largest, self.ids, self.sizes)
+        return int(largest.sum())
+
+    def slice(self, start: int, stop: int, name: str | None = None) -> Trace:
+        """Requests ``start:stop`` as a new trace with ids renumbered densely."""
+        part = self.keys[self.ids[start:stop]]
+        return Trace.from_arrays(
+            part,
+            self.timestamps[start:stop],
+            self.sizes[start:stop],
+            self.ops[start:stop],
+            name=name or self.name,
+            info=self.info,
+        )
+
+    def describe(self) -> dict:
+        """Headline statistics for reports and run records."""
+        return {
+            "name": self.name,
+            "requests": len(self),
+            "unique_objects": self.n_objects,
+            "bytes": int(self.sizes.sum()),
+            "span_hours": self.span_seconds / 3600.0,
+        }
