@@ -1,14 +1,27 @@
 """The policy registry: every eviction policy, found by its lower-case name.
 
-Adding a policy is one module in this folder plus one entry in ``_MODULES``.
+Every module in this folder that defines ``POLICY`` is registered, so adding
+a policy is adding one file. Helper modules (``base``, ``linked_list``) define
+no ``POLICY``.
 """
 
-from tuner.policies import fifo, lru, mru
+import importlib
+import pkgutil
+
 from tuner.policies.base import SPAN, Param, Policy, PolicyInput
 
-_MODULES = (lru, mru, fifo)
 
-POLICIES: dict[str, Policy] = {module.POLICY.name: module.POLICY for module in _MODULES}
+def _discover() -> dict[str, Policy]:
+    found = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        policy = getattr(module, "POLICY", None)
+        if isinstance(policy, Policy):
+            found[policy.name] = policy
+    return dict(sorted(found.items()))
+
+
+POLICIES: dict[str, Policy] = _discover()
 
 
 def get_policy(name: str) -> Policy:
