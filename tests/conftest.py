@@ -52,3 +52,16 @@ def load_text_trace(relative: str) -> tuner.Trace:
 def text_rows(policy: str) -> list[dict]:
     """expected.csv rows for ``policy`` on one-key-per-line traces at object capacity."""
     return [row for row in expected_rows(policy) if row["trace_file"].endswith((".trace.gz", ".txt"))]
+
+
+_ORACLE = np.dtype([("t", "<u4"), ("id", "<u8"), ("sz", "<u4"), ("nxt", "<i8")])
+
+
+def load_oracle_trace(relative: str = "libcachesim/cloudPhysicsIO.oracleGeneral.bin") -> tuner.Trace:
+    """A libCacheSim oracleGeneral trace with its timestamps and byte sizes, cached per session."""
+    if relative not in _TEXT_TRACES:
+        records = np.fromfile(shared_trace_path(relative), dtype=_ORACLE)
+        _TEXT_TRACES[relative] = tuner.Trace.from_arrays(
+            records["id"], records["t"].astype(np.float64), records["sz"].astype(np.int64), name=relative
+        )
+    return _TEXT_TRACES[relative]

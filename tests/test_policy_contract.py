@@ -1,0 +1,70 @@
+"""What every registered policy must honour, whatever its algorithm."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tuner
+from tuner.policies import POLICIES
+
+ALL = sorted(POLICIES)
+
+
+def _skewed_trace(n: int = 5_000, seed: int = 3, sized: bool = False) -> tuner.Trace:
+    rng = np.random.default_rng(seed)
+    keys = (rng.zipf(1.3, n) % 400).astype(np.int64)
+    times = np.cumsum(rng.exponential(0.5, n))
+    sizes = rng.integers(1, 2_000, 400)[keys] if sized else None
+    return tuner.Trace.from_arrays(keys, times, sizes)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("capacity", [1, 7, 64, 399, 1_000])
+def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
+    trace = _skewed_trace()
+    result = tuner.replay(trace, name, capacity)
+    assert result.hits + result.misses == result.requests == len(trace)
+    assert result.peak_objects <= capacity
+    assert result.window_misses.sum() == result.misses
+    # Every object's first request misses, and no more can be kept than fit.
+    assert result.misses >= trace.n_objects
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_byte_capacity_is_never_exceeded(name):
+    trace = _skewed_trace(sized=True)
+    result = tuner.replay(trace, name, "20KB")
+    assert result.peak_bytes <= 20_000
+    assert result.hits + result.misses == len(trace)
+    assert 0 < result.byte_miss_ratio <= 1
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_object_larger_than_cache_is_never_admitted(name):
+    trace = tuner.Trace.from_arrays([1, 2, 1, 2, 1], sizes=[10, 500, 10, 500, 10])
+    result = tuner.replay(trace, name, "100B")
+    assert result.misses == 3  # 1 once (cold), 2 every time (too large)
+    assert result.peak_bytes == 10
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_result_and_whole_trace_fits(name):
+    trace = _skewed_trace()
+    first = tuner.replay(trace, name, 50, seed=7)
+    again = tuner.replay(trace, name, 50, seed=7)
+    assert (first.hits, first.evictions) == (again.hits, again.evictions)
+    everything = tuner.replay(trace, name, trace.n_objects)
+    assert everything.misses == trace.n_objects  # only cold misses when all fits
+    assert everything.evictions == 0
+
+
+@pytest.mark.parametrize("name", ALL)
+@settings(max_examples=25, deadline=None)
+@given(keys=st.lists(st.integers(0, 12), min_size=1, max_size=120), capacity=st.integers(1, 14))
+def test_any_sequence_keeps_the_invariants(name, keys, capacity):
+    trace = tuner.Trace.from_arrays(keys)
+    result = tuner.replay(trace, name, capacity)
+    assert result.hits + result.misses == len(keys)
+    assert result.peak_objects <= capacity
+    assert result.misses >= trace.n_objects
