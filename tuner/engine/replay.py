@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +85,14 @@ def replay(
     requests = (trace.ids, sizes, trace.timestamps)
     start = float(trace.timestamps[0]) if len(trace) else 0.0
     n_windows = max(1, math.ceil(trace.span_seconds / window_seconds) + 1) if len(trace) else 1
-    config = (np.int64(size.amount), np.int64(trace.n_objects), float(ttl or 0.0), start, float(window_seconds), np.int64(n_windows))
+    config = (
+        np.int64(size.amount),
+        np.int64(trace.n_objects),
+        float(ttl or 0.0),
+        start,
+        float(window_seconds),
+        np.int64(n_windows),
+    )
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, seed)
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
