@@ -1,0 +1,69 @@
+"""``cachetune bench``: every policy at every size on one workload or trace."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuner.bench import DEFAULT_SIZES, bench
+from tuner.cli import source
+from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.errors import CachetuneError
+from tuner.policies import parse_policies
+from tuner.reports.files import run_record, write_tables
+from tuner.reports.terminal import print_bench_table
+
+FORMATS = ("table", "csv", "json")
+
+
+def bench_command(
+    workload: source.Workload = None,
+    requests: source.Requests = None,
+    objects: source.Objects = None,
+    alpha: source.Alpha = None,
+    rate: source.Rate = None,
+    seed: source.Seed = None,
+    size: Annotated[
+        list[str] | None, typer.Option("--size", "-s", help="Cache size: 1000 (objects), 64MiB (bytes) or 1%. Repeat.")
+    ] = None,
+    policies: Annotated[str, typer.Option(help="Comma-separated policy names, or 'all'.")] = "all",
+    out: Annotated[Path | None, typer.Option(help="Folder for results.csv, timeline.csv and run.json.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
+) -> None:
+    """Replay a workload through every policy and compare hits, misses and misses per hour."""
+    if output_format not in FORMATS:
+        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    if workload is None:
+        raise CachetuneError("give --workload NAME (see the workloads/ folder)")
+    chosen = parse_policies(policies)
+    folder = source.output_dir(out)
+    trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
+    sizes = size or list(DEFAULT_SIZES)
+    with progress_bar() as progress:
+        task = progress.add_task(f"replaying {trace.name}", total=len(chosen) * len(sizes))
+        result = bench(trace, [p.name for p in chosen], sizes, seed=seed or 0,
+                       on_done=lambda _: progress.advance(task))  # fmt: skip
+    if folder is not None:
+        options = {"workload": workload, "sizes": sizes, "policies": [p.name for p in chosen], "seed": seed,
+                   **trace.info}  # fmt: skip
+        record = run_record("bench", options, trace)
+        written = write_tables(folder, record, {"results": result.table, "timeline": result.timeline})
+        stderr.print(f"wrote {', '.join(str(path) for path in written)}")
+    if output_format == "csv":
+        buffer = io.StringIO()
+        result.table.to_csv(buffer, index=False)
+        stdout.out(buffer.getvalue(), end="", highlight=False)
+    elif output_format == "json":
+        stdout.out(result.table.to_json(orient="records", indent=2), highlight=False)
+    else:
+        described = trace.describe()
+        title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
+                 f"{described['span_hours']:.2f} h")  # fmt: skip
+        print_bench_table(result.table, stdout, title)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench_command)

@@ -1,0 +1,33 @@
+"""The options every command shares for choosing its requests: a workload or a trace."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuner.errors import CachetuneError
+from tuner.trace import Trace
+from tuner.workloads import generate
+
+Workload = Annotated[str | None, typer.Option("--workload", "-w", help="Built-in workload name or a .toml spec file.")]
+Requests = Annotated[int | None, typer.Option(help="Requests to generate (workloads only).")]
+Objects = Annotated[int | None, typer.Option(help="Distinct objects (workloads only).")]
+Alpha = Annotated[float | None, typer.Option(help="Zipf exponent (zipf workload only).")]
+Rate = Annotated[float | None, typer.Option(help="Requests per second of the Poisson arrivals.")]
+Seed = Annotated[int | None, typer.Option(help="Random seed: same seed, same numbers.")]
+
+
+def load_workload(workload: str, requests: int | None, objects: int | None, alpha: float | None,
+                  rate: float | None, seed: int | None) -> Trace:  # fmt: skip
+    """Generate ``workload`` with the options the user gave (None: spec default)."""
+    return generate(workload, requests=requests, objects=objects, alpha=alpha, rate=rate, seed=seed)
+
+
+def output_dir(path: Path | None) -> Path | None:
+    """``path`` created if needed, or a clear error if it is a file."""
+    if path is None:
+        return None
+    if path.exists() and not path.is_dir():
+        raise CachetuneError(f"--out {path} exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Report formats over one results table: terminal table, CSV/JSON files (and HTML)."""

@@ -1,0 +1,123 @@
+"""Synthetic workloads: seeded generators and the named specs in ``workloads/*.toml``.
+
+Every generator returns keys; ``generate`` adds Poisson arrival times at
+``rate`` requests per second and builds the one columnar ``Trace``. A spec file
+names a generator and overrides its defaults; options given to ``generate``
+override the spec.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tuner.errors import WorkloadError
+from tuner.trace import Trace
+from tuner.workloads.loop import loop_keys
+from tuner.workloads.recency import recency_keys
+from tuner.workloads.uniform import uniform_keys
+from tuner.workloads.zipf import zipf_keys
+
+GENERATORS: dict[str, Callable[..., np.ndarray]] = {
+    "zipf": zipf_keys,
+    "loop": loop_keys,
+    "recency": recency_keys,
+    "uniform": uniform_keys,
+}
+
+# Options every workload takes; a generator's own come from its signature.
+COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": 1}
+GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {"zipf": {"alpha": 1.0}}
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "workloads"
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """A named workload: which generator, with which options."""
+
+    name: str
+    generator: str
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _generator_options(generator: str) -> set[str]:
+    parameters = inspect.signature(GENERATORS[generator]).parameters
+    return set(COMMON_DEFAULTS) | set(GENERATOR_DEFAULTS.get(generator, {})) | (set(parameters) - {"rng"})
+
+
+def load_spec(name_or_path: str | Path) -> WorkloadSpec:
+    """A built-in generator name, a spec in ``workloads/`` or a path to a ``.toml`` spec."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not path.suffix and (SPEC_DIR / f"{text}.toml").exists():
+        path = SPEC_DIR / f"{text}.toml"
+    if path.suffix == ".toml" or path.exists():
+        return _read_spec_file(path)
+    if text in GENERATORS:
+        return WorkloadSpec(text, text)
+    names = sorted(set(GENERATORS) | {p.stem for p in SPEC_DIR.glob("*.toml")})
+    raise WorkloadError(f"unknown workload {text!r} (choose from: {', '.join(names)}, or give a .toml spec path)")
+
+
+def _read_spec_file(path: Path) -> WorkloadSpec:
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise WorkloadError(f"cannot read workload spec {path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise WorkloadError(f"workload spec {path} is not valid TOML: {error}") from None
+    generator = data.pop("generator", None)
+    if generator not in GENERATORS:
+        raise WorkloadError(f"workload spec {path}: 'generator' must be one of {', '.join(GENERATORS)}")
+    description = str(data.pop("description", ""))
+    unknown = sorted(set(data) - _generator_options(generator))
+    if unknown:
+        raise WorkloadError(f"workload spec {path}: unknown option {unknown[0]!r} for generator {generator!r}")
+    return WorkloadSpec(path.stem, generator, data, description)
+
+
+def resolve_options(spec: WorkloadSpec, **given: Any) -> dict[str, Any]:
+    """Generator defaults < spec options < ``given`` (None means not given)."""
+    options = {**COMMON_DEFAULTS, **GENERATOR_DEFAULTS.get(spec.generator, {}), **spec.options}
+    options.update({key: value for key, value in given.items() if value is not None})
+    unknown = sorted(set(options) - _generator_options(spec.generator))
+    if unknown:
+        raise WorkloadError(f"workload {spec.name!r} takes no option {unknown[0]!r}")
+    return options
+
+
+def generate(workload: str | Path | WorkloadSpec = "zipf", **options: Any) -> Trace:
+    """A reproducible synthetic trace: same workload, options and seed, same requests.
+
+    ``options``: ``requests``, ``objects``, ``rate`` (requests/second of the
+    Poisson arrivals), ``seed`` and the generator's own (``alpha`` for zipf,
+    ``reuse`` and ``shape`` for recency).
+    """
+    spec = workload if isinstance(workload, WorkloadSpec) else load_spec(workload)
+    resolved = resolve_options(spec, **options)
+    requests, objects, rate = int(resolved["requests"]), int(resolved["objects"]), float(resolved["rate"])
+    if requests <= 0 or objects <= 0:
+        raise WorkloadError("requests and objects must be positive")
+    if rate <= 0:
+        raise WorkloadError(f"rate must be positive, got {rate}")
+    if resolved.get("alpha", 1.0) <= 0:
+        raise WorkloadError(f"alpha must be positive, got {resolved['alpha']}")
+    key_seed, time_seed = np.random.SeedSequence(int(resolved["seed"])).spawn(2)
+    own = {key: value for key, value in resolved.items() if key not in COMMON_DEFAULTS}
+    try:
+        keys = GENERATORS[spec.generator](np.random.default_rng(key_seed), requests, objects, **own)
+    except ValueError as error:
+        raise WorkloadError(f"workload {spec.name!r}: {error}") from None
+    times = np.cumsum(np.random.default_rng(time_seed).exponential(1.0 / rate, requests))
+    return Trace.from_arrays(keys, times, name=spec.name, info={"workload": spec.name, **resolved})
+
+
+__all__ = ["GENERATORS", "WorkloadSpec", "generate", "load_spec", "resolve_options"]
