@@ -1,0 +1,169 @@
+"""OPT (Belady's MIN): hand-traced sequences, a naive reference, the lower bound, exact published counts."""
+
+import io
+import lzma
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tuner
+from tests.conftest import (
+    SHARED_TRACES,
+    expected_rows,
+    load_oracle_trace,
+    load_text_trace,
+    needs_jit,
+    shared_trace_path,
+)
+from tuner.policies import POLICIES
+from tuner.policies.opt import NEVER, next_uses
+
+
+def reference_opt_misses(keys: list, capacity: int) -> int:
+    """Belady's MIN the slow, obvious way: scan the future for every resident on each eviction."""
+    resident: set = set()
+    misses = 0
+    for i, key in enumerate(keys):
+        if key in resident:
+            continue
+        misses += 1
+        if len(resident) == capacity:
+
+            def next_use(candidate, start=i + 1):
+                return next((j for j in range(start, len(keys)) if keys[j] == candidate), math.inf)
+
+            resident.remove(max(resident, key=next_use))
+        resident.add(key)
+    return misses
+
+
+def test_next_uses_point_at_the_following_request_of_the_same_object():
+    ids = np.array([0, 1, 0, 2, 1, 0], np.int32)
+    assert next_uses(ids, 3).tolist() == [2, 4, 5, NEVER, NEVER, NEVER]
+
+
+@pytest.mark.parametrize(
+    ("keys", "capacity", "misses"),
+    [
+        # The textbook page-reference string: 7 faults with 3 frames, 6 with 4.
+        ([1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5], 3, 7),
+        ([1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5], 4, 6),
+        # A loop one larger than the cache: LRU misses all 12, OPT keeps 2 of 3 warm.
+        ([1, 2, 3] * 4, 2, 7),
+        # A key never used again is evicted before any key with a future.
+        ([1, 2, 3, 1, 2, 1, 2], 2, 4),
+    ],
+)
+def test_hand_traced_sequences(keys, capacity, misses):
+    assert tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity).misses == misses
+    assert reference_opt_misses(keys, capacity) == misses
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.integers(0, 15), min_size=1, max_size=150), capacity=st.integers(1, 17))
+def test_equals_the_reference_model(keys, capacity):
+    result = tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity)
+    assert result.misses == reference_opt_misses(keys, capacity)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 20), min_size=1, max_size=200),
+    capacity=st.integers(1, 22),
+    seed=st.integers(0, 2**16),
+)
+def test_no_registered_policy_misses_less(keys, capacity, seed):
+    trace = tuner.Trace.from_arrays(keys)
+    floor = tuner.replay(trace, "opt", capacity).misses
+    for name in POLICIES:
+        assert tuner.replay(trace, name, capacity, seed=seed).misses >= floor, name
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_registered_policy_misses_less_on_skewed_traces(seed):
+    rng = np.random.default_rng(seed)
+    trace = tuner.Trace.from_arrays(rng.zipf(1.2, 4_000) % 500)
+    for capacity in (5, 50, 200):
+        floor = tuner.replay(trace, "opt", capacity).misses
+        for name in POLICIES:
+            assert tuner.replay(trace, name, capacity, seed=seed).misses >= floor, (name, capacity)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 15), min_size=1, max_size=120),
+    capacity=st.integers(1, 16),
+    object_bytes=st.integers(1, 4096),
+)
+def test_equal_sizes_in_bytes_behave_like_object_counts(keys, capacity, object_bytes):
+    sized = tuner.Trace.from_arrays(keys, sizes=[object_bytes] * len(keys))
+    in_bytes = tuner.replay(sized, "opt", f"{capacity * object_bytes + object_bytes - 1}B")
+    assert in_bytes.misses == tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity).misses
+
+
+def _load_arc_trace(relative: str) -> tuner.Trace:
+    """ARC's ``.lis`` format: each line ``start n ignored request`` stands for keys start..start+n-1."""
+    zstandard = pytest.importorskip("zstandard")
+    with shared_trace_path(relative).open("rb") as handle:
+        text = zstandard.ZstdDecompressor().stream_reader(handle).read()
+    lines = pd.read_csv(io.BytesIO(text), sep=" ", header=None, usecols=[0, 1], dtype=np.int64)
+    starts, counts = lines[0].to_numpy(), lines[1].to_numpy()
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return tuner.Trace.from_arrays(np.repeat(starts, counts) + offsets, name=relative)
+
+
+def _load_scarab_trace(relative: str) -> tuner.Trace:
+    """Caffeine's Scarab trace: packed big-endian int64 keys, xz-compressed."""
+    with lzma.open(shared_trace_path(relative)) as handle:
+        return tuner.Trace.from_arrays(np.frombuffer(handle.read(), ">i8").astype(np.int64), name=relative)
+
+
+_LOADERS = {".trace.gz": load_text_trace, ".lis.zst": _load_arc_trace, "scarab-recs.trace.xz": _load_scarab_trace}
+_LOADED: dict[str, tuner.Trace] = {}
+
+
+def _trace_for(relative: str) -> tuner.Trace:
+    if relative not in _LOADED:
+        loader = next(load for suffix, load in _LOADERS.items() if relative.endswith(suffix))
+        _LOADED[relative] = loader(relative)
+    return _LOADED[relative]
+
+
+def _object_rows():
+    if not SHARED_TRACES.exists():
+        return [pytest.param(None, id="shared-traces-missing")]
+    return [
+        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}")
+        for row in expected_rows("OPT")
+        if row["trace_file"].endswith(tuple(_LOADERS))
+    ]
+
+
+@needs_jit
+@pytest.mark.parametrize("row", _object_rows())
+def test_exact_misses_match_expected_at_object_capacities(row):
+    if row is None:
+        pytest.skip("../shared/traces not present")
+    trace = _trace_for(row["trace_file"])
+    assert len(trace) == int(row["n_req"])
+    assert tuner.replay(trace, "opt", int(row["cache_size"])).misses == int(row["expected_misses"])
+
+
+def _byte_rows():
+    if not SHARED_TRACES.exists():
+        return [pytest.param(None, id="shared-traces-missing")]
+    return [pytest.param(row, id=row["cache_size"]) for row in expected_rows("Belady", "bytes (variable obj size)")]
+
+
+@needs_jit
+@pytest.mark.parametrize("row", _byte_rows())
+def test_matches_libcachesim_belady_at_byte_capacities(row):
+    """Farthest-next-use at byte capacities: a heuristic, but libCacheSim's exact numbers."""
+    if row is None:
+        pytest.skip("../shared/traces not present")
+    result = tuner.replay(load_oracle_trace(), "opt", f"{row['cache_size']}B")
+    assert result.misses == int(row["expected_misses"])
