@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tuner.bench import DEFAULT_SIZES, bench
-from tuner.cli import source
-from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.cli import output, source
+from tuner.cli.console import progress_bar, stdout
 from tuner.errors import CachetuneError
 from tuner.policies import parse_policies
-from tuner.reports.files import run_record, write_tables
+from tuner.reports.files import run_record
 from tuner.reports.terminal import print_bench_table
 
 FORMATS = ("table", "csv", "json")
@@ -30,7 +29,8 @@ def bench_command(
         list[str] | None, typer.Option("--size", "-s", help="Cache size: 1000 (objects), 64MiB (bytes) or 1%. Repeat.")
     ] = None,
     policies: Annotated[str, typer.Option(help="Comma-separated policy names, or 'all'.")] = "all",
-    out: Annotated[Path | None, typer.Option(help="Folder for results.csv, timeline.csv and run.json.")] = None,
+    out: output.Out = None,
+    no_report: output.NoReport = False,
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
 ) -> None:
     """Replay a workload through every policy and compare hits, misses and misses per hour."""
@@ -39,19 +39,16 @@ def bench_command(
     if workload is None:
         raise CachetuneError("give --workload NAME (see the workloads/ folder)")
     chosen = parse_policies(policies)
-    folder = source.output_dir(out)
+    folder = output.prepare("bench", out)
     trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
     sizes = size or list(DEFAULT_SIZES)
     with progress_bar() as progress:
         task = progress.add_task(f"replaying {trace.name}", total=len(chosen) * len(sizes))
         result = bench(trace, [p.name for p in chosen], sizes, seed=seed or 0,
                        on_done=lambda _: progress.advance(task))  # fmt: skip
-    if folder is not None:
-        options = {"workload": workload, "sizes": sizes, "policies": [p.name for p in chosen], "seed": seed,
-                   **trace.info}  # fmt: skip
-        record = run_record("bench", options, trace)
-        written = write_tables(folder, record, {"results": result.table, "timeline": result.timeline})
-        stderr.print(f"wrote {', '.join(str(path) for path in written)}")
+    options = {"workload": workload, "sizes": sizes, "policies": [p.name for p in chosen], "seed": seed}
+    record = run_record("bench", options, trace)
+    output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=False)
     if output_format == "csv":
         buffer = io.StringIO()
         result.table.to_csv(buffer, index=False)

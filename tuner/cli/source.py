@@ -1,11 +1,9 @@
 """The options every command shares for choosing its requests: a workload or a trace."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tuner.errors import CachetuneError
 from tuner.trace import Trace
 from tuner.workloads import generate
 
@@ -21,13 +19,3 @@ def load_workload(workload: str, requests: int | None, objects: int | None, alph
                   rate: float | None, seed: int | None) -> Trace:  # fmt: skip
     """Generate ``workload`` with the options the user gave (None: spec default)."""
     return generate(workload, requests=requests, objects=objects, alpha=alpha, rate=rate, seed=seed)
-
-
-def output_dir(path: Path | None) -> Path | None:
-    """``path`` created if needed, or a clear error if it is a file."""
-    if path is None:
-        return None
-    if path.exists() and not path.is_dir():
-        raise CachetuneError(f"--out {path} exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
