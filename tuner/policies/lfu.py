@@ -1,0 +1,127 @@
+"""LFU: evict the resident with the fewest accesses, the least recently used among ties.
+
+Exact definition (in-cache LFU): a resident's count is the number of requests
+for it since it entered the cache, 1 at insertion; the victim has the lowest
+count, and among equal counts the one whose last access is oldest. The count
+is forgotten on eviction, so an object that comes back starts at 1 again.
+This is libCacheSim's ``LFU`` (which keeps each count's objects in access
+order and evicts the oldest).
+
+Structure: the O(1) LFU of Shah, Mitra & Matani ("An O(1) algorithm for
+implementing the LFU cache eviction scheme", 2010). Residents with the same
+count share a frequency node; each node holds its objects as an LRU list
+(``linked_list``) and the nodes form a list in increasing count, so the
+victim is the tail of the first node. A hit moves the object to the node for
+count + 1, creating it right after the current one if absent, and frees a
+node that empties. Nodes come from a pool with a free list; at most one more
+node than residents is ever in use.
+"""
+
+import numpy as np
+from numba import njit
+
+from tuner.engine.kernel import no_op, replay_requests
+from tuner.policies.base import Policy
+from tuner.policies.linked_list import NONE, push_head, unlink
+
+# Columns of the node table: the node's LRU list and its neighbours by count.
+HEAD, TAIL, NEXT, PREV = range(4)
+
+
+@njit(inline="always")
+def _new_node_after(nodes, counts, free, after, count):
+    """Take a node from the free list, give it ``count`` and link it after ``after`` (-1: first)."""
+    node = free
+    free = nodes[node, NEXT]
+    counts[node] = count
+    nodes[node, HEAD] = NONE
+    nodes[node, TAIL] = NONE
+    nodes[node, PREV] = after
+    return node, free
+
+
+@njit(inline="always")
+def _drop_node(nodes, first, free, node):
+    """Unlink the empty ``node`` from the count list and return it to the free list."""
+    prev = nodes[node, PREV]
+    nxt = nodes[node, NEXT]
+    if prev >= 0:
+        nodes[prev, NEXT] = nxt
+    else:
+        first = nxt
+    if nxt >= 0:
+        nodes[nxt, PREV] = prev
+    nodes[node, NEXT] = free
+    return first, node
+
+
+@njit(inline="always")
+def _on_hit(state, arrays, cached, obj, size, now, i):
+    links, node_of, nodes, counts = arrays
+    first, free = state
+    node = node_of[obj]
+    nxt = nodes[node, NEXT]
+    count = counts[node] + 1
+    if nxt < 0 or counts[nxt] != count:
+        target, free = _new_node_after(nodes, counts, free, node, count)
+        nodes[target, NEXT] = nxt
+        if nxt >= 0:
+            nodes[nxt, PREV] = target
+        nodes[node, NEXT] = target
+        nxt = target
+    nodes[node, HEAD], nodes[node, TAIL] = unlink(links, nodes[node, HEAD], nodes[node, TAIL], obj)
+    nodes[nxt, HEAD], nodes[nxt, TAIL] = push_head(links, nodes[nxt, HEAD], nodes[nxt, TAIL], obj)
+    node_of[obj] = nxt
+    if nodes[node, HEAD] < 0:
+        first, free = _drop_node(nodes, first, free, node)
+    return (first, free)
+
+
+@njit(inline="always")
+def _evict(state, arrays, cached, obj, size, now, i):
+    links, _, nodes, _ = arrays
+    first, free = state
+    victim = nodes[first, TAIL]
+    nodes[first, HEAD], nodes[first, TAIL] = unlink(links, nodes[first, HEAD], nodes[first, TAIL], victim)
+    if nodes[first, HEAD] < 0:
+        first, free = _drop_node(nodes, first, free, first)
+    return (first, free), victim
+
+
+@njit(inline="always")
+def _on_insert(state, arrays, cached, obj, size, now, i):
+    links, node_of, nodes, counts = arrays
+    first, free = state
+    if first < 0 or counts[first] != 1:
+        node, free = _new_node_after(nodes, counts, free, NONE, 1)
+        nodes[node, NEXT] = first
+        if first >= 0:
+            nodes[first, PREV] = node
+        first = node
+    nodes[first, HEAD], nodes[first, TAIL] = push_head(links, nodes[first, HEAD], nodes[first, TAIL], obj)
+    node_of[obj] = first
+    return (first, free)
+
+
+@njit(cache=True, nogil=True)
+def _replay(requests, config, state, arrays):
+    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+
+
+def _init(trace, params):
+    n_objects = max(trace.n_objects, 1)
+    links = np.full((n_objects, 2), NONE, np.int32)
+    node_of = np.full(n_objects, NONE, np.int32)
+    # One node per resident count in use, plus the one a hit creates before its old node empties.
+    nodes = np.full((n_objects + 1, 4), NONE, np.int32)
+    nodes[:-1, NEXT] = np.arange(1, n_objects + 1, dtype=np.int32)
+    counts = np.zeros(n_objects + 1, np.int64)
+    return (NONE, np.int32(0)), (links, node_of, nodes, counts)
+
+
+POLICY = Policy(
+    name="lfu",
+    summary="Wins when popularity is stable over time (static skew); slow to forget once-hot objects.",
+    init=_init,
+    replay=_replay,
+)
