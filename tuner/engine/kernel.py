@@ -42,6 +42,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     capacity, n_objects, ttl, window_start, window_seconds, n_windows = config
     cached = np.full(n_objects, -1, np.int64)
     has_ttl = ttl > 0.0
+    windows_per_second = 1.0 / window_seconds
     fetched_at = np.zeros(n_objects if has_ttl else 1, np.float64)
     stats = np.zeros(N_STATS, np.int64)
     window_misses = np.zeros(n_windows, np.int64)
@@ -85,7 +86,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
             if residents > peak_objects:
                 peak_objects = residents
         bytes_missed += size
-        window = np.int64((now - window_start) / window_seconds)
+        window = np.int64((now - window_start) * windows_per_second)
         window_misses[min(max(window, 0), n_windows - 1)] += 1
     stats[HITS] = hits
     stats[MISSES] = ids.shape[0] - hits

@@ -84,7 +84,7 @@ def replay(
     sizes = trace.unit_sizes if size.unit == OBJECTS else trace.sizes
     requests = (trace.ids, sizes, trace.timestamps)
     start = float(trace.timestamps[0]) if len(trace) else 0.0
-    n_windows = max(1, math.ceil(trace.span_seconds / window_seconds) + 1) if len(trace) else 1
+    n_windows = int(trace.span_seconds // window_seconds) + 1
     config = (
         np.int64(size.amount),
         np.int64(trace.n_objects),

@@ -1,0 +1,98 @@
+"""``cachetune bench``, ``generate`` and ``policies`` as a user runs them."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tuner
+from tests.cli import assert_one_line_error, cachetune
+from tuner.bench import RESULT_COLUMNS
+
+
+def test_the_seed_loop_case(tmp_path):
+    completed = cachetune("bench", "--workload", "loop", "--objects", "1000", "--requests", "100000",
+                          "--size", "999", "--format", "csv", "--out", str(tmp_path))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    table = pd.read_csv(io.StringIO(completed.stdout)).set_index("policy")
+    assert table.loc["lru", "miss_ratio"] == 1.0
+    assert table.loc["fifo", "miss_ratio"] == 1.0
+    assert table.loc["mru", "miss_ratio"] <= 0.02
+    assert table.loc["random", "miss_ratio"] <= 0.02
+
+
+def test_out_folder_has_the_results_and_how_to_reproduce_them(tmp_path):
+    completed = cachetune("bench", "-w", "zipf", "--requests", "20000", "--objects", "2000", "--size", "1%",
+                          "--size", "64", "--policies", "lru,fifo", "--seed", "5", "--out", str(tmp_path))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert set(RESULT_COLUMNS) <= set(table.columns)
+    assert len(table) == 4 and set(table["policy"]) == {"lru", "fifo"}
+    assert (table["hits"] + table["misses"] == table["requests"]).all()
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["command"] == "bench" and run["options"]["seed"] == 5
+    assert run["trace"]["info"]["requests"] == 20000 and "numba" in run["versions"]
+    assert "lru" in completed.stdout  # the table went to stdout
+
+
+def test_json_format_is_clean_on_stdout(tmp_path):
+    completed = cachetune("bench", "-w", "uniform", "--requests", "5000", "--objects", "100", "--size", "10",
+                          "--policies", "lru", "--format", "json", "--out", str(tmp_path))  # fmt: skip
+    rows = json.loads(completed.stdout)
+    assert rows[0]["policy"] == "lru" and rows[0]["requests"] == 5000
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--workload", "nope"], "unknown workload"),
+        (["--workload", "zipf", "--policies", "lru,belady2"], "unknown policy"),
+        (["--workload", "zipf", "--size", "0"], "must be positive"),
+        (["--workload", "zipf", "--size", "-3"], "cache size"),
+        (["--workload", "zipf", "--alpha", "0"], "alpha must be positive"),
+        (["--workload", "/no/such/spec.toml"], "cannot read workload spec"),
+        (["--workload", "zipf", "--format", "xml"], "unknown --format"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_non_zero_exit(args, fragment, tmp_path):
+    assert_one_line_error(cachetune("bench", *args, "--out", str(tmp_path)), fragment)
+
+
+def test_policies_lists_every_policy_with_parameters():
+    completed = cachetune("policies")
+    assert completed.returncode == 0
+    for name in tuner.POLICIES:
+        assert name in completed.stdout
+
+
+def _oracle_general(keys: np.ndarray, path) -> None:
+    records = np.zeros(len(keys), np.dtype([("t", "<u4"), ("id", "<u8"), ("sz", "<u4"), ("nxt", "<i8")]))
+    records["id"], records["sz"], records["nxt"] = keys + 1, 1, -1
+    records.tofile(path)
+
+
+def test_generated_trace_replays_like_the_workload_and_like_libcachesim(tmp_path):
+    lcs = pytest.importorskip("libcachesim")
+    options = ["--workload", "zipf", "--requests", "30000", "--objects", "5000", "--alpha", "0.9", "--seed", "11"]
+    csv_path = tmp_path / "zipf.csv"
+    assert cachetune("generate", *options, "-o", str(csv_path)).returncode == 0
+    frame = pd.read_csv(csv_path)
+    assert list(frame.columns) == ["timestamp", "key", "size"] and len(frame) == 30_000
+    from_file = tuner.Trace.from_arrays(frame["key"].to_numpy(), frame["timestamp"].to_numpy(), frame["size"])
+    sizes = ["50", "500", "2500"]
+    completed = cachetune("bench", *options, "--policies", "lru,fifo", "--format", "csv", "--out", str(tmp_path),
+                          *[arg for size in sizes for arg in ("--size", size)])  # fmt: skip
+    from_workload = pd.read_csv(io.StringIO(completed.stdout))
+    binary = tmp_path / "zipf.oracleGeneral.bin"
+    _oracle_general(frame["key"].to_numpy(np.int64), binary)
+    for size in sizes:
+        for policy, name in (("lru", "LRU"), ("fifo", "FIFO")):
+            ours = tuner.replay(from_file, policy, int(size)).misses
+            row = from_workload[(from_workload["policy"] == policy) & (from_workload["cache_size"] == int(size))]
+            assert int(row["misses"].iloc[0]) == ours
+            reader = lcs.TraceReader(str(binary), lcs.TraceType.ORACLE_GENERAL_TRACE)
+            miss_ratio, _ = getattr(lcs, name)(int(size), hashpower=16).process_trace(reader)
+            assert math.isclose(miss_ratio * len(frame), ours, abs_tol=0.01)

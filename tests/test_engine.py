@@ -1,0 +1,52 @@
+"""The shared request path: statistics, timelines, TTL and the library API."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tuner
+
+
+def test_statistics_of_a_replay():
+    trace = tuner.Trace.from_arrays(list("abab"), timestamps=[0, 1800, 3600, 7200], sizes=[10, 20, 10, 20])
+    result = tuner.replay(trace, "lru", "100B")
+    assert (result.hits, result.misses, result.evictions) == (2, 2, 0)
+    assert (result.bytes_requested, result.bytes_missed) == (60, 30)
+    assert result.miss_ratio == 0.5 and result.byte_miss_ratio == 0.5
+    assert result.misses_per_hour == pytest.approx(1.0)  # 2 misses over 2 hours
+    assert result.window_misses.tolist() == [2, 0, 0]
+
+
+def test_misses_per_window_follow_the_timestamps():
+    times = np.arange(0, 4 * 3600, 60.0)
+    keys = np.arange(len(times))  # all cold misses
+    result = tuner.replay(tuner.Trace.from_arrays(keys, times), "lru", 10, window_seconds=3600)
+    assert result.window_misses.tolist() == [60, 60, 60, 60]
+
+
+def test_ttl_expires_entries_fetched_that_long_ago():
+    trace = tuner.Trace.from_arrays(list("aaaa"), timestamps=[0, 5, 10, 12])
+    assert tuner.replay(trace, "lru", 10).misses == 1
+    # Fetched at 0; at 10 it is 10 s old -> refetched; 12 is only 2 s after.
+    assert tuner.replay(trace, "lru", 10, ttl=10).misses == 2
+
+
+def test_zero_span_has_no_misses_per_hour():
+    result = tuner.replay(tuner.Trace.from_arrays([1], timestamps=[5.0]), "fifo", 1)
+    assert math.isnan(result.misses_per_hour)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"policy": "nope"}, "unknown policy"),
+        ({"capacity": 0}, "positive"),
+        ({"bogus": 3}, "no parameter 'bogus'"),
+        ({"ttl": -1}, "ttl"),
+    ],
+)
+def test_replay_rejects_bad_arguments(kwargs, message):
+    call = {"trace": tuner.Trace.from_arrays([1, 2]), "policy": "lru", "capacity": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        tuner.replay(**call)

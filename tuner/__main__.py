@@ -1,0 +1,5 @@
+"""``python -m tuner`` runs the ``cachetune`` command line."""
+
+from tuner.cli import main
+
+main()
