@@ -48,7 +48,7 @@ def bench_command(
                        on_done=lambda _: progress.advance(task))  # fmt: skip
     options = {"workload": workload, "sizes": sizes, "policies": [p.name for p in chosen], "seed": seed}
     record = run_record("bench", options, trace)
-    output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=False)
+    output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
     if output_format == "csv":
         buffer = io.StringIO()
         result.table.to_csv(buffer, index=False)
