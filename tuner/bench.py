@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,15 +15,17 @@ import pandas as pd
 
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
-from tuner.policies import Policy, parse_policies
+from tuner.policies import Policy, get_policy, parse_policies
 from tuner.trace import Trace
 
 DEFAULT_SIZES = ("0.1%", "1%", "10%")
 
 RESULT_COLUMNS = [
     "workload", "policy", "params", "cache_size", "size_unit", "size_spec", "requests", "hits", "misses",
-    "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "seconds",
+    "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "seconds", "opt_misses", "gap_to_opt",
 ]  # fmt: skip
+# Belady's MIN: the floor every result is measured against (exact for object capacities).
+FLOOR_POLICY = "opt"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ def bench(
 ) -> BenchResult:
     """Replay ``trace`` through every policy at every size, sorted best first.
 
-    ``params`` maps a policy name to its parameters; ``jobs`` replays run in
+    Each row carries ``opt_misses`` (Belady's MIN at the same size, replayed
+    even when ``opt`` is not among ``policies``) and ``gap_to_opt`` (misses
+    over OPT's, minus one). ``params`` maps a policy name to its parameters; ``jobs`` replays run in
     parallel threads (the compiled kernels release the GIL); ``on_done`` is
     called after each replay, for progress bars.
     """
@@ -87,6 +92,8 @@ def bench(
     if not capacities:
         raise ValueError("give at least one cache size")
     runs = [(policy, capacity) for capacity in capacities for policy in chosen]
+    has_floor = any(policy.name == FLOOR_POLICY for policy in chosen)
+    floor_runs = [] if has_floor else [(get_policy(FLOOR_POLICY), capacity) for capacity in capacities]
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
@@ -99,8 +106,14 @@ def bench(
 
     workers = jobs or min(len(runs), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(run, runs))
-    table = pd.DataFrame([result_row(trace, result) for result in results], columns=RESULT_COLUMNS)
+        results = list(pool.map(run, runs + floor_runs))
+    floor = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == FLOOR_POLICY}
+    results = results[: len(runs)]
+    rows = [result_row(trace, result) for result in results]
+    for row in rows:
+        row["opt_misses"] = floor[(row["cache_size"], row["size_unit"])]
+        row["gap_to_opt"] = row["misses"] / row["opt_misses"] - 1 if row["opt_misses"] else math.nan
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table = table.sort_values(["size_unit", "cache_size", "miss_ratio", "policy"], kind="stable").reset_index(drop=True)
     timeline = pd.concat([_timeline_rows(result) for result in results], ignore_index=True)
     return BenchResult(table, timeline)

@@ -1,0 +1,38 @@
+"""The comparison table: every policy at every size, with the gap to Belady's OPT."""
+
+import pytest
+
+import tuner
+
+
+@pytest.fixture(scope="module")
+def zipf_trace():
+    return tuner.generate("zipf", requests=30_000, objects=3_000, alpha=0.9, seed=2)
+
+
+def test_one_row_per_policy_and_size_sorted_best_first(zipf_trace):
+    table = tuner.bench(zipf_trace, "lru,fifo,mru", ["1%", "10%"]).table
+    assert len(table) == 6
+    for _, group in table.groupby("cache_size"):
+        assert list(group["miss_ratio"]) == sorted(group["miss_ratio"])
+    assert "opt" not in set(table["policy"])  # the floor is measured but not listed unless asked for
+
+
+def test_every_row_carries_its_gap_to_opt(zipf_trace):
+    table = tuner.bench(zipf_trace, None, ["0.5%", "5%"]).table
+    for row in table.itertuples():
+        assert row.opt_misses == tuner.replay(zipf_trace, "opt", row.cache_size).misses
+        assert row.misses >= row.opt_misses
+        assert row.gap_to_opt == pytest.approx(row.misses / row.opt_misses - 1)
+    assert (table.loc[table["policy"] == "opt", "gap_to_opt"] == 0).all()
+
+
+def test_timeline_sums_to_the_misses(zipf_trace):
+    result = tuner.bench(zipf_trace, "lru,fifo", [100])
+    totals = result.timeline.groupby("policy")["misses"].sum()
+    assert totals.to_dict() == dict(zip(result.table["policy"], result.table["misses"], strict=True))
+
+
+def test_bad_policy_parameters_fail_before_any_replay(zipf_trace):
+    with pytest.raises(ValueError, match="no parameter"):
+        tuner.bench(zipf_trace, "lru", [10], params={"lru": {"depth": 3}})
