@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -77,7 +78,7 @@ def bench(
     seed: int = 0,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int | None = None,
-    on_done: Callable[[ReplayResult], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> BenchResult:
     """Replay ``trace`` through every policy at every size, sorted best first.
 
@@ -85,7 +86,7 @@ def bench(
     even when ``opt`` is not among ``policies``) and ``gap_to_opt`` (misses
     over OPT's, minus one). ``params`` maps a policy name to its parameters; ``jobs`` replays run in
     parallel threads (the compiled kernels release the GIL); ``on_done`` is
-    called after each replay, for progress bars.
+    called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
     chosen: list[Policy] = parse_policies(policies if policies is None or isinstance(policies, str) else list(policies))
     capacities = [parse_capacity(size, trace.n_objects) for size in sizes]
@@ -97,11 +98,14 @@ def bench(
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
+    jobs_in_all = len(runs) + len(floor_runs)
+    done = itertools.count(1)
+
     def run(job: tuple[Policy, Capacity]) -> ReplayResult:
         policy, capacity = job
         result = replay(trace, policy, capacity, seed=seed, **(params or {}).get(policy.name, {}))
-        if on_done is not None:
-            on_done(result)
+        if on_progress is not None:
+            on_progress(next(done), jobs_in_all)
         return result
 
     workers = jobs or min(len(runs), os.cpu_count() or 1)

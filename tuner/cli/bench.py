@@ -43,9 +43,9 @@ def bench_command(
     trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
     sizes = size or list(DEFAULT_SIZES)
     with progress_bar() as progress:
-        task = progress.add_task(f"replaying {trace.name}", total=len(chosen) * len(sizes))
+        task = progress.add_task(f"replaying {trace.name}", total=None)
         result = bench(trace, [p.name for p in chosen], sizes, seed=seed or 0,
-                       on_done=lambda _: progress.advance(task))  # fmt: skip
+                       on_progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
     options = {"workload": workload, "sizes": sizes, "policies": [p.name for p in chosen], "seed": seed}
     record = run_record("bench", options, trace)
     output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
