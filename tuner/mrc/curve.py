@@ -1,0 +1,129 @@
+"""Miss-ratio curves: one policy's miss ratio over many cache sizes, as one table.
+
+Three ways to get there, chosen by ``method``:
+
+- ``exact``: LRU at object capacities from one pass of Mattson's stack
+  algorithm (``stack_distance``); any other policy, or byte capacities, by a
+  full replay per size. Exact either way.
+- ``shards``: LRU at object capacities from a spatial sample (``shards``).
+- ``mini``: any policy, replayed on a spatial sample with a proportionally
+  smaller cache (``miniature``).
+
+``auto`` takes ``exact`` for LRU (its one pass costs about as much as a few
+replays) and for traces small enough to replay at every size, ``mini``
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuner.capacity import OBJECTS, Capacity, parse_capacity
+from tuner.engine.replay import replay
+from tuner.mrc import miniature, shards
+from tuner.mrc.stack_distance import lru_misses
+from tuner.policies import get_policy
+from tuner.trace import Trace
+
+METHODS = ("auto", "exact", "shards", "mini")
+COLUMNS = ["policy", "cache_size", "size_unit", "miss_ratio", "misses", "method", "sample_rate"]
+# ``auto`` replays every size in full while that replays at most this many requests in total.
+AUTO_REPLAY_REQUESTS = 100_000_000
+
+
+def default_sizes(trace: Trace, points: int = 20) -> list[int]:
+    """About ``points`` object counts spaced evenly on a log scale from 0.1% to 100% of unique objects."""
+    top = max(trace.n_objects, 1)
+    grid = np.geomspace(max(top / 1000, 1), top, points)
+    return sorted({round(float(size)) for size in grid})
+
+
+def opt_misses(trace: Trace, capacity: int | str | Capacity) -> int:
+    """Belady's MIN misses at ``capacity``: the floor for measuring a policy's gap to optimal."""
+    return replay(trace, "opt", capacity).misses
+
+
+def miss_ratio_curve(
+    trace: Trace,
+    policy: str = "lru",
+    sizes: Sequence[int | str | Capacity] | None = None,
+    method: str = "auto",
+    sample_rate: float | None = None,
+    *,
+    seed: int = 0,
+    **params: Any,
+) -> pd.DataFrame:
+    """Miss ratio of ``policy`` on ``trace`` at each of ``sizes``, one row per size.
+
+    ``sizes`` are capacities as ``tuner.replay`` reads them (objects, bytes
+    such as ``"64MiB"``, or ``"1%"``); by default ``default_sizes(trace)``.
+    ``sample_rate`` is the share of objects sampled by ``shards`` (default
+    0.01) and ``mini`` (default 0.1); ``seed`` picks the sample and seeds
+    randomized policies; ``params`` are the policy's own parameters.
+
+    Columns: ``policy, cache_size, size_unit, miss_ratio, misses, method,
+    sample_rate``. ``method`` says how each row was obtained (``exact``
+    one-pass, ``replay``, ``shards`` or ``mini``); estimated rows give misses
+    as the ratio times the trace's requests, rounded (NA when a sample came
+    out empty).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r} (choose from: {', '.join(METHODS)})")
+    chosen = get_policy(policy)
+    chosen.resolve_params(params)
+    capacities = [parse_capacity(size, trace.n_objects) for size in (sizes or default_sizes(trace))]
+    one_pass = chosen.name == "lru" and all(capacity.unit == OBJECTS for capacity in capacities)
+    if method == "auto":
+        small = len(trace) * len(capacities) <= AUTO_REPLAY_REQUESTS
+        method = "exact" if one_pass or small else "mini"
+    if method == "exact":
+        rows = _exact_rows(trace, chosen.name, capacities, one_pass, seed, params)
+    elif method == "shards":
+        if not one_pass:
+            raise ValueError("shards estimates LRU at object capacities only; use method='mini' for others")
+        rate = sample_rate or shards.DEFAULT_RATE
+        ratios = shards.shards_miss_ratios(trace, [capacity.amount for capacity in capacities], rate, seed)
+        rows = [(capacity, ratio, "shards", rate) for capacity, ratio in zip(capacities, ratios, strict=True)]
+    else:
+        rows = _miniature_rows(trace, chosen.name, capacities, sample_rate or miniature.DEFAULT_RATE, seed, params)
+    return _table(trace, chosen.name, rows)
+
+
+def _exact_rows(trace, policy, capacities, one_pass, seed, params):
+    if one_pass:
+        misses = lru_misses(trace.ids, trace.n_objects, [capacity.amount for capacity in capacities])
+        requests = max(len(trace), 1)
+        return [(capacity, count / requests, "exact", 1.0) for capacity, count in zip(capacities, misses, strict=True)]
+    return [
+        (capacity, replay(trace, policy, capacity, seed=seed, **params).miss_ratio, "replay", 1.0)
+        for capacity in capacities
+    ]
+
+
+def _miniature_rows(trace, policy, capacities, rate, seed, params):
+    simulator = miniature.MiniatureSimulator(trace, policy, seed=seed, params=params)
+    rows = []
+    for capacity in capacities:
+        ratio, used_rate = simulator.miss_ratio(capacity, rate)
+        rows.append((capacity, ratio, "mini" if used_rate < 1.0 else "replay", used_rate))
+    return rows
+
+
+def _table(trace: Trace, policy: str, rows) -> pd.DataFrame:
+    records = [
+        {
+            "policy": policy,
+            "cache_size": capacity.amount,
+            "size_unit": capacity.unit,
+            "miss_ratio": float(ratio),
+            "misses": round(ratio * len(trace)) if np.isfinite(ratio) else pd.NA,
+            "method": how,
+            "sample_rate": float(rate),
+        }
+        for capacity, ratio, how, rate in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=COLUMNS).astype({"misses": "Int64"})
