@@ -1,0 +1,218 @@
+"""ARC: hand-traced lists, a slow reference model, and exact counts on the shared traces."""
+
+import io
+import lzma
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tuner
+from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit
+from tuner.capacity import BYTES, Capacity
+from tuner.engine.kernel import MISSES
+from tuner.policies import PolicyInput, get_policy
+
+ARC = get_policy("arc")
+
+
+def _final_lists(keys: list[int], capacity: int) -> tuple[dict[str, list[int]], float, int]:
+    """Replay ``keys`` (unit sizes) and read ARC's four lists, MRU first, in original keys."""
+    trace = tuner.Trace.from_arrays(keys)
+    sizes = trace.unit_sizes
+    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0)
+    state, arrays = ARC.init(policy_input, {})
+    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
+    state, stats, _ = ARC.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    links = arrays[0]
+    lists = {}
+    for name, head in zip(("T1", "T2", "B1", "B2"), state[0:8:2], strict=True):
+        walk, node = [], head
+        while node >= 0:
+            walk.append(int(trace.keys[node]))
+            node = links[node, 1]
+        lists[name] = walk
+    return lists, float(state[12]), int(stats[MISSES])
+
+
+def test_hand_traced_adaptation_and_ghost_hits():
+    # c = 2. 1,2 enter T1; 1 hits -> T2=[1]; 3 evicts 2 into B1 (|T1| = 1 > p = 0);
+    # 2 hits B1: p = 1, REPLACE keeps T1 (|T1| = p) and evicts 1 into B2, 2 enters T2;
+    # 4 evicts 2 into B2; 1 hits B2: p = 0, 3 goes to B1; 3 hits B1: p = 1, 1 goes to B2.
+    lists, p, misses = _final_lists([1, 2, 1, 3, 2, 4, 1, 3], capacity=2)
+    assert lists == {"T1": [4], "T2": [3], "B1": [], "B2": [1, 2]}
+    assert p == 1.0
+    assert misses == 7
+
+
+def test_t1_alone_full_evicts_without_ghost():
+    # Only first references: |T1| = c and B1 empty, so T1's LRU leaves without a ghost (plain LRU).
+    lists, p, misses = _final_lists([1, 2, 3, 4, 5], capacity=2)
+    assert lists == {"T1": [5, 4], "T2": [], "B1": [], "B2": []}
+    assert (p, misses) == (0.0, 5)
+
+
+def test_second_reference_promotes_to_t2_and_t1_overflow_feeds_b1():
+    lists, _, misses = _final_lists([1, 1, 2, 3, 4], capacity=3)
+    # 1 -> T2; 2, 3 fill T1; 4: |T1|+|B1|+1 = 3 <= 3, REPLACE evicts T1's LRU (2) into B1.
+    assert lists == {"T1": [4, 3], "T2": [1], "B1": [2], "B2": []}
+    assert misses == 4
+
+
+class ReferenceArc:
+    """A slow, obvious ARC over byte sizes, written from Fig. 4 with libCacheSim's rules."""
+
+    def __init__(self, capacity: int):
+        self.c = capacity
+        self.p = 0.0
+        self.t1, self.t2, self.b1, self.b2 = OrderedDict(), OrderedDict(), OrderedDict(), OrderedDict()
+
+    @staticmethod
+    def _bytes(lst: OrderedDict) -> int:
+        return sum(lst.values())
+
+    def _replace(self, hit_b2: bool) -> None:
+        t1 = self._bytes(self.t1)
+        if (t1 > 0 and (t1 > self.p or (t1 == self.p and hit_b2))) or not self.t2:
+            key, size = self.t1.popitem(last=False)
+            self.b1[key] = size
+        else:
+            key, size = self.t2.popitem(last=False)
+            self.b2[key] = size
+
+    def _evict(self, size: int, ghost: str | None) -> None:
+        if ghost is not None:
+            self._replace(ghost == "B2")
+            return
+        t1, b1 = self._bytes(self.t1), self._bytes(self.b1)
+        if t1 + b1 + size > self.c:
+            if b1 > 0:
+                self.b1.popitem(last=False)
+                self._replace(False)
+            else:
+                self.t1.popitem(last=False)
+            return
+        everything = t1 + b1 + self._bytes(self.t2) + self._bytes(self.b2)
+        if everything >= 2 * self.c and self.b2:
+            self.b2.popitem(last=False)
+        self._replace(False)
+
+    def access(self, key, size: int) -> bool:
+        if key in self.t1:
+            self.t2[key] = self.t1.pop(key)
+            return True
+        if key in self.t2:
+            self.t2.move_to_end(key)
+            return True
+        if size > self.c:
+            return False
+        ghost = None
+        if key in self.b1:
+            self.p = min(self.p + max(self._bytes(self.b2) / self._bytes(self.b1), 1.0), float(self.c))
+            del self.b1[key]
+            ghost = "B1"
+        elif key in self.b2:
+            self.p = max(self.p - max(self._bytes(self.b1) / self._bytes(self.b2), 1.0), 0.0)
+            del self.b2[key]
+            ghost = "B2"
+        while self._bytes(self.t1) + self._bytes(self.t2) + size > self.c:
+            self._evict(size, ghost)
+        (self.t1 if ghost is None else self.t2)[key] = size
+        return False
+
+
+def _reference_misses(keys, sizes, capacity) -> int:
+    model = ReferenceArc(capacity)
+    return sum(not model.access(key, size) for key, size in zip(keys, sizes, strict=True))
+
+
+@settings(max_examples=150, deadline=None)
+@given(keys=st.lists(st.integers(0, 20), min_size=1, max_size=300), capacity=st.integers(1, 16))
+def test_matches_reference_model_at_object_capacity(keys, capacity):
+    trace = tuner.Trace.from_arrays(keys)
+    assert tuner.replay(trace, "arc", capacity).misses == _reference_misses(keys, [1] * len(keys), capacity)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 40)), min_size=1, max_size=300),
+    capacity=st.integers(1, 120),
+)
+def test_matches_reference_model_at_byte_capacity(requests, capacity):
+    # Sizes may change between requests: a resident keeps the size it entered with.
+    keys = [key for key, _ in requests]
+    sizes = [size for _, size in requests]
+    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
+    result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
+    assert result.misses == _reference_misses(keys, sizes, capacity)
+
+
+def _load_block_ranges(relative: str) -> tuner.Trace:
+    """ARC's ``.lis.zst`` traces: lines ``start count _ _`` expand to blocks start .. start+count-1."""
+    zstandard = pytest.importorskip("zstandard")
+    path = SHARED_TRACES / relative
+    with path.open("rb") as handle:
+        text = zstandard.ZstdDecompressor().stream_reader(handle).read()
+    columns = np.loadtxt(io.BytesIO(text), dtype=np.int64, usecols=(0, 1), ndmin=2)
+    starts, counts = columns[:, 0], columns[:, 1]
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return tuner.Trace.from_arrays(np.repeat(starts, counts) + offsets, name=relative)
+
+
+def _load_packed_keys(relative: str, dtype: str) -> tuner.Trace:
+    """Caffeine's and cache2k's ``.xz`` traces: packed big-endian integer keys."""
+    with lzma.open(SHARED_TRACES / relative) as handle:
+        keys = np.frombuffer(handle.read(), dtype=dtype).astype(np.int64)
+    return tuner.Trace.from_arrays(keys, name=relative)
+
+
+_LOADERS = {
+    ".trace.gz": load_text_trace,
+    ".txt": load_text_trace,
+    ".lis.zst": _load_block_ranges,
+    "scarab-recs.trace.xz": lambda relative: _load_packed_keys(relative, ">i8"),
+}
+_LOADED: dict[str, tuner.Trace] = {}
+
+
+def _load(relative: str) -> tuner.Trace:
+    if relative not in _LOADED:
+        loader = next(load for suffix, load in _LOADERS.items() if relative.endswith(suffix))
+        _LOADED[relative] = loader(relative)
+    return _LOADED[relative]
+
+
+def _object_rows():
+    if not SHARED_TRACES.exists():
+        return [pytest.param(None, id="shared-traces-missing")]
+    return [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in expected_rows("ARC")]
+
+
+@needs_jit
+@pytest.mark.parametrize("row", _object_rows())
+def test_exact_misses_at_object_capacity(row):
+    if row is None:
+        pytest.skip("../shared/traces not present")
+    trace = _load(row["trace_file"])
+    assert len(trace) == int(row["n_req"])
+    assert tuner.replay(trace, "arc", int(row["cache_size"])).misses == int(row["expected_misses"])
+
+
+def _byte_rows():
+    if not SHARED_TRACES.exists():
+        return [pytest.param(None, id="shared-traces-missing")]
+    rows = expected_rows("ARC", "bytes (variable obj size)")
+    return [pytest.param(row, id=f"cloudPhysicsIO-{row['cache_size']}B") for row in rows]
+
+
+@needs_jit
+@pytest.mark.parametrize("row", _byte_rows())
+def test_exact_misses_at_byte_capacity(row):
+    if row is None:
+        pytest.skip("../shared/traces not present")
+    trace = load_oracle_trace(row["trace_file"])
+    capacity = int(row["cache_size"])
+    result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
+    assert result.misses == int(row["expected_misses"])
