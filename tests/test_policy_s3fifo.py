@@ -1,0 +1,204 @@
+"""S3-FIFO: hand-traced queue moves, a deque reference model, and libCacheSim's exact counts."""
+
+from collections import OrderedDict, deque
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tuner
+from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit, text_rows
+from tuner.policies import PolicyInput, get_policy
+
+S3FIFO = get_policy("s3fifo")
+
+
+def hit_pattern(keys, capacity, sizes=None, **params) -> str:
+    """'H' or 'M' per request (requests are one second apart, so each one-second window holds one)."""
+    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
+    result = tuner.replay(trace, "s3fifo", capacity, window_seconds=1.0, **params)
+    return "".join("M" if missed else "H" for missed in result.window_misses)
+
+
+def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Replay ``keys`` (unit sizes, default parameters); read S, M (tail first), G (newest first) and freq."""
+    trace = tuner.Trace.from_arrays(list(keys))
+    sizes = trace.unit_sizes
+    state, arrays = S3FIFO.init(
+        PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0), S3FIFO.resolve_params({})
+    )
+    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
+    state, _, _ = S3FIFO.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    small, main, freq, ghost_links, _ = arrays
+
+    def ring(slots, tail, head):
+        walk = []
+        while tail != head:
+            walk.append(str(trace.keys[slots[tail]]))
+            tail = (tail + 1) % len(slots)
+        return walk
+
+    ghost, node = [], state[6]
+    while node >= 0:
+        ghost.append(str(trace.keys[node]))
+        node = ghost_links[node, 1]
+    queues = {"S": ring(small, state[1], state[0]), "M": ring(main, state[4], state[3]), "G": ghost}
+    resident = queues["S"] + queues["M"]
+    return queues, {str(key): int(freq[obj]) for obj, key in enumerate(trace.keys) if str(key) in resident}
+
+
+# C = 10 objects: S holds 1, M 9, G 9 ids.
+FILL = "0123456789"
+
+
+def test_small_fifo_promotes_twice_used_objects_and_ghost_hits_enter_main():
+    # 0..9 fill the cache (all in S); 0 hits twice (freq 2). A: S's tail 0 has freq >= 2 and
+    # moves to M; 1 (freq 0) is evicted into G. 1 misses but is in G: S's tail 2 goes to G
+    # and 1 enters M. 0 hits; 2 is a ghost hit too (3 goes to G).
+    keys = FILL + "00A102"
+    assert hit_pattern(keys, 10) == "M" * 10 + "HHMMHM"
+    assert final_queues(keys, 10)[0] == {"S": list("456789A"), "M": list("012"), "G": ["3"]}
+
+
+def test_one_hit_wonders_pass_through_small_and_main_survives_a_scan():
+    keys = FILL + "00A102" + "BCDEFGHIJ" + "012"
+    # The scan of nine new keys evicts only S (M = 3 <= 9): 4..9, A, B, C go to G, so G (9 ids)
+    # drops its oldest, 3; the scan misses, and 0, 1, 2 still hit.
+    assert hit_pattern(keys, 10) == "M" * 10 + "HHMMHM" + "M" * 9 + "HHH"
+    assert final_queues(keys, 10)[0]["G"] == list("CBA987654")
+    # 4 is still remembered: it re-enters through M; 3 was forgotten and re-enters S.
+    assert final_queues(keys + "43", 10)[0]["M"] == list("0124")
+
+
+def test_main_reinserts_with_a_two_bit_counter():
+    # C = 4: S's share is int(0.4) = 0, so M (4) only evicts once S is empty; G holds 3 ids.
+    # A..D fill S; E evicts A into G; A, B, C, D come back as ghost hits, each pushing S's tail
+    # into G and itself into M, until S is empty: M = A B C D, G = E.
+    # A hits three times (freq 3), B once. F: S is empty, so M is swept from its tail:
+    # A is reinserted with freq min(3, 3) - 1 = 2, B with 0, and C (freq 0) is evicted.
+    keys = "ABCDE" + "ABCD" + "AAAB" + "F"
+    assert hit_pattern(keys, 4) == "M" * 9 + "HHHH" + "M"
+    queues, freq = final_queues(keys, 4)
+    assert queues == {"S": ["F"], "M": list("DAB"), "G": ["E"]}
+    assert freq == {"A": 2, "B": 0, "D": 0, "F": 0}
+
+
+def reference_s3fifo(keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, move_threshold=2) -> list[bool]:
+    """S3-FIFO with deques and an OrderedDict ghost, as the SOSP'23 paper and libCacheSim's S3FIFO.c describe."""
+    small_cap = int(capacity * small_ratio)
+    main_cap = capacity - small_cap
+    ghost_cap = int(capacity * ghost_ratio)
+    small, main, ghost = deque(), deque(), OrderedDict()
+    small_bytes = main_bytes = ghost_bytes = 0
+    freq: dict = {}
+    held: dict = {}
+    hits = []
+    for key, size in zip(keys, sizes, strict=True):
+        if key in held:
+            freq[key] += 1
+            hits.append(True)
+            continue
+        hits.append(False)
+        if size > capacity:
+            continue
+        ghost_hit = key in ghost
+        if ghost_hit:
+            ghost_bytes -= ghost.pop(key)
+        while small_bytes + main_bytes + size > capacity:
+            evicted = False
+            if (main_bytes <= main_cap and small_bytes > 0) or not main:
+                while small and not evicted:
+                    victim = small.popleft()
+                    small_bytes -= held[victim]
+                    if freq[victim] >= move_threshold:
+                        freq[victim] = 0
+                        main.append(victim)
+                        main_bytes += held[victim]
+                        continue
+                    if held[victim] <= ghost_cap:
+                        while ghost_bytes + held[victim] > ghost_cap:
+                            ghost_bytes -= ghost.popitem(last=False)[1]
+                        ghost[victim] = held[victim]
+                        ghost_bytes += held[victim]
+                    del held[victim]
+                    evicted = True
+            while not evicted:
+                victim = main.popleft()
+                if freq[victim] >= 1:
+                    freq[victim] = min(freq[victim], 3) - 1
+                    main.append(victim)
+                    continue
+                main_bytes -= held.pop(victim)
+                evicted = True
+        held[key], freq[key] = size, 0
+        if ghost_hit:
+            main.append(key)
+            main_bytes += size
+        else:
+            small.append(key)
+            small_bytes += size
+    return hits
+
+
+PARAMS = st.fixed_dictionaries(
+    {
+        "small_ratio": st.sampled_from([0.05, 0.10, 0.25, 0.5]),
+        "ghost_ratio": st.sampled_from([0.0, 0.5, 0.9, 2.0]),
+        "move_threshold": st.integers(1, 4),
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.lists(st.integers(0, 30), min_size=1, max_size=300), capacity=st.integers(1, 30), params=PARAMS)
+def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
+    trace = tuner.Trace.from_arrays(keys)
+    result = tuner.replay(trace, "s3fifo", capacity, window_seconds=1.0, **params)
+    assert (result.window_misses == 0).tolist() == reference_s3fifo(keys, [1] * len(keys), capacity, **params)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
+    object_sizes=st.lists(st.integers(0, 40), min_size=16, max_size=16),
+    capacity=st.integers(1, 160),
+    params=PARAMS,
+)
+def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
+    sizes = np.array(object_sizes)[keys]
+    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
+    result = tuner.replay(trace, "s3fifo", f"{capacity}B", window_seconds=1.0, **params)
+    expected = reference_s3fifo(keys, sizes.tolist(), capacity, **params)
+    assert (result.window_misses == 0).tolist() == expected
+    assert result.peak_bytes <= capacity
+
+
+def test_threshold_beyond_the_counter_is_refused():
+    with pytest.raises(ValueError, match="move_threshold"):
+        tuner.replay(tuner.Trace.from_arrays([1, 2]), "s3fifo", 2, move_threshold=500)
+
+
+def _shared_cases():
+    if not SHARED_TRACES.exists():
+        return [pytest.param(None, id="shared-traces-missing")]
+    text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("S3FIFO")]
+    sized = [
+        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B")
+        for row in expected_rows("S3-FIFO", "bytes (variable obj size)")
+    ]
+    return text + sized
+
+
+@needs_jit
+@pytest.mark.parametrize("row", _shared_cases())
+def test_misses_match_expected(row):
+    """Exact: libCacheSim's S3FIFO.c (as its own tests pin it) and an independent model agree on every row."""
+    if row is None:
+        pytest.skip("../shared/traces not present")
+    if row["size_unit"] == "objects":
+        trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
+    else:
+        trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
+    assert len(trace) == int(row["n_req"])
+    assert tuner.replay(trace, "s3fifo", capacity).misses == int(row["expected_misses"])
