@@ -74,6 +74,36 @@ class Trace:
             info=dict(info or {}),
         )
 
+    @classmethod
+    def from_codes(
+        cls,
+        ids,
+        keys,
+        timestamps=None,
+        sizes=None,
+        ops=None,
+        *,
+        name: str = "trace",
+        info: dict | None = None,
+    ) -> Trace:
+        """A trace from ids already dense and numbered in order of first appearance.
+
+        Trace readers intern keys as they parse, so factorizing again (as
+        ``from_arrays`` does) would only repeat work; ``keys[id]`` is the key.
+        """
+        id_column = np.asarray(ids, np.int32)
+        n = len(id_column)
+        times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
+        size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
+        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        if n and (id_column.min() < 0 or id_column.max() >= len(keys)):
+            raise ValueError("ids must index keys")
+        if n and size_column.min() < 0:
+            raise ValueError("object sizes must not be negative")
+        if n > 1 and np.any(np.diff(times) < 0):
+            raise ValueError("timestamps must not decrease")
+        return cls(id_column, times, size_column, op_column, np.asarray(keys), name=name, info=dict(info or {}))
+
     def __len__(self) -> int:
         return len(self.ids)
 

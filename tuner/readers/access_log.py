@@ -1,0 +1,393 @@
+"""``nginx`` / ``apache``: web server access logs, in a named or the server's own log format.
+
+A format string (nginx ``$var`` or Apache ``%x`` syntax) compiles into tokens:
+literals that must match and fields that run to the next literal's first byte.
+A field opened by ``"`` runs to the next unescaped ``"`` that is followed by the
+rest of its literal, so ``\\"`` escapes and even stray quotes inside user
+agents parse. A compiled scanner walks the raw bytes of every line; keys stay
+raw bytes (interned without decoding), times become UTC epoch seconds.
+
+``combined`` is the default and also accepts ``common`` lines (the fields after
+the size are optional); anything after the last field is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from tuner.errors import TraceError
+from tuner.readers.base import Columns, Tally, concat, finish
+from tuner.readers.interning import KeyTable, unpack_keys
+from tuner.readers.lines import iter_line_blocks
+from tuner.trace import Trace
+
+NAMED_FORMATS = {
+    "combined": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent"',
+    "common": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent',
+}
+# Fields after these positions may be missing from a line of a named format (common lines in a combined log).
+_OPTIONAL_AFTER = {"combined": "$body_bytes_sent"}
+
+IGNORE, REQUEST, TIME_LOCAL, STATUS, BYTES, HOST, METHOD, URI, MSEC = range(9)
+N_ROLES = 9
+NGINX_ROLES = {
+    "request": REQUEST, "time_local": TIME_LOCAL, "status": STATUS, "body_bytes_sent": BYTES, "bytes_sent": BYTES,
+    "host": HOST, "http_host": HOST, "server_name": HOST, "request_method": METHOD, "request_uri": URI, "msec": MSEC,
+}  # fmt: skip
+APACHE_ROLES = {
+    "r": REQUEST, "t": TIME_LOCAL, ">s": STATUS, "s": STATUS, "<s": STATUS, "b": BYTES, "B": BYTES, "O": BYTES,
+    "v": HOST, "V": HOST, "{Host}i": HOST, "m": METHOD, "U": URI,
+}  # fmt: skip
+_NGINX_FIELD = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+_APACHE_FIELD = re.compile(r"%[<>!,\d]*(\{[^}]*\}[a-zA-Z]|[a-zA-Z%])")
+
+LITERAL, FIELD = 0, 1
+NOT_LOG, NO_REQUEST, BAD_TIME, BAD_STATUS, BAD_SIZE = 1, 2, 3, 4, 5
+REASONS = {
+    NOT_LOG: "not a log line",
+    NO_REQUEST: "without method and path",
+    BAD_TIME: "bad timestamp",
+    BAD_STATUS: "bad status",
+    BAD_SIZE: "bad size",
+}
+_MONTHS = np.frombuffer(b"JanFebMarAprMayJunJulAugSepOctNovDec", np.uint8)
+
+
+class LogFormat:
+    """A compiled log format: token arrays the scanner walks."""
+
+    def __init__(self, format_string: str, syntax: str = "nginx") -> None:
+        name = format_string
+        format_string = NAMED_FORMATS.get(format_string, format_string)
+        tokens: list[tuple[int, int, bytes]] = []  # (kind, role, literal)
+        optional_from = None
+        pattern, roles = (_APACHE_FIELD, APACHE_ROLES) if syntax == "apache" else (_NGINX_FIELD, NGINX_ROLES)
+        position = 0
+        for match in pattern.finditer(format_string):
+            literal = format_string[position : match.start()]
+            if syntax == "apache":
+                literal = literal.replace('\\"', '"')
+            if literal:
+                tokens.append((LITERAL, IGNORE, literal.encode("latin-1")))
+            elif tokens and tokens[-1][0] == FIELD:
+                raise TraceError(f"log format {name!r}: {match.group(0)!r} and the field before it need a separator")
+            field = match.group(1) or match.group(2) if syntax != "apache" else match.group(1)
+            if syntax == "apache" and field == "%":
+                tokens.append((LITERAL, IGNORE, b"%"))
+            elif syntax == "apache" and field == "t":
+                tokens += [(LITERAL, IGNORE, b"["), (FIELD, TIME_LOCAL, b""), (LITERAL, IGNORE, b"]")]
+            else:
+                role = roles.get(field, IGNORE)
+                if role != IGNORE and any(token[1] == role for token in tokens):
+                    role = IGNORE  # the first field of a kind wins ($body_bytes_sent before $bytes_sent)
+                tokens.append((FIELD, role, b""))
+            if _OPTIONAL_AFTER.get(name) == match.group(0):
+                optional_from = len(tokens)
+            position = match.end()
+        if format_string[position:]:
+            tokens.append((LITERAL, IGNORE, format_string[position:].replace('\\"', '"').encode("latin-1")))
+        tokens = _merge_literals(tokens)
+        if not any(kind == FIELD for kind, _, _ in tokens):
+            raise TraceError(f"log format {name!r} has no fields")
+        self.roles_present = {role for kind, role, _ in tokens if kind == FIELD and role != IGNORE}
+        self.kinds = np.array([kind for kind, _, _ in tokens], np.int8)
+        self.roles = np.array([role for _, role, _ in tokens], np.int8)
+        literals = [literal for _, _, literal in tokens]
+        bounds = np.cumsum([0] + [len(literal) for literal in literals])
+        self.literal_starts, self.literal_ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
+        self.literals = np.frombuffer(b"".join(literals) or b"\0", np.uint8)
+        self.optional_from = len(tokens) if optional_from is None else optional_from
+
+
+def _merge_literals(tokens: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    merged: list[tuple[int, int, bytes]] = []
+    for token in tokens:
+        if merged and token[0] == LITERAL and merged[-1][0] == LITERAL:
+            merged[-1] = (LITERAL, IGNORE, merged[-1][2] + token[2])
+        else:
+            merged.append(token)
+    return merged
+
+
+@njit(cache=True, nogil=True)
+def _literal_at(buf, position, end, literals, literal_start, literal_end):
+    if position + (literal_end - literal_start) > end:
+        return False
+    for k in range(literal_end - literal_start):  # noqa: SIM110  (a generator would not compile)
+        if buf[position + k] != literals[literal_start + k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _scan(buf, starts, ends, kinds, roles, literal_starts, literal_ends, literals, optional_from):
+    """Each line's field spans by role (-1 when absent) and 0, or NOT_LOG when the line does not fit."""
+    n, n_tokens = len(starts), len(kinds)
+    spans = np.full((n, N_ROLES, 2), -1, np.int64)
+    codes = np.zeros(n, np.uint8)
+    for i in range(n):
+        position, end = starts[i], ends[i]
+        token = 0
+        while token < n_tokens:
+            if position >= end and token >= optional_from:
+                break
+            if kinds[token] == LITERAL:
+                if not _literal_at(buf, position, end, literals, literal_starts[token], literal_ends[token]):
+                    codes[i] = NOT_LOG
+                    break
+                position += literal_ends[token] - literal_starts[token]
+                token += 1
+                continue
+            after = token + 1
+            quoted = token > 0 and literal_ends[token - 1] > literal_starts[token - 1] and \
+                literals[literal_ends[token - 1] - 1] == 34  # fmt: skip
+            cursor = position
+            if after >= n_tokens:
+                while cursor < end and buf[cursor] != 32:
+                    cursor += 1
+            elif quoted:
+                found = False
+                while cursor < end:
+                    byte = buf[cursor]
+                    if byte == 92:
+                        cursor += 2
+                        continue
+                    next_start, next_end = literal_starts[after], literal_ends[after]
+                    if byte == 34 and _literal_at(buf, cursor, end, literals, next_start, next_end):
+                        found = True
+                        break
+                    cursor += 1
+                if not found:
+                    codes[i] = NOT_LOG
+                    break
+            else:
+                stop = literals[literal_starts[after]]
+                while cursor < end and buf[cursor] != stop:
+                    cursor += 1
+            if roles[token] != IGNORE:
+                spans[i, roles[token], 0] = position
+                spans[i, roles[token], 1] = cursor
+            position = cursor
+            token += 1
+    return spans, codes
+
+
+@njit(cache=True, nogil=True)
+def _digits(buf, position, count):
+    value = 0
+    for k in range(count):
+        byte = buf[position + k]
+        if byte < 48 or byte > 57:
+            return -1
+        value = value * 10 + (byte - 48)
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _days_from_civil(year, month, day):
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+@njit(cache=True, nogil=True)
+def _time_local(buf, start, end):
+    """``10/Oct/2026:13:55:36 -0700`` as UTC epoch seconds, NaN when malformed."""
+    if end - start != 26:
+        return np.nan
+    for offset, separator in ((2, 47), (6, 47), (11, 58), (14, 58), (17, 58), (20, 32)):
+        if buf[start + offset] != separator:
+            return np.nan
+    month = 0
+    for candidate in range(12):
+        if (buf[start + 3] == _MONTHS[3 * candidate] and buf[start + 4] == _MONTHS[3 * candidate + 1]
+                and buf[start + 5] == _MONTHS[3 * candidate + 2]):  # fmt: skip
+            month = candidate + 1
+    day, year = _digits(buf, start, 2), _digits(buf, start + 7, 4)
+    hour, minute, second = _digits(buf, start + 12, 2), _digits(buf, start + 15, 2), _digits(buf, start + 18, 2)
+    zone_hours, zone_minutes = _digits(buf, start + 22, 2), _digits(buf, start + 24, 2)
+    sign = 1 if buf[start + 21] == 43 else (-1 if buf[start + 21] == 45 else 0)
+    if month == 0 or sign == 0 or not (1 <= day <= 31) or year < 0 or not (0 <= hour < 24) \
+            or not (0 <= minute < 60) or not (0 <= second <= 60) or zone_hours < 0 or zone_minutes < 0:  # fmt: skip
+        return np.nan
+    local = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return float(local - sign * (zone_hours * 3600 + zone_minutes * 60))
+
+
+@njit(cache=True, nogil=True)
+def _unsigned(buf, start, end, dash_is_zero):
+    """A decimal integer field; ``-`` may mean 0; -1 when malformed."""
+    if dash_is_zero and end - start == 1 and buf[start] == 45:
+        return 0
+    if end <= start or end - start > 18:
+        return -1
+    return _digits(buf, start, end - start)
+
+
+@njit(cache=True, nogil=True)
+def _seconds(buf, start, end):
+    """``1700000000.123`` as float, NaN when malformed."""
+    value, scale, seen_point, digits = 0.0, 1.0, False, 0
+    for position in range(start, end):
+        byte = buf[position]
+        if byte == 46 and not seen_point:
+            seen_point = True
+        elif 48 <= byte <= 57:
+            digits += 1
+            if seen_point:
+                scale /= 10.0
+                value += (byte - 48) * scale
+            else:
+                value = value * 10.0 + (byte - 48)
+        else:
+            return np.nan
+    return value if digits else np.nan
+
+
+@njit(cache=True, nogil=True)
+def _derive(buf, spans, codes, drop_query):
+    """Key (target), method, status, size and time of each line that scanned."""
+    n = len(codes)
+    key_spans, method_spans = np.zeros((n, 2), np.int64), np.zeros((n, 2), np.int64)
+    statuses, sizes, times = np.zeros(n, np.int32), np.zeros(n, np.int64), np.zeros(n, np.float64)
+    for i in range(n):
+        if codes[i]:
+            continue
+        target_start, target_end = spans[i, URI, 0], spans[i, URI, 1]
+        method_start, method_end = spans[i, METHOD, 0], spans[i, METHOD, 1]
+        if spans[i, REQUEST, 0] >= 0:
+            start, end = spans[i, REQUEST, 0], spans[i, REQUEST, 1]
+            cursor = start
+            while cursor < end and buf[cursor] != 32:
+                cursor += 1
+            if method_start < 0:
+                method_start, method_end = start, cursor
+            while cursor < end and buf[cursor] == 32:
+                cursor += 1
+            if target_start < 0:
+                target_start = cursor
+                while cursor < end and buf[cursor] != 32:
+                    cursor += 1
+                target_end = cursor
+        if target_start < 0 or target_end <= target_start or method_end <= method_start:
+            codes[i] = NO_REQUEST
+            continue
+        if drop_query:
+            for position in range(target_start, target_end):
+                if buf[position] == 63:
+                    target_end = position
+                    break
+        key_spans[i, 0], key_spans[i, 1] = target_start, target_end
+        method_spans[i, 0], method_spans[i, 1] = method_start, method_end
+        if spans[i, TIME_LOCAL, 0] >= 0:
+            times[i] = _time_local(buf, spans[i, TIME_LOCAL, 0], spans[i, TIME_LOCAL, 1])
+        elif spans[i, MSEC, 0] >= 0:
+            times[i] = _seconds(buf, spans[i, MSEC, 0], spans[i, MSEC, 1])
+        if np.isnan(times[i]):
+            codes[i] = BAD_TIME
+            continue
+        if spans[i, STATUS, 0] >= 0:
+            statuses[i] = _unsigned(buf, spans[i, STATUS, 0], spans[i, STATUS, 1], False)
+            if statuses[i] < 0 or statuses[i] > 999:
+                codes[i] = BAD_STATUS
+                continue
+        if spans[i, BYTES, 0] >= 0:
+            sizes[i] = _unsigned(buf, spans[i, BYTES, 0], spans[i, BYTES, 1], True)
+            if sizes[i] < 0:
+                codes[i] = BAD_SIZE
+    return key_spans, method_spans, statuses, sizes, times
+
+
+def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
+    """'200,304' or '2xx,304' as (exact codes, hundreds); None keeps every status."""
+    if statuses is None or statuses.strip().lower() == "all":
+        return None
+    exact, hundreds = set(), set()
+    for part in statuses.replace(" ", "").split(","):
+        if re.fullmatch(r"[1-5]xx", part, re.IGNORECASE):
+            hundreds.add(int(part[0]))
+        elif re.fullmatch(r"\d{3}", part):
+            exact.add(int(part))
+        else:
+            raise TraceError(f"--statuses: {part!r} is not a status like 200 or 2xx")
+    return exact, hundreds
+
+
+def read_access_log(
+    path: Path,
+    *,
+    syntax: str = "nginx",
+    log_format: str = "combined",
+    key_host: bool = False,
+    drop_query: bool = False,
+    methods: str = "GET,HEAD",
+    statuses: str | None = None,
+    object_size: str = "largest",
+    strict: bool = False,
+    keep_order: bool = False,
+) -> Trace:
+    """An access log as requests keyed by their target (``host + target`` with ``key_host``).
+
+    ``methods`` and ``statuses`` keep only those requests (``methods='all'``
+    keeps every method); ``object_size='largest'`` gives each object the largest
+    size it was sent with (a 304 or HEAD sends no body), ``'each'`` keeps each
+    request's own.
+    """
+    compiled = LogFormat(log_format, syntax)
+    if key_host and HOST not in compiled.roles_present:
+        raise TraceError(f"{path}: key_host needs a host field ($host) in the log format")
+    if object_size not in ("largest", "each"):
+        raise TraceError(f"object_size must be 'largest' or 'each', not {object_size!r}")
+    kept_statuses = _status_filter(statuses)
+    if kept_statuses and STATUS not in compiled.roles_present:
+        raise TraceError(f"{path}: statuses needs a status field in the log format")
+    kept_methods = None
+    if methods.strip().lower() != "all":
+        kept_methods = {method.strip().upper().encode() for method in methods.split(",")}
+    keys, method_table, tally = KeyTable(), KeyTable(), Tally()
+    ids, times, sizes, filtered = [], [], [], {"method": 0, "status": 0}
+    for block in iter_line_blocks(path):
+        tally.lines += len(block)
+        spans, codes = _scan(block.buf, block.starts, block.ends, compiled.kinds, compiled.roles,
+                             compiled.literal_starts, compiled.literal_ends, compiled.literals,
+                             compiled.optional_from)  # fmt: skip
+        key_spans, method_spans, status, size, time = _derive(block.buf, spans, codes, drop_query)
+        tally.add_codes(codes, REASONS, block.first_line + np.arange(len(block)))
+        keep = codes == 0
+        if kept_methods is not None:
+            method_ids = method_table.intern(block.buf, method_spans[:, 0], method_spans[:, 1])
+            allowed = np.array([bytes(name).upper() in kept_methods for name in unpack_keys(*method_table.packed())])
+            wanted = allowed[method_ids] if len(allowed) else np.zeros(len(keep), bool)
+            filtered["method"] += int(np.count_nonzero(keep & ~wanted))
+            keep &= wanted
+        if kept_statuses is not None:
+            exact, hundreds = kept_statuses
+            wanted = np.isin(status, list(exact)) | np.isin(status // 100, list(hundreds))
+            filtered["status"] += int(np.count_nonzero(keep & ~wanted))
+            keep &= wanted
+        if key_host:
+            ids.append(keys.intern(block.buf, key_spans[keep, 0], key_spans[keep, 1],
+                                   spans[keep, HOST, 0], spans[keep, HOST, 1]))  # fmt: skip
+        else:
+            ids.append(keys.intern(block.buf, key_spans[keep, 0], key_spans[keep, 1]))
+        times.append(time[keep])
+        sizes.append(size[keep])
+    id_column, size_column = concat(ids, np.int32), concat(sizes, np.int64)
+    unique_keys = unpack_keys(*keys.packed())
+    if object_size == "largest" and len(id_column):
+        largest = np.zeros(len(unique_keys), np.int64)
+        np.maximum.at(largest, id_column, size_column)
+        size_column = largest[id_column]
+    has_time = bool(compiled.roles_present & {TIME_LOCAL, MSEC})
+    info = {"format": syntax, "log_format": log_format, "filtered": filtered}
+    columns = Columns(id_column, unique_keys, concat(times, np.float64) if has_time else None, size_column, info=info)
+    return finish(path, columns, tally, strict=strict, keep_order=keep_order)
