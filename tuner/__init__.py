@@ -4,6 +4,7 @@ from tuner import numba_cache  # noqa: F401  (must run before numba is imported)
 from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
+from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.trace import Trace
 from tuner.workloads import generate
@@ -14,11 +15,13 @@ __all__ = [
     "POLICIES",
     "BenchResult",
     "Capacity",
+    "OptimizeResult",
     "ReplayResult",
     "Trace",
     "bench",
     "generate",
     "get_policy",
+    "optimize",
     "parse_capacity",
     "replay",
 ]

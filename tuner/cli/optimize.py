@@ -1,0 +1,109 @@
+"""``cachetune optimize``: the policy, cache size and parameters that minimise misses on a trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from tuner.cli import output, source
+from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.errors import CachetuneError
+from tuner.optimize import DEFAULT_TRIALS, best_record, front_table, optimize, print_summary
+from tuner.reports.files import run_record
+
+FORMATS = ("table", "json")
+INTERRUPTED_EXIT = 130
+
+
+def _report_available() -> bool:
+    """Whether the HTML report knows optimize runs yet (it is built beside this command)."""
+    try:
+        from tuner.reports.html import KINDS
+    except ImportError:
+        return False
+    return "optimize" in KINDS
+
+
+def optimize_command(
+    workload: source.Workload = None,
+    requests: source.Requests = None,
+    objects: source.Objects = None,
+    alpha: source.Alpha = None,
+    rate: source.Rate = None,
+    seed: source.Seed = None,
+    budget: Annotated[
+        str | None, typer.Option(help="Largest cache: 1000 (objects), 64MiB (bytes) or 10%. Default: the working set.")
+    ] = None,
+    trials: Annotated[
+        int | None, typer.Option(help=f"Trials this run adds (default {DEFAULT_TRIALS}, unlimited with --timeout).")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
+    policies: Annotated[str, typer.Option(help="Comma-separated policies to search, or 'all'.")] = "all",
+    objective: Annotated[
+        str, typer.Option(help="misses-per-hour, miss-ratio, byte-miss-ratio or cost.")
+    ] = "misses-per-hour",
+    miss_cost: Annotated[float, typer.Option(help="Cost of one miss (objective cost).")] = 1.0,
+    memory_cost: Annotated[float, typer.Option(help="Cost of one GB of cache per hour (objective cost).")] = 1.0,
+    pareto: Annotated[
+        bool, typer.Option("--pareto", help="Two objectives, misses/h and capacity: report the front.")
+    ] = False,
+    tolerance: Annotated[
+        float, typer.Option(help="Recommend the smallest configuration within this share of the best.")
+    ] = 0.01,
+    holdout: Annotated[
+        float, typer.Option(help="Share of the trace's span held out to check the result (0: none).")
+    ] = 0.3,
+    sample_rate: Annotated[
+        float, typer.Option(help="Score trials on this spatial sample of keys; the best are re-scored exactly.")
+    ] = 1.0,
+    storage: Annotated[
+        str | None, typer.Option(help="Optuna storage URL (sqlite:///…, postgresql://…) or journal file path.")
+    ] = None,
+    study_name: Annotated[str | None, typer.Option(help="Study to create or resume (default: cachetune).")] = None,
+    jobs: Annotated[int, typer.Option(help="Trials run in parallel by this process.")] = 1,
+    out: output.Out = None,
+    no_report: output.NoReport = False,
+    output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
+) -> None:
+    """Search eviction policies, cache sizes and policy parameters with optuna and recommend the smallest good one."""
+    if output_format not in FORMATS:
+        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    if workload is None:
+        raise CachetuneError("give --workload NAME (see the workloads/ folder)")
+    folder = output.prepare("optimize", out)
+    trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
+    planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
+    with progress_bar() as progress:
+        task = progress.add_task(f"tuning on {trace.name}", total=planned)
+
+        def show(done: int, best: str) -> None:
+            progress.update(task, completed=done, description=f"tuning on {trace.name}: {best}")
+
+        result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
+                          objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
+                          tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
+                          study_name=study_name, jobs=jobs, seed=seed or 0, out=folder, progress=show)  # fmt: skip
+    best = best_record(result)
+    (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
+    options = {"workload": workload, "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
+               "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
+               "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+               "study_name": result.options["study_name"], "jobs": jobs, "seed": seed}  # fmt: skip
+    tables = {"trials": result.trials}
+    if result.front is not None:
+        tables["pareto"] = front_table(result)
+    output.save_run(folder, run_record("optimize", options, trace), tables,
+                    report=not no_report and _report_available())  # fmt: skip
+    if output_format == "json":
+        stdout.out(json.dumps(best, indent=2), highlight=False)
+    else:
+        print_summary(result, stdout)
+    if result.interrupted:
+        stderr.print(f"interrupted: {result.counts['this_run']} trials finished in this run are kept in the study")
+        raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("optimize")(optimize_command)

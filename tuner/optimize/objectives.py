@@ -1,0 +1,65 @@
+"""What a trial minimises, computed from one replay.
+
+``misses-per-hour`` (default), ``miss-ratio`` and ``byte-miss-ratio`` score
+the misses alone within the budget; ``cost`` prices both sides of the trade,
+``misses/hour × miss_cost + capacity in GB × memory_cost`` per hour, so a
+bigger cache must pay for itself. ``--pareto`` instead keeps misses/hour and
+capacity as two objectives and reports the front.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tuner.capacity import BYTES
+from tuner.engine.replay import HOUR, ReplayResult
+from tuner.errors import CachetuneError
+
+OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost")
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A replay's figures, scaled back to the full trace when the replay saw a spatial sample."""
+
+    misses_per_hour: float
+    miss_ratio: float
+    byte_miss_ratio: float
+
+    @classmethod
+    def of(cls, result: ReplayResult, request_share: float = 1.0, span_seconds: float | None = None) -> Measured:
+        """``request_share``: the sample's share of the trace's requests; ``span_seconds``: the trace's span."""
+        span = result.span_seconds if span_seconds is None else span_seconds
+        per_hour = result.misses / request_share / (span / HOUR) if span > 0 else math.nan
+        return cls(per_hour, result.miss_ratio, result.byte_miss_ratio)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How a trial is scored; ``bytes_per_object`` converts object capacities to GB for ``cost``."""
+
+    name: str = "misses-per-hour"
+    miss_cost: float = 1.0
+    memory_cost: float = 1.0
+    bytes_per_object: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.name not in OBJECTIVES:
+            raise CachetuneError(f"unknown --objective {self.name!r} (choose from: {', '.join(OBJECTIVES)})")
+        if self.miss_cost < 0 or self.memory_cost < 0:
+            raise CachetuneError("--miss-cost and --memory-cost must not be negative")
+
+    def capacity_gb(self, capacity: int, unit: str) -> float:
+        return capacity / GB if unit == BYTES else capacity * self.bytes_per_object / GB
+
+    def score(self, measured: Measured, capacity: int, unit: str) -> float:
+        """The value a trial reports (lower is better)."""
+        if self.name == "miss-ratio":
+            return measured.miss_ratio
+        if self.name == "byte-miss-ratio":
+            return measured.byte_miss_ratio
+        if self.name == "cost":
+            return measured.misses_per_hour * self.miss_cost + self.capacity_gb(capacity, unit) * self.memory_cost
+        return measured.misses_per_hour

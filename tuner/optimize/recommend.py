@@ -1,0 +1,109 @@
+"""From finished trials to a recommendation: the smallest configuration within tolerance of the best.
+
+Trials score configurations; the user should not buy memory that buys
+nothing, so among every configuration whose score is within ``tolerance`` of
+the best found, the one with the smallest capacity wins (ties: the better
+score). Each figure shown next to it comes from an exact replay: on the tuning
+part, on the held-out part (counted after replaying the tuning part first, so
+the cache is warm as it would be in production), for LRU at the same capacity
+and for Belady's offline OPT, the floor no online policy can beat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import optuna
+
+from tuner.engine.replay import ReplayResult
+from tuner.optimize.evaluate import replay_config
+from tuner.optimize.objectives import Measured, Objective
+from tuner.optimize.space import Config, config_of
+from tuner.optimize.traces import TimeSplit
+
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A configuration and its objective value (and its trial's number)."""
+
+    config: Config
+    value: float
+    trial: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One configuration replayed exactly: its objective and misses on tuning and held-out data."""
+
+    config: Config
+    value: float
+    tuning: Measured
+    holdout: Measured | None
+
+
+def scored_trials(trials: Iterable[optuna.trial.FrozenTrial]) -> list[Scored]:
+    """Each distinct configuration of the completed trials once, best first."""
+    seen: dict[str, Scored] = {}
+    for trial in trials:
+        if trial.state != optuna.trial.TrialState.COMPLETE:
+            continue
+        config = config_of(trial.params)
+        value = trial.values[0]
+        if config.key() not in seen and not math.isnan(value):
+            seen[config.key()] = Scored(config, value, trial.number)
+    return sorted(seen.values(), key=lambda scored: (scored.value, scored.config.capacity))
+
+
+def within_tolerance(scored: list[Scored], tolerance: float) -> Scored:
+    """The smallest configuration whose value is at most ``best + tolerance × |best|``."""
+    best = min(item.value for item in scored)
+    limit = best + tolerance * abs(best)
+    return min((item for item in scored if item.value <= limit), key=lambda item: (item.config.capacity, item.value))
+
+
+def pareto_front(scored: list[Scored]) -> list[Scored]:
+    """Configurations no other beats on both value and capacity, by capacity."""
+    front: list[Scored] = []
+    for item in sorted(scored, key=lambda item: (item.config.capacity, item.value)):
+        if not front or item.value < front[-1].value:
+            front.append(item)
+    return front
+
+
+def _holdout(tuning: ReplayResult, whole: ReplayResult, hours: float) -> Measured:
+    misses = whole.misses - tuning.misses
+    requests = whole.requests - tuning.requests
+    missed_bytes = whole.bytes_missed - tuning.bytes_missed
+    requested_bytes = whole.bytes_requested - tuning.bytes_requested
+    return Measured(
+        misses / hours if hours > 0 else math.nan,
+        misses / requests if requests else math.nan,
+        missed_bytes / requested_bytes if requested_bytes else math.nan,
+    )
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Replays configurations exactly on the tuning part and, when there is one, the held-out part."""
+
+    split: TimeSplit
+    objective: Objective
+    unit: str
+    seed: int
+
+    def tuning(self, config: Config) -> Scored:
+        result = replay_config(self.split.tuning, config, self.unit, self.seed)
+        return Scored(config, self.objective.score(Measured.of(result), config.capacity, self.unit), -1)
+
+    def figures(self, config: Config) -> Figures:
+        tuning = replay_config(self.split.tuning, config, self.unit, self.seed)
+        measured = Measured.of(tuning)
+        holdout = None
+        if self.split.holdout > 0:
+            whole = replay_config(self.split.whole, config, self.unit, self.seed)
+            holdout = _holdout(tuning, whole, self.split.holdout_hours)
+        return Figures(config, self.objective.score(measured, config.capacity, self.unit), measured, holdout)

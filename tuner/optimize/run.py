@@ -1,0 +1,215 @@
+"""``tuner.optimize``: tune policy, capacity and parameters on a trace, with the CLI's options."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
+from tuner.errors import CachetuneError
+from tuner.optimize.evaluate import TrialObjective
+from tuner.optimize.objectives import Objective
+from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
+from tuner.optimize.space import Config, SearchSpace
+from tuner.optimize.study import open_storage, open_study
+from tuner.optimize.traces import spatial_sample, split_by_time
+from tuner.policies import POLICIES, Policy, parse_policies
+from tuner.trace import Trace
+
+DEFAULT_TRIALS = 100
+DEFAULT_STUDY = "cachetune"
+# Offline policies see the future: a floor to compare against, never a candidate.
+OFFLINE = ("opt",)
+
+# Called after each finished trial with (trials finished in this run, best so far as text).
+ProgressFn = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """The recommendation, what it is compared with, and every trial."""
+
+    recommendation: Figures
+    lru: Figures
+    opt: Figures | None
+    top: list[Scored]
+    front: list[Scored] | None
+    trials: pd.DataFrame
+    options: dict[str, Any]
+    counts: dict[str, int]
+    interrupted: bool = False
+    unit: str = OBJECTS
+
+    def improvement_over_lru(self, part: str = "tuning") -> float | None:
+        """1 − recommended misses/h ÷ LRU's at the same capacity (``part``: tuning or holdout)."""
+        mine, lru = getattr(self.recommendation, part), getattr(self.lru, part)
+        if mine is None or lru is None or not lru.misses_per_hour:
+            return None
+        return 1.0 - mine.misses_per_hour / lru.misses_per_hour
+
+
+def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
+    """The online policies to search (``None``: every registered one but offline OPT)."""
+    try:
+        chosen = parse_policies(policies)
+    except ValueError as error:
+        raise CachetuneError(str(error)) from None
+    online = [policy for policy in chosen if policy.name not in OFFLINE]
+    if not online:
+        raise CachetuneError("no online policy to search: OPT sees the future and is only reported as a floor")
+    return online
+
+
+def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacity:
+    """The budget as given, else the whole working set (bytes when the trace has sizes)."""
+    if budget is None:
+        if trace.has_sizes:
+            return Capacity(trace.working_set_bytes, BYTES, f"{trace.working_set_bytes} B (working set)")
+        return Capacity(trace.n_objects, OBJECTS, f"{trace.n_objects} objects (working set)")
+    try:
+        resolved = parse_capacity(budget, trace.n_objects)
+    except ValueError as error:
+        raise CachetuneError(f"--budget: {error}") from None
+    smallest = int(trace.sizes.min()) if resolved.unit == BYTES else 1
+    if resolved.amount < max(1, smallest):
+        raise CachetuneError(f"--budget {budget} is below one object (the smallest is {smallest} bytes)")
+    return resolved
+
+
+def _best_text(study: optuna.Study, pareto: bool) -> str:
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        return "no trial finished yet"
+    if pareto:
+        return f"front of {len(study.best_trials)}"
+    best = min(complete, key=lambda trial: trial.value)
+    return f"best {best.value:,.4g} ({best.params['policy']}, {best.params['capacity']:,})"
+
+
+def trials_table(study: optuna.Study, pareto: bool) -> pd.DataFrame:
+    """One row per trial: state, policy, capacity, every parameter it chose, values and measures."""
+    rows = []
+    for trial in study.trials:
+        values = trial.values or [math.nan] * (2 if pareto else 1)
+        row = {"number": trial.number, "state": trial.state.name.lower()}
+        row.update(trial.params)
+        if pareto:
+            row.update({"value_misses": values[0], "value_capacity": values[1]})
+        else:
+            row["value"] = values[0]
+        row.update(trial.user_attrs)
+        duration = trial.duration.total_seconds() if trial.duration else math.nan
+        row["seconds"] = duration
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def optimize(
+    trace: Trace,
+    *,
+    budget: int | str | Capacity | None = None,
+    trials: int | None = DEFAULT_TRIALS,
+    timeout: float | None = None,
+    policies: str | list[str] | None = None,
+    objective: str = "misses-per-hour",
+    miss_cost: float = 1.0,
+    memory_cost: float = 1.0,
+    pareto: bool = False,
+    tolerance: float = 0.01,
+    holdout: float = 0.3,
+    sample_rate: float = 1.0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    jobs: int = 1,
+    seed: int = 0,
+    out: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> OptimizeResult:
+    """Search policies, capacities up to ``budget`` and policy parameters for the least misses (or cost).
+
+    Tunes on the first ``1 - holdout`` of the trace's span and reports the
+    recommendation on the rest too; ``sample_rate`` below 1 scores trials on
+    a spatial sample and re-scores the best exactly; the study lives in
+    ``storage`` (default: a journal file in ``out``) under ``study_name`` and
+    resumes when both are given again. Ctrl-C stops the search and returns
+    what the finished trials found (``interrupted=True``).
+    """
+    if tolerance < 0:
+        raise CachetuneError(f"--tolerance must not be negative, got {tolerance}")
+    if jobs < 1 or (trials is not None and trials < 1):
+        raise CachetuneError("--jobs and --trials must be at least 1")
+    if pareto and objective == "cost":
+        raise CachetuneError("--pareto already trades capacity against misses; use it without --objective cost")
+    candidates = candidate_policies(policies)
+    budget_capacity = resolve_budget(trace, budget)
+    unit = budget_capacity.unit
+    if objective == "cost" and not trace.has_sizes:
+        raise CachetuneError("--objective cost prices memory per GB, which needs a trace with object sizes")
+    bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
+    scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
+    split = split_by_time(trace, holdout)
+    sample = spatial_sample(split.tuning, sample_rate)
+    smallest = int(trace.sizes.min()) if unit == BYTES else 1
+    space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest)
+    setup = {
+        "space": space.describe(),
+        "scoring": [dataclasses.asdict(scoring), pareto],
+        "data": [trace.name, len(trace), trace.n_objects, holdout, sample_rate],
+    }
+    name = study_name or DEFAULT_STUDY
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(open_storage(storage, out), name, setup, seed, pareto)
+    for policy in candidates:  # every policy at the full budget: the anchor the tolerance is measured from
+        study.enqueue_trial(space.at_budget(policy), skip_if_exists=True)
+    trial_objective = TrialObjective(space, scoring, sample, split.tuning.span_seconds, seed, pareto)
+    finished = 0
+
+    def after_trial(study: optuna.Study, _: optuna.trial.FrozenTrial) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(finished, _best_text(study, pareto))
+
+    interrupted = False
+    try:
+        study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
+    except KeyboardInterrupt:
+        interrupted = True
+    return _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted,
+                     {"budget": budget_capacity.amount, "study_name": name, "finished_this_run": finished})  # fmt: skip
+
+
+def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted, extra) -> OptimizeResult:
+    """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
+    all_trials = study.get_trials(deepcopy=False)
+    scored = scored_trials(all_trials)
+    if not scored:
+        raise CachetuneError(f"no trial of study {extra['study_name']!r} finished, so there is nothing to recommend")
+    judge = Judge(split, scoring, space.unit, seed)
+    if sample_rate < 1.0:
+        rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
+        scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
+    front = pareto_front(scored) if pareto else None
+    chosen = within_tolerance(front or scored, tolerance)
+    recommendation = judge.figures(chosen.config)
+    lru = judge.figures(Config("lru", chosen.config.capacity))
+    opt = judge.figures(Config("opt", chosen.config.capacity)) if "opt" in POLICIES else None
+    states = [trial.state for trial in all_trials]
+    counts = {
+        "trials": len(states),
+        "complete": states.count(optuna.trial.TrialState.COMPLETE),
+        "pruned": states.count(optuna.trial.TrialState.PRUNED),
+        "failed": states.count(optuna.trial.TrialState.FAIL),
+        "this_run": extra.pop("finished_this_run"),
+    }
+    options = {"objective": scoring.name, "tolerance": tolerance, "holdout": split.holdout, "sample_rate": sample_rate,
+               "pareto": pareto, "seed": seed, **extra}  # fmt: skip
+    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, pareto), options, counts,
+                          interrupted, space.unit)  # fmt: skip

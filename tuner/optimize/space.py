@@ -1,0 +1,107 @@
+"""The search space, read from the policy registry: policy, capacity and each policy's own parameters.
+
+Define-by-run: a trial first picks a policy, then a log-scaled capacity, then
+only that policy's parameters as the policy declares them (``Param``). A
+policy added to ``tuner/policies/`` joins the search with no change here.
+Parameter names are prefixed with the policy's name (``random-age.min_age``)
+so two policies may declare a parameter of the same name with different ranges.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+
+from tuner.capacity import Capacity
+from tuner.policies import Param, Policy
+
+POLICY_KEY = "policy"
+CAPACITY_KEY = "capacity"
+# The smallest capacity searched is this share of the budget (at least one object).
+FLOOR_SHARE = 1e-3
+
+
+@dataclass(frozen=True)
+class Config:
+    """One point of the space: what a trial replays."""
+
+    policy: str
+    capacity: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """A stable text identity, to spot the same configuration in two trials."""
+        return json.dumps([self.policy, self.capacity, self.params], sort_keys=True)
+
+
+def _param_key(policy: Policy, param: Param) -> str:
+    return f"{policy.name}.{param.name}"
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Which policies, capacities (in ``unit``) and parameter ranges trials may pick."""
+
+    policies: tuple[Policy, ...]
+    unit: str
+    capacity_low: int
+    capacity_high: int
+    span_seconds: float
+
+    @classmethod
+    def build(cls, policies: list[Policy], budget: Capacity, span_seconds: float, smallest_object: int) -> SearchSpace:
+        """Capacities from a small floor up to ``budget``; a byte floor holds at least the smallest object."""
+        floor = max(1, math.ceil(budget.amount * FLOOR_SHARE), smallest_object)
+        return cls(tuple(policies), budget.unit, min(floor, budget.amount), budget.amount, span_seconds)
+
+    def param_range(self, param: Param) -> tuple[float, float]:
+        low, high = param.search_range(self.span_seconds)
+        if param.log:
+            low = max(low, 1e-9)
+        return low, max(high, low)
+
+    def suggest(self, trial: optuna.Trial) -> Config:
+        """Sample a configuration into ``trial`` (define-by-run)."""
+        name = trial.suggest_categorical(POLICY_KEY, [policy.name for policy in self.policies])
+        capacity = trial.suggest_int(CAPACITY_KEY, self.capacity_low, self.capacity_high, log=True)
+        policy = next(policy for policy in self.policies if policy.name == name)
+        params: dict[str, Any] = {}
+        for param in policy.params:
+            low, high = self.param_range(param)
+            key = _param_key(policy, param)
+            if param.is_int:
+                params[param.name] = trial.suggest_int(key, int(low), int(high), log=param.log)
+            else:
+                params[param.name] = trial.suggest_float(key, float(low), float(high), log=param.log)
+        return Config(name, capacity, params)
+
+    def at_budget(self, policy: Policy) -> dict[str, Any]:
+        """Trial parameters for ``policy`` with its defaults at the full budget (a first anchor)."""
+        chosen: dict[str, Any] = {POLICY_KEY: policy.name, CAPACITY_KEY: self.capacity_high}
+        for param in policy.params:
+            low, high = self.param_range(param)
+            value = min(max(param.default, low), high)
+            chosen[_param_key(policy, param)] = int(value) if param.is_int else float(value)
+        return chosen
+
+    def describe(self) -> dict[str, Any]:
+        """What a stored study must match to be resumed: names, unit, bounds and ranges."""
+        return {
+            "policies": {
+                policy.name: {param.name: [*self.param_range(param), param.log] for param in policy.params}
+                for policy in self.policies
+            },
+            "capacity": [self.unit, self.capacity_low, self.capacity_high],
+        }
+
+
+def config_of(params: dict[str, Any]) -> Config:
+    """The configuration a finished trial's stored parameters describe."""
+    name = params[POLICY_KEY]
+    prefix = f"{name}."
+    own = {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+    return Config(name, int(params[CAPACITY_KEY]), own)

@@ -1,0 +1,92 @@
+"""Cutting a trace for tuning: time prefixes (holdout, pruning steps) and spatial samples.
+
+Ids are dense in order of first appearance, so a prefix keeps its ids and only
+drops the keys first seen later: no re-hashing of keys, and a policy replays a
+prefix exactly as it replays the start of the whole trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tuner.errors import CachetuneError
+from tuner.trace import Trace
+
+# Spatial sampling keeps a key when hash(key) mod MODULUS < rate × MODULUS.
+MODULUS = 1 << 24
+
+
+def prefix(trace: Trace, stop: int) -> Trace:
+    """The first ``stop`` requests, sharing the parent's arrays."""
+    ids = trace.ids[:stop]
+    n_objects = int(ids.max()) + 1 if stop else 0
+    return Trace(ids, trace.timestamps[:stop], trace.sizes[:stop], trace.ops[:stop], trace.keys[:n_objects],
+                 name=trace.name, info=trace.info)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """The tuning part (the first ``1 - holdout`` of the span) and the whole trace it starts."""
+
+    tuning: Trace
+    whole: Trace
+    holdout: float
+
+    @property
+    def holdout_hours(self) -> float:
+        return float(self.whole.timestamps[-1] - self.tuning.timestamps[-1]) / 3600.0
+
+
+def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
+    """Split at ``start + (1 - holdout) × span``; ``holdout = 0`` tunes on everything."""
+    if not 0.0 <= holdout < 1.0:
+        raise CachetuneError(f"--holdout must be at least 0 and below 1, got {holdout}")
+    if len(trace) < 2:
+        raise CachetuneError("the trace needs at least two requests to tune on")
+    if holdout == 0.0:
+        return TimeSplit(trace, trace, 0.0)
+    cut_time = trace.timestamps[0] + (1.0 - holdout) * trace.span_seconds
+    stop = int(np.searchsorted(trace.timestamps, cut_time, side="right"))
+    if stop < 2 or stop >= len(trace):
+        raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
+    return TimeSplit(prefix(trace, stop), trace, holdout)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A spatial sample of a trace: every request to the kept keys, and how much it kept."""
+
+    trace: Trace
+    rate: float
+    request_share: float
+
+
+def spatial_sample(trace: Trace, rate: float) -> Sample:
+    """Keep every request to a key whose hash falls below ``rate`` (SHARDS-style sampling).
+
+    Hashing keys, not requests, keeps each kept object's whole history, so
+    reuse distances (and hence hit ratios at a capacity scaled by ``rate``) are
+    preserved in expectation (Waldspurger et al., "Efficient MRC Construction
+    with SHARDS", FAST 2015).
+    """
+    if not 0.0 < rate <= 1.0:
+        raise CachetuneError(f"--sample-rate must be above 0 and at most 1, got {rate}")
+    if rate == 1.0:
+        return Sample(trace, 1.0, 1.0)
+    hashes = pd.util.hash_array(np.asarray(trace.keys))
+    keep_object = (hashes % MODULUS) < int(rate * MODULUS)
+    keep = keep_object[trace.ids]
+    if not keep.any():
+        raise CachetuneError(f"--sample-rate {rate} keeps no key of this trace; raise it")
+    new_ids = (np.cumsum(keep_object) - 1).astype(np.int32)
+    sampled = Trace(new_ids[trace.ids[keep]], trace.timestamps[keep], trace.sizes[keep], trace.ops[keep],
+                    trace.keys[keep_object], name=trace.name, info=trace.info)  # fmt: skip
+    return Sample(sampled, rate, len(sampled) / len(trace))
+
+
+def scaled_capacity(capacity: int, sample: Sample, floor: int) -> int:
+    """The mini-cache size for ``capacity``: scaled by the rate, never below ``floor``."""
+    return max(floor, round(capacity * sample.rate))
