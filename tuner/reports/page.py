@@ -43,6 +43,7 @@ figure.chart svg { display: block; width: 100%; height: auto; font-family: inher
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
 th { white-space: normal; vertical-align: bottom; }
+td.text { white-space: normal; min-width: 4em; max-width: 22em; overflow-wrap: anywhere; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 thead th { position: sticky; top: 0; background: #f0f0f0; cursor: pointer; user-select: none; }
 thead th[aria-sort="ascending"]::after { content: " \\25B2"; }
@@ -131,7 +132,7 @@ def table(frame: pd.DataFrame, table_id: str, caption: str = "") -> str:
                 data = "" if math.isnan(number) else repr(number)
                 cells.append(f'<td class="number" data-value="{data}">{escape(format_cell(value))}</td>')
             else:
-                cells.append(f"<td>{escape(format_cell(value))}</td>")
+                cells.append(f'<td class="text">{escape(format_cell(value))}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     caption_html = f'<p class="note">{escape(caption)}</p>' if caption else ""
     return (

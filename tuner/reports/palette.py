@@ -21,8 +21,13 @@ _FIXED = {
     "mru": "#7F7F7F",
     "random": "#8C564B",
     "random-age": "#9E9A1A",
+    "s3fifo": "#D62728",
+    "2q": "#9467BD",
+    "lirs": "#17BECF",
+    "tinylfu": "#2CA02C",
+    "w-tinylfu": "#2CA02C",
 }
-_FALLBACK = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#E377C2", "#17BECF", "#BCBD22", "#393B79")
+_FALLBACK = ("#1F77B4", "#FF7F0E", "#E377C2", "#BCBD22", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD")
 
 
 def policy_colour(policy: str) -> str:

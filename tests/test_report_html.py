@@ -1,0 +1,123 @@
+"""``report.html`` from a run's files: self-contained, complete, and the same page when re-rendered."""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from tests.cli import assert_one_line_error, cachetune
+from tests.report_runs import bench_run
+from tuner.errors import CachetuneError
+from tuner.reports.charts import Axis, Series, _linear_ticks, _log_ticks, format_bytes, format_number, line_chart
+from tuner.reports.html import render_report, write_report
+from tuner.reports.palette import policy_colour
+
+SMALL = ("--requests", "6000", "--objects", "600", "--policies", "lru,fifo,mru,opt")
+
+
+@pytest.fixture(scope="module")
+def bench_folder(tmp_path_factory):
+    return bench_run(tmp_path_factory.mktemp("bench"), *SMALL)
+
+
+class _Elements(HTMLParser):
+    """Every start tag with its attributes, to look for anything that would load from elsewhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _charts(html: str) -> list[str]:
+    return re.findall(r'<figure class="chart" data-chart="([^"]+)">', html)
+
+
+def test_bench_writes_a_self_contained_report(bench_folder):
+    html = (bench_folder / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html
+    parser = _Elements()
+    parser.feed(html)
+    loading = [(tag, attrs) for tag, attrs in parser.tags if {"src", "href"} & set(attrs) or tag in ("link", "iframe")]
+    assert not loading, loading
+    charts = _charts(html)
+    assert charts[:2] == ["miss-ratio-bars", "miss-ratio-curves-objects"]
+    assert len([chart for chart in charts if chart.startswith("timeline-")]) == 3
+    assert "<table" in html and html.count("<tr>") == 1 + 4 * 3  # header + every (policy, size)
+    for text in ("cachetune bench --workload zipf", "span", "numba", "miss ratio (misses ÷ requests)",
+                 "cache size (objects, log scale)", "trace time (hours)", "misses per hour"):  # fmt: skip
+        assert text in html, text
+
+
+def test_report_command_rebuilds_the_same_page_from_the_files_alone(bench_folder, tmp_path):
+    copy = shutil.copytree(bench_folder, tmp_path / "copy")
+    first = (copy / "report.html").read_bytes()
+    (copy / "report.html").unlink()
+    completed = cachetune("report", str(copy))
+    assert completed.returncode == 0, completed.stderr
+    assert (copy / "report.html").read_bytes() == first
+
+
+def test_no_report_skips_the_page(tmp_path):
+    completed = cachetune("bench", "-w", "zipf", "--size", "5%", *SMALL, "--no-report", "--out", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "results.csv").exists() and not (tmp_path / "report.html").exists()
+
+
+def test_one_colour_per_policy_across_charts(bench_folder):
+    html = (bench_folder / "report.html").read_text()
+    for policy in ("lru", "fifo", "mru", "opt"):
+        groups = re.findall(rf'<g class="series" data-series="{policy}">(.*?)</g>', html)
+        colours = {colour for group in groups for colour in re.findall(r'(?:fill|stroke)="(#[0-9A-Fa-f]{6})"', group)}
+        assert colours == {policy_colour(policy)}, (policy, colours)
+    assert len({policy_colour(p) for p in ("lru", "fifo", "mru", "opt", "clock", "sieve", "arc", "lfu")}) == 8
+
+
+def test_missing_optional_files_leave_their_charts_out(bench_folder, tmp_path):
+    copy = shutil.copytree(bench_folder, tmp_path / "copy")
+    (copy / "timeline.csv").unlink()
+    results = pd.read_csv(copy / "results.csv")
+    results[results["size_spec"] == "5%"].to_csv(copy / "results.csv", index=False)
+    charts = _charts(render_report(copy))
+    assert charts == ["miss-ratio-bars"]  # one size: no curves; no timeline file: no timeline
+
+
+def test_report_formats_print_the_files(bench_folder):
+    as_csv = cachetune("report", str(bench_folder), "--format", "csv")
+    assert as_csv.returncode == 0 and as_csv.stdout == (bench_folder / "results.csv").read_text()
+    as_json = json.loads(cachetune("report", str(bench_folder), "--format", "json").stdout)
+    assert as_json["run"]["command"] == "bench" and len(as_json["results"]) == 12 and as_json["timeline"]
+
+
+def test_bad_folders_fail_in_one_line(tmp_path):
+    assert_one_line_error(cachetune("report", str(tmp_path / "nowhere")), "not a folder")
+    assert_one_line_error(cachetune("report", str(tmp_path)), "run.json not found")
+    (tmp_path / "run.json").write_text('{"command": "dance"}')
+    assert_one_line_error(cachetune("report", str(tmp_path)), "no report for command 'dance'")
+    (tmp_path / "run.json").write_text('{"command": "bench"}')
+    assert_one_line_error(cachetune("report", str(tmp_path)), "results.csv is missing")
+    (tmp_path / "run.json").write_text("{")
+    assert_one_line_error(cachetune("report", str(tmp_path)), "not valid JSON")
+    with pytest.raises(CachetuneError, match=r"run\.json not found"):
+        write_report(tmp_path / "nowhere")
+
+
+def test_axis_ticks_are_round_numbers():
+    assert _linear_ticks([0.13, 0.87], zero=True) == (0.0, 1.0, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    low, high, ticks = _log_ticks([806, 8052])
+    assert ticks == [1000, 2000, 5000, 10000] and low < 806 and high > 8052
+    assert _log_ticks([10, 1e6])[2] == [10, 100, 1000, 1e4, 1e5, 1e6]
+    assert format_number(126779.7) == "127k"
+    assert format_number(0.25) == "0.25" and format_number(2_500_000) == "2.5M"
+    assert format_bytes(64 * 2**20) == "64 MiB" and format_bytes(512) == "512 B"
+
+
+def test_line_chart_skips_points_a_log_axis_cannot_show():
+    chart = line_chart("c", "T", [Series("lru", [0, 10, 100], [0.5, 0.4, 0.3], "#000")], Axis("x", log=True),
+                       Axis("y", zero=True))  # fmt: skip
+    assert chart.count("<circle") == 2 and "NaN" not in chart and "inf" not in chart
