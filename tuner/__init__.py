@@ -1,11 +1,13 @@
 """cachetune: measure and tune cache eviction policies on your own traffic."""
 
 from tuner import numba_cache  # noqa: F401  (must run before numba is imported)
+from tuner.analyze import TraceAnalysis, analyze
 from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
+from tuner.readers import read_trace
 from tuner.trace import Trace
 from tuner.workloads import generate
 
@@ -18,10 +20,13 @@ __all__ = [
     "OptimizeResult",
     "ReplayResult",
     "Trace",
+    "TraceAnalysis",
+    "analyze",
     "bench",
     "generate",
     "get_policy",
     "optimize",
     "parse_capacity",
+    "read_trace",
     "replay",
 ]

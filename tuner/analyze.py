@@ -1,0 +1,177 @@
+"""What a trace looks like: volume, popularity skew, reuse, working set and the keys that dominate it.
+
+The reuse distance of a request is its LRU stack distance: how many distinct
+other objects were requested since the same object's previous request
+(Mattson et al., "Evaluation techniques for storage hierarchies", IBM Systems
+Journal 1970). An LRU cache of C objects hits exactly the requests whose
+distance is below C, so the distribution is LRU's whole miss-ratio curve. It
+is computed in O(N log N) with a Fenwick tree over request positions that
+marks each object's latest request (Bennett & Kruskal 1975).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numba import njit
+from scipy import stats
+
+from tuner.trace import Trace
+
+COLD = -1
+
+
+@njit(cache=True, nogil=True)
+def stack_distances(ids: np.ndarray, n_objects: int) -> np.ndarray:
+    """LRU stack distance of every request (COLD for a first request)."""
+    n = len(ids)
+    tree = np.zeros(n + 1, np.int32)  # Fenwick tree over positions 1..n
+    latest = np.full(n_objects, -1, np.int64)
+    distances = np.empty(n, np.int64)
+    for i in range(n):
+        obj = ids[i]
+        previous = latest[obj]
+        if previous < 0:
+            distances[i] = COLD
+        else:
+            # distinct objects requested strictly between previous and i: markers at positions previous+2 .. i
+            count = 0
+            position = i
+            while position > 0:
+                count += tree[position]
+                position -= position & -position
+            position = previous + 1
+            while position > 0:
+                count -= tree[position]
+                position -= position & -position
+            distances[i] = count
+            position = previous + 1
+            while position <= n:
+                tree[position] -= 1
+                position += position & -position
+        position = i + 1
+        while position <= n:
+            tree[position] += 1
+            position += position & -position
+        latest[obj] = i
+    return distances
+
+
+@dataclass(frozen=True)
+class TraceAnalysis:
+    """The headline numbers and the tables behind them."""
+
+    summary: dict[str, Any]
+    reuse_distance: pd.DataFrame
+    working_set: pd.DataFrame
+    top_keys: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready values (NaN becomes None)."""
+        return _json_ready({
+            **self.summary,
+            "reuse_distance": self.reuse_distance.to_dict(orient="records"),
+            "working_set": self.working_set.to_dict(orient="records"),
+            "top_keys": self.top_keys.to_dict(orient="records"),
+        })  # fmt: skip
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def zipf_fit(counts: np.ndarray) -> tuple[float, float]:
+    """Zipf exponent and r² of a least-squares line through log(count) against log(rank).
+
+    Ranks are sampled evenly in log space so the long tail of rare objects does
+    not outweigh the head that decides cache behaviour.
+    """
+    ordered = np.sort(counts)[::-1]
+    if len(ordered) < 3:
+        return float("nan"), float("nan")
+    ranks = np.unique(np.geomspace(1, len(ordered), num=min(200, len(ordered))).astype(np.int64))
+    fit = stats.linregress(np.log(ranks), np.log(ordered[ranks - 1]))
+    return float(-fit.slope), float(fit.rvalue**2)
+
+
+def reuse_distance_table(distances: np.ndarray) -> pd.DataFrame:
+    """Requests per power-of-two distance band, and LRU's hit ratio at a cache of ``distance_to + 1`` objects."""
+    n = len(distances)
+    reused = distances[distances != COLD]
+    largest = int(reused.max()) if len(reused) else 0
+    edges = [0, 1] + [1 << k for k in range(1, max(1, largest.bit_length()) + 1)]
+    edges = sorted(set(edges))
+    if edges[-1] <= largest:
+        edges.append(largest + 1)
+    counts = np.histogram(reused, bins=[*edges[:-1], edges[-1]])[0] if len(reused) else np.zeros(len(edges) - 1)
+    rows = []
+    hits = 0
+    for low, high, count in zip(edges[:-1], edges[1:], counts, strict=True):
+        hits += int(count)
+        rows.append({"distance_from": low, "distance_to": high - 1, "requests": int(count),
+                     "fraction": count / n if n else 0.0, "lru_hit_ratio": hits / n if n else 0.0})  # fmt: skip
+    cold = int(np.count_nonzero(distances == COLD))
+    rows.append({"distance_from": -1, "distance_to": -1, "requests": cold, "fraction": cold / n if n else 0.0,
+                 "lru_hit_ratio": float("nan")})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def working_set_table(trace: Trace) -> pd.DataFrame:
+    """Requests, distinct objects and their bytes in each hour of the trace."""
+    hours = ((trace.timestamps - trace.timestamps[0]) // 3600).astype(np.int64)
+    largest = np.zeros(trace.n_objects, np.int64)
+    np.maximum.at(largest, trace.ids, trace.sizes)
+    pairs = pd.DataFrame({"hour": hours, "obj": trace.ids}).drop_duplicates()
+    pairs["bytes"] = largest[pairs["obj"].to_numpy()]
+    per_hour = pairs.groupby("hour").agg(unique_objects=("obj", "size"), unique_bytes=("bytes", "sum"))
+    per_hour.insert(0, "requests", np.bincount(hours)[per_hour.index])
+    return per_hour.reset_index()
+
+
+def display_key(key: Any) -> str:
+    """A key as text: bytes decoded as UTF-8, other bytes shown as \\xNN escapes."""
+    return key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else str(key)
+
+
+def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
+    """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys."""
+    counts = np.bincount(trace.ids, minlength=trace.n_objects)
+    distances = stack_distances(trace.ids, trace.n_objects)
+    alpha, r_squared = zipf_fit(counts)
+    span = trace.span_seconds
+    info = trace.info
+    summary = {
+        "name": trace.name,
+        "requests": len(trace),
+        "unique_objects": trace.n_objects,
+        "bytes": int(trace.sizes.sum()),
+        "unique_bytes": trace.working_set_bytes,
+        "span_hours": span / 3600.0,
+        "requests_per_second": len(trace) / span if span > 0 else float("nan"),
+        "one_hit_wonder_ratio": float(np.count_nonzero(counts == 1) / max(1, trace.n_objects)),
+        "zipf_alpha": alpha,
+        "zipf_r_squared": r_squared,
+        "median_reuse_distance": float(np.median(distances[distances != COLD])) if np.any(distances != COLD) else None,
+        "skipped_lines": int(info.get("skipped_lines", 0)),
+        "skipped": info.get("skipped", {}),
+        "lines": info.get("lines"),
+    }
+    order = np.argsort(-counts, kind="stable")[:top]
+    top_keys = pd.DataFrame({
+        "rank": np.arange(1, len(order) + 1),
+        "key": [display_key(trace.keys[obj]) for obj in order],
+        "requests": counts[order],
+        "fraction": counts[order] / max(1, len(trace)),
+    })  # fmt: skip
+    return TraceAnalysis(summary, reuse_distance_table(distances), working_set_table(trace), top_keys)

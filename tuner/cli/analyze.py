@@ -1,0 +1,132 @@
+"""``cachetune analyze``: what a trace looks like before any policy runs on it."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from tuner.analyze import TraceAnalysis, analyze
+from tuner.cli import output, source
+from tuner.cli.console import stdout
+from tuner.errors import CachetuneError
+from tuner.reports.files import run_record
+
+FORMATS = ("table", "json", "csv")
+_SUMMARY_ROWS = (
+    ("requests", "requests", "{:,}"),
+    ("unique objects", "unique_objects", "{:,}"),
+    ("bytes requested", "bytes", "{:,}"),
+    ("bytes of unique objects", "unique_bytes", "{:,}"),
+    ("span (hours)", "span_hours", "{:,.3f}"),
+    ("requests per second", "requests_per_second", "{:,.2f}"),
+    ("one-hit wonders (share of objects)", "one_hit_wonder_ratio", "{:.4f}"),
+    ("Zipf exponent (alpha)", "zipf_alpha", "{:.4f}"),
+    ("Zipf fit r²", "zipf_r_squared", "{:.4f}"),
+    ("median reuse distance (objects)", "median_reuse_distance", "{:,.0f}"),
+    ("lines skipped", "skipped_lines", "{:,}"),
+)
+
+
+def _report_available() -> bool:
+    """Whether the HTML report knows analyze runs yet (it is built beside this command)."""
+    try:
+        from tuner.reports.html import KINDS
+    except ImportError:
+        return False
+    return "analyze" in KINDS
+
+
+def _cell(template: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return template.format(value)
+
+
+def print_analysis(result: TraceAnalysis) -> None:
+    """The summary, the reuse-distance bands and the top keys as terminal tables."""
+    summary = Table(title=f"{result.summary['name']}", show_header=False)
+    for label, field, template in _SUMMARY_ROWS:
+        summary.add_row(label, _cell(template, result.summary.get(field)))
+    for reason, count in result.summary.get("skipped", {}).items():
+        summary.add_row(f"  skipped: {reason}", f"{count:,}")
+    stdout.print(summary)
+    reuse = Table(title="reuse (LRU stack) distance", show_lines=False)
+    for column in ("distance", "requests", "share", "LRU hit ratio at distance+1 objects"):
+        reuse.add_column(column, justify="right")
+    for row in result.reuse_distance.itertuples():
+        band = "first request" if row.distance_from < 0 else f"{row.distance_from:,}–{row.distance_to:,}"
+        reuse.add_row(band, f"{row.requests:,}", f"{row.fraction:.4f}", _cell("{:.4f}", row.lru_hit_ratio))
+    stdout.print(reuse)
+    top = Table(title="top keys")
+    for column in ("rank", "key", "requests", "share"):
+        top.add_column(column, justify="left" if column == "key" else "right")
+    for row in result.top_keys.itertuples():
+        top.add_row(str(row.rank), row.key, f"{row.requests:,}", f"{row.fraction:.4f}")
+    stdout.print(top)
+
+
+def analyze_command(
+    trace_file: source.TraceFile = None,
+    trace_format: source.TraceFormat = "auto",
+    log_format: source.LogFormat = None,
+    key_host: source.KeyHost = False,
+    drop_query: source.DropQuery = False,
+    methods: source.Methods = None,
+    statuses: source.Statuses = None,
+    object_size: source.ObjectSize = None,
+    key_col: source.KeyCol = None,
+    time_col: source.TimeCol = None,
+    size_col: source.SizeCol = None,
+    op_col: source.OpCol = None,
+    strict: source.Strict = False,
+    keep_order: source.KeepOrder = False,
+    no_cache: source.NoCache = False,
+    workload: source.Workload = None,
+    requests: source.Requests = None,
+    objects: source.Objects = None,
+    alpha: source.Alpha = None,
+    rate: source.Rate = None,
+    seed: source.Seed = None,
+    top: Annotated[int, typer.Option(help="How many of the most requested keys to list.")] = 10,
+    out: output.Out = None,
+    no_report: output.NoReport = False,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or csv on stdout.")] = "table",
+) -> None:
+    """Describe a trace: volume, span, skew (Zipf fit), one-hit wonders, reuse distances, working set, top keys."""
+    if output_format not in FORMATS:
+        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    folder = output.prepare("analyze", out)
+    trace = source.load_source(workload, requests, objects, alpha, rate, seed, trace=trace_file,
+                               trace_format=trace_format, log_format=log_format, key_host=key_host,
+                               drop_query=drop_query, methods=methods, statuses=statuses, object_size=object_size,
+                               key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col, strict=strict,
+                               keep_order=keep_order, no_cache=no_cache)  # fmt: skip
+    result = analyze(trace, top=top)
+    options = {"trace": trace.info.get("path"), "workload": workload, "trace_format": trace_format, "top": top}
+    summary_row = pd.DataFrame([{key: value for key, value in result.summary.items() if not isinstance(value, dict)}])
+    tables = {
+        "summary": summary_row,
+        "reuse_distance": result.reuse_distance,
+        "working_set": result.working_set,
+        "top_keys": result.top_keys,
+    }
+    record = {**run_record("analyze", options, trace), "summary": result.summary}
+    output.save_run(folder, record, tables, report=not no_report and _report_available())
+    if output_format == "json":
+        stdout.out(json.dumps(result.to_dict(), indent=2, default=str), highlight=False)
+    elif output_format == "csv":
+        buffer = io.StringIO()
+        summary_row.to_csv(buffer, index=False)
+        stdout.out(buffer.getvalue(), end="", highlight=False)
+    else:
+        print_analysis(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_command)
