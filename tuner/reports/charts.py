@@ -274,7 +274,8 @@ def bar_chart(
     bar = slot * 0.84 / max(1, len(series))
     group_ticks = [(box[0] + slot * (index + 0.5), name) for index, name in enumerate(groups)]
     body = _axes([], [(y_scale(t), y_axis.format(t)) for t in y_ticks], box, x_label, y_axis.label)
-    body += "".join(_text(x, box[3] + 16, name, "middle", 11) for x, name in group_ticks)
+    every = max(1, math.ceil(max((_text_width(name, 11) for name in groups), default=0) / (slot * 0.9)))
+    body += "".join(_text(x, box[3] + 16, name, "middle", 11) for x, name in group_ticks[::every])
     if second:
         middle = (box[1] + box[3]) / 2
         *_, right_ticks = _linear_ticks([y_scale.high * second.factor], zero=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tuner.errors import CachetuneError
-from tuner.reports import bench_page
+from tuner.reports import analyze_page, bench_page, optimize_page
 from tuner.reports.page import page, run_section
 
 REPORT_NAME = "report.html"
@@ -29,6 +29,8 @@ class _Kind(NamedTuple):
 
 KINDS = {
     "bench": _Kind("Policy comparison", bench_page.sections, bench_page.subtitle, "results"),
+    "optimize": _Kind("Tuning", optimize_page.sections, optimize_page.subtitle, "trials"),
+    "analyze": _Kind("Trace analysis", analyze_page.sections, analyze_page.subtitle, "summary"),
 }
 
 

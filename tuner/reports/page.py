@@ -41,6 +41,7 @@ figure.chart svg { display: block; width: 100%; height: auto; font-family: inher
 .box .figure b { display: block; font-size: 1.35rem; }
 .table-wrap { overflow-x: auto; background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
+table#summary { width: auto; min-width: 50%; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
 th { white-space: normal; vertical-align: bottom; }
 td.text { white-space: normal; min-width: 4em; max-width: 22em; overflow-wrap: anywhere; }

@@ -1,0 +1,252 @@
+"""The ``analyze`` report: how skewed the traffic is, how soon objects come back, how it moves over the day.
+
+Built from ``summary.csv`` (or ``run.json``'s ``summary``), ``reuse_distance.csv``,
+``working_set.csv``, ``top_keys.csv`` and, when the run wrote it,
+``popularity.csv`` (``rank``, ``requests`` at ranks spread over the whole
+range). Without ``popularity.csv`` the rank–frequency chart shows the top
+keys only; the fitted Zipf line still spans every rank.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuner.reports.charts import Axis, Series, bar_chart, format_number, line_chart
+from tuner.reports.page import chart_grid, note, read_table, section, table
+
+DATA_COLOUR = "#0072B2"
+FIT_COLOUR = "#D55E00"
+WORKING_SET_COLOUR = "#009E73"
+
+_SUMMARY = (
+    ("requests", "requests", "{:,.0f}"),
+    ("unique objects", "unique_objects", "{:,.0f}"),
+    ("bytes requested", "bytes", "{:,.0f}"),
+    ("bytes of unique objects", "unique_bytes", "{:,.0f}"),
+    ("span (hours)", "span_hours", "{:,.3f}"),
+    ("requests per second", "requests_per_second", "{:,.2f}"),
+    ("one-hit wonders (share of objects)", "one_hit_wonder_ratio", "{:.4f}"),
+    ("Zipf exponent α", "zipf_alpha", "{:.4f}"),
+    ("Zipf fit r²", "zipf_r_squared", "{:.4f}"),
+    ("median reuse distance (objects)", "median_reuse_distance", "{:,.0f}"),
+    ("lines skipped", "skipped_lines", "{:,.0f}"),
+)
+
+
+def _summary(folder: Path, run: dict[str, Any]) -> dict[str, Any]:
+    frame = read_table(folder, "summary")
+    found = dict(run.get("summary") or {})
+    if frame is not None and not frame.empty:
+        found.update({key: value for key, value in frame.iloc[0].items() if not pd.isna(value)})
+    return found
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float | np.number) else math.nan
+
+
+def _summary_table(summary: dict[str, Any]) -> str:
+    rows = []
+    for label, key, template in _SUMMARY:
+        value = _number(summary.get(key))
+        if not math.isnan(value):
+            rows.append({"statistic": label, "value": template.format(value)})
+    for reason, count in (summary.get("skipped") or {}).items():
+        rows.append({"statistic": f"skipped: {reason}", "value": f"{count:,}"})
+    return table(pd.DataFrame(rows, columns=["statistic", "value"]), "summary")
+
+
+def _popularity(folder: Path, summary: dict[str, Any]) -> str | None:
+    points = read_table(folder, "popularity")
+    source = "sampled ranks"
+    if points is None:
+        points, source = read_table(folder, "top_keys"), "top keys only"
+    if points is None or points.empty:
+        return None
+    points = points[(points["rank"] > 0) & (points["requests"] > 0)]
+    series = [
+        Series(
+            f"requests per object ({source})",
+            list(points["rank"]),
+            list(points["requests"]),
+            DATA_COLOUR,
+            line=False,
+            hover=[f"rank {r:,}: {n:,} requests" for r, n in zip(points["rank"], points["requests"], strict=True)],
+        )
+    ]
+    alpha = _number(summary.get("zipf_alpha"))
+    if not math.isnan(alpha):
+        # The fit's slope is -alpha; its intercept is the least-squares one for that slope through these points.
+        intercept = float(np.mean(np.log(points["requests"]) + alpha * np.log(points["rank"])))
+        last = max(_number(summary.get("unique_objects")), float(points["rank"].max()))
+        r_squared = _number(summary.get("zipf_r_squared"))
+        name = f"fitted Zipf, α = {alpha:.3f}" + ("" if math.isnan(r_squared) else f" (r² = {r_squared:.3f})")
+        ranks = [1.0, last]
+        series.append(
+            Series(
+                name,
+                ranks,
+                [math.exp(intercept - alpha * math.log(r)) for r in ranks],
+                FIT_COLOUR,
+                dashed=True,
+                markers=False,
+            )
+        )
+    return line_chart(
+        "popularity",
+        "Popularity: requests per object by rank (log–log)",
+        series,
+        Axis("object rank (1 = most requested, log scale)", log=True),
+        Axis("requests per object (log scale)", log=True),
+    )
+
+
+def _band(low: int) -> str:
+    if low < 0:
+        return "first"
+    if low >= 1 << 20:
+        return f"{low >> 20}Mi"
+    return f"{low >> 10}Ki" if low >= 1 << 10 else str(low)
+
+
+def _reuse(reuse: pd.DataFrame) -> list[str]:
+    bands = reuse.sort_values("distance_from", key=lambda s: s.where(s >= 0, np.inf))
+    labels = [_band(int(low)) for low in bands["distance_from"]]
+    hover = [
+        "first request of an object" if low < 0 else f"distance {low:,}–{high:,}: {share:.2%} of requests"
+        for low, high, share in zip(bands["distance_from"], bands["distance_to"], bands["fraction"], strict=True)
+    ]
+    charts = [
+        bar_chart(
+            "reuse-distance",
+            "Reuse distance distribution (LRU stack distance)",
+            labels,
+            [Series("share of requests", [], list(bands["fraction"]), DATA_COLOUR, hover=hover)],
+            "reuse distance: distinct objects requested since the last request (band from, ×2 each)",
+            Axis("share of requests", format=lambda v: f"{v:.0%}"),
+        )
+    ]
+    reused = bands[bands["distance_from"] >= 0]
+    if len(reused) >= 2 and "lru_hit_ratio" in reused.columns:
+        sizes = (reused["distance_to"] + 1).tolist()
+        charts.append(
+            line_chart(
+                "lru-hit-ratio",
+                "LRU hit ratio by cache size, from the reuse distances",
+                [
+                    Series(
+                        "LRU hit ratio",
+                        sizes,
+                        list(reused["lru_hit_ratio"]),
+                        DATA_COLOUR,
+                        hover=[
+                            f"{s:,} objects: hit ratio {h:.4f}"
+                            for s, h in zip(sizes, reused["lru_hit_ratio"], strict=True)
+                        ],
+                    )
+                ],
+                Axis("cache size (objects, log scale)", log=True),
+                Axis("hit ratio (hits ÷ requests)", zero=True),
+                legend=False,
+            )
+        )
+    return charts
+
+
+def _hourly(working_set: pd.DataFrame, span_hours: float) -> str:
+    hours = working_set.sort_values("hour")
+    starts = hours["hour"].astype(float).tolist()
+    ends = [*starts[1:], starts[-1] + 1.0]
+    if span_hours > 0:
+        ends[-1] = min(ends[-1], max(span_hours, starts[-1] + 1e-3))
+    edges = [*starts, ends[-1]]
+    series = [
+        Series(
+            "requests",
+            edges,
+            list(hours["requests"]),
+            DATA_COLOUR,
+            step=True,
+            hover=[f"hour {h:.0f}: {n:,} requests" for h, n in zip(starts, hours["requests"], strict=True)],
+        ),
+        Series(
+            "unique objects (working set)",
+            edges,
+            list(hours["unique_objects"]),
+            WORKING_SET_COLOUR,
+            step=True,
+            hover=[f"hour {h:.0f}: {n:,} objects" for h, n in zip(starts, hours["unique_objects"], strict=True)],
+        ),
+    ]
+    return line_chart(
+        "hourly",
+        "Requests and working set per hour",
+        series,
+        Axis("trace time (hours from start)"),
+        Axis("count in each hour", zero=True, format=format_number),
+    )
+
+
+def sections(folder: Path, run: dict[str, Any]) -> list[str]:
+    """The analyze report's sections after the run description."""
+    summary = _summary(folder, run)
+    charts = []
+    popularity = _popularity(folder, summary)
+    if popularity:
+        charts.append(popularity)
+    reuse = read_table(folder, "reuse_distance")
+    if reuse is not None and not reuse.empty:
+        charts += _reuse(reuse)
+    working_set = read_table(folder, "working_set")
+    if working_set is not None and not working_set.empty:
+        span = _number(summary.get("span_hours"))
+        charts.append(_hourly(working_set, 0.0 if math.isnan(span) else span))
+    parts = [section("Summary", _summary_table(summary), "overview")]
+    if charts:
+        parts.append(
+            section(
+                "Charts",
+                chart_grid(charts)
+                + note(
+                    "Reuse distance: how many distinct objects were requested between two requests for one object; "
+                    "an LRU cache of n objects hits exactly the requests with distance below n."
+                ),
+                "charts",
+            )
+        )
+    top = read_table(folder, "top_keys")
+    if top is not None:
+        parts.append(
+            section("Top keys", table(top, "top-keys", "The most requested objects (top_keys.csv)."), "top-keys")
+        )
+    if reuse is not None:
+        parts.append(
+            section(
+                "Reuse distances",
+                table(
+                    reuse,
+                    "reuse",
+                    "Requests per distance band; distance -1 is an object's first request (reuse_distance.csv).",
+                ),
+                "reuse",
+            )
+        )
+    if working_set is not None:
+        parts.append(
+            section(
+                "Per hour",
+                table(working_set, "hours", "Requests and distinct objects in each hour (working_set.csv)."),
+                "hours",
+            )
+        )
+    return parts
+
+
+def subtitle(run: dict[str, Any]) -> str:
+    """One line under the title: what was described."""
+    return "what the traffic looks like before any policy runs on it"
