@@ -1,0 +1,169 @@
+"""Each reader on small hand-written files, compression by content, detection, the parsed-trace cache."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import warnings
+
+import numpy as np
+import pytest
+import zstandard
+
+from tuner import read_trace
+from tuner.errors import TraceError
+from tuner.readers import TraceWarning
+from tuner.readers.detect import detect_format
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CACHETUNE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_text_skips_checkpoints_and_blank_lines_and_accepts_crlf(tmp_path):
+    path = tmp_path / "t.trace"
+    path.write_bytes(b"1\r\n2\r\n*\r\n\r\n 1 \r\n3")
+    trace = read_trace(path)
+    assert trace.info["format"] == "text"
+    assert trace.keys.tolist() == [b"1", b"2", b"3"]
+    assert trace.ids.tolist() == [0, 1, 0, 2]
+
+
+def test_arc_lines_expand_into_their_blocks(tmp_path):
+    path = tmp_path / "x.lis"
+    path.write_text("10 3 0 0\n5 1 0 1\n11 2 0 2\n")
+    trace = read_trace(path)
+    assert trace.keys[trace.ids].tolist() == [10, 11, 12, 5, 11, 12]
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("u32be", ">u4"), ("i32be", ">i4"), ("i64be", ">i8")])
+def test_packed_integers(tmp_path, name, dtype):
+    keys = np.array([5, 7, 5, 9], dtype)
+    path = tmp_path / "k.trace"
+    path.write_bytes(keys.tobytes())
+    trace = read_trace(path, name)
+    assert trace.keys[trace.ids].tolist() == [5, 7, 5, 9]
+    path.write_bytes(keys.tobytes()[:-1])
+    with pytest.raises(TraceError, match="partial key at byte offset"):
+        read_trace(path, name)
+
+
+def test_packed_width_detected_from_the_bytes(tmp_path):
+    rng = np.random.default_rng(1)
+    small = tmp_path / "small.trace"
+    small.write_bytes(rng.integers(0, 5000, 4000).astype(">i8").tobytes())
+    hashed = tmp_path / "hashed.trace"
+    hashed.write_bytes(rng.choice(rng.integers(-(2**63), 2**63 - 1, 300), 4000).astype(">i8").tobytes())
+    narrow = tmp_path / "narrow.trace"
+    narrow.write_bytes(rng.integers(0, 5000, 8000).astype(">u4").tobytes())
+    assert (detect_format(small), detect_format(hashed), detect_format(narrow)) == ("i64be", "i64be", "u32be")
+
+
+def test_oracle_general_records_and_partial_record(tmp_path):
+    record = np.dtype([("t", "<u4"), ("id", "<u8"), ("sz", "<u4"), ("nxt", "<i8")])
+    rows = np.array([(1, 42, 100, 2), (2, 43, 50, -1), (3, 42, 120, -1)], record)
+    path = tmp_path / "x.oracleGeneral.bin"
+    path.write_bytes(rows.tobytes())
+    trace = read_trace(path)
+    assert trace.keys[trace.ids].tolist() == [42, 43, 42]
+    assert trace.sizes.tolist() == [100, 50, 120] and trace.timestamps.tolist() == [1, 2, 3]
+    path.write_bytes(rows.tobytes() + b"\0" * 10)
+    with pytest.raises(TraceError, match="partial record at byte offset 72"):
+        read_trace(path)
+
+
+def test_csv_header_columns_by_name_and_number(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('timestamp,key,size,op\n1.5,a,10,get\n2,"b,c",20,set\n3,a,30,delete\n')
+    trace = read_trace(path)
+    assert trace.keys.tolist() == [b"a", b"b,c"]
+    assert trace.timestamps.tolist() == [1.5, 2.0, 3.0] and trace.sizes.tolist() == [10, 20, 30]
+    assert trace.ops.tolist() == [0, 1, 2]
+    by_number = read_trace(path, key_col="2", size_col="3", time_col="timestamp")
+    assert by_number.sizes.tolist() == [10, 20, 30]
+
+
+def test_headerless_tsv_keys_on_first_column(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("x\t1\ny\t2\nx\t3\n")
+    trace = read_trace(path)
+    assert trace.info["format"] == "tsv" and trace.keys.tolist() == [b"x", b"y"]
+
+
+def test_csv_errors_name_file_and_line(tmp_path):
+    no_key = tmp_path / "nokey.csv"
+    no_key.write_text("time,size\n1,2\n")
+    with pytest.raises(TraceError, match=r"nokey\.csv: line 1: no key column"):
+        read_trace(no_key)
+    negative = tmp_path / "neg.csv"
+    negative.write_text("key,size\na,1\nb,-3\n")
+    with pytest.raises(TraceError, match=r"neg\.csv: line 3: negative size"):
+        read_trace(negative)
+    short = tmp_path / "short.csv"
+    short.write_text("key,size\na,1\nb\n")
+    assert read_trace(short).info["skipped"] == {"too few fields": 1}
+    with pytest.raises(TraceError, match="line 3: too few fields"):
+        read_trace(short, strict=True)
+
+
+@pytest.mark.parametrize(
+    "compress", [gzip.compress, bz2.compress, lzma.compress, zstandard.ZstdCompressor().compress], ids=str
+)
+def test_compression_is_recognised_by_content_not_name(tmp_path, compress):
+    path = tmp_path / "keys.txt"  # no compression suffix on purpose
+    path.write_bytes(compress(b"1\n2\n1\n"))
+    assert read_trace(path).ids.tolist() == [0, 1, 0]
+
+
+def test_truncated_zstd_is_an_error_not_a_shorter_trace(tmp_path):
+    data = zstandard.ZstdCompressor().compress(b"".join(b"%d\n" % i for i in range(200_000)))
+    path = tmp_path / "keys.txt.zst"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(TraceError, match="truncated"):
+        read_trace(path)
+
+
+def test_unsorted_timestamps_are_sorted_with_a_warning_unless_keep_order(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("time,key\n1,a\n3,b\n2,c\n4,a\n")
+    with pytest.warns(TraceWarning, match="sorted"):
+        trace = read_trace(path)
+    assert trace.keys[trace.ids].tolist() == [b"a", b"c", b"b", b"a"]
+    assert trace.ids.tolist() == [0, 1, 2, 0]
+    with pytest.warns(TraceWarning, match="kept file order"):
+        kept = read_trace(path, keep_order=True)
+    assert kept.keys[kept.ids].tolist() == [b"a", b"b", b"c", b"a"]
+    assert kept.timestamps.tolist() == [1, 3, 3, 4]
+
+
+def test_parsed_trace_cache_is_keyed_by_content_and_options(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("key,size\na,1\nb,2\n")
+    first = read_trace(path)
+    second = read_trace(path)
+    assert "cached" not in first.info and second.info["cached"]
+    assert second.keys.tolist() == first.keys.tolist() and second.sizes.tolist() == [1, 2]
+    assert "cached" not in read_trace(path, time_col="size").info  # other options, other entry
+    assert "cached" not in read_trace(path, cache_parsed=False).info
+    path.write_text("key,size\na,1\nc,2\n")
+    assert read_trace(path).keys.tolist() == [b"a", b"c"]
+
+
+def test_cached_trace_repeats_its_warnings(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("time,key\n2,a\n1,b\n")
+    with pytest.warns(TraceWarning):
+        read_trace(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_trace(path).info["cached"]
+    assert any(issubclass(w.category, TraceWarning) for w in caught)
+
+
+def test_option_of_another_format_is_refused(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("1\n")
+    with pytest.raises(TraceError, match="--key-col does not apply to the text format"):
+        read_trace(path, key_col="1")
