@@ -9,6 +9,8 @@ what it claims to be: the objective on that prefix, not an extrapolation.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 
 import optuna
@@ -20,6 +22,8 @@ from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.traces import Sample, prefix, scaled_capacity
 from tuner.trace import Trace
 
+# Which process ran a trial, so a shared study shows every worker's part.
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 PRUNING_SHARE = 0.2
 # A mini-cache on a spatial sample holds at least this many (average) objects.
 MIN_SAMPLED_OBJECTS = 32
@@ -72,4 +76,5 @@ class TrialObjective:
         trial.set_user_attr("miss_ratio", measured.miss_ratio)
         trial.set_user_attr("byte_miss_ratio", measured.byte_miss_ratio)
         trial.set_user_attr("replayed_capacity", capacity)
+        trial.set_user_attr("worker", WORKER)
         return (value, float(config.capacity)) if self.pareto else value

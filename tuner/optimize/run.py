@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ DEFAULT_STUDY = "cachetune"
 # Offline policies see the future: a floor to compare against, never a candidate.
 OFFLINE = ("opt",)
 
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
 # Called after each finished trial with (trials finished in this run, best so far as text).
 ProgressFn = Callable[[int, str], None]
 
@@ -83,6 +86,32 @@ def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacit
     return resolved
 
 
+class _Interrupt:
+    """While active, the first Ctrl-C lets the running trial finish and then stops the study; a second aborts.
+
+    Stopping between trials keeps every trial whole in the storage (optuna itself
+    may fail to record a trial that a KeyboardInterrupt cuts mid-write).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _best_text(study: optuna.Study, pareto: bool) -> str:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -96,7 +125,7 @@ def _best_text(study: optuna.Study, pareto: bool) -> str:
 def trials_table(study: optuna.Study, pareto: bool) -> pd.DataFrame:
     """One row per trial: state, policy, capacity, every parameter it chose, values and measures."""
     rows = []
-    for trial in study.trials:
+    for trial in study.get_trials(deepcopy=False, states=FINISHED):
         values = trial.values or [math.nan] * (2 if pareto else 1)
         row = {"number": trial.number, "state": trial.state.name.lower()}
         row.update(trial.params)
@@ -170,25 +199,26 @@ def optimize(
         study.enqueue_trial(space.at_budget(policy), skip_if_exists=True)
     trial_objective = TrialObjective(space, scoring, sample, split.tuning.span_seconds, seed, pareto)
     finished = 0
+    interrupt = _Interrupt()
 
     def after_trial(study: optuna.Study, _: optuna.trial.FrozenTrial) -> None:
         nonlocal finished
         finished += 1
         if progress is not None:
             progress(finished, _best_text(study, pareto))
+        if interrupt.requested:
+            study.stop()
 
-    interrupted = False
-    try:
+    with interrupt:
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
-    except KeyboardInterrupt:
-        interrupted = True
+    interrupted = interrupt.requested
     return _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted,
                      {"budget": budget_capacity.amount, "study_name": name, "finished_this_run": finished})  # fmt: skip
 
 
 def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted, extra) -> OptimizeResult:
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
-    all_trials = study.get_trials(deepcopy=False)
+    all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials)
     if not scored:
         raise CachetuneError(f"no trial of study {extra['study_name']!r} finished, so there is nothing to recommend")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,21 @@ def open_storage(storage: str | None, folder: Path | None) -> BaseStorage:
         return _journal(Path(storage))
     for attempt in range(CONNECT_ATTEMPTS):
         try:
-            return RDBStorage(storage)
+            return RDBStorage(_with_installed_driver(storage))
         except Exception as error:  # drivers raise their own types; all mean the same to the user
             if attempt == CONNECT_ATTEMPTS - 1 or "already exists" not in str(error):
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 raise StudyError(f"cannot open storage {_redacted(storage)}: {first_line}") from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _with_installed_driver(url: str) -> str:
+    """``postgresql://`` names SQLAlchemy's default driver (psycopg 3); use psycopg2 when only it is installed."""
+    scheme, separator, rest = url.partition("://")
+    if scheme == "postgresql" and find_spec("psycopg") is None and find_spec("psycopg2") is not None:
+        return f"postgresql+psycopg2{separator}{rest}"
+    return url
 
 
 def _journal(path: Path) -> JournalStorage:

@@ -1,0 +1,202 @@
+"""``tuner.optimize``: search space, scoring, trace cuts, the tolerance rule and whole studies."""
+
+import itertools
+import json
+import math
+
+import numpy as np
+import optuna
+import pytest
+
+import tuner
+from tests.conftest import needs_jit
+from tuner.capacity import BYTES, OBJECTS, Capacity
+from tuner.errors import CachetuneError
+from tuner.optimize import best_record
+from tuner.optimize.objectives import Measured, Objective
+from tuner.optimize.recommend import Scored, pareto_front, within_tolerance
+from tuner.optimize.run import candidate_policies, resolve_budget
+from tuner.optimize.space import Config, SearchSpace, config_of
+from tuner.optimize.traces import prefix, spatial_sample, split_by_time
+from tuner.workloads import generate
+
+ANTI_LRU = {"mru", "random", "random-age"}
+
+
+def small_loop(objects: int = 50, requests: int = 5_000) -> tuner.Trace:
+    return generate("loop", objects=objects, requests=requests)
+
+
+def test_every_registered_online_policy_is_a_candidate_and_opt_is_not():
+    names = [policy.name for policy in candidate_policies(None)]
+    assert set(names) == set(tuner.POLICIES) - {"opt"}
+    with pytest.raises(CachetuneError, match="unknown policy"):
+        candidate_policies("lru,nosuch")
+    with pytest.raises(CachetuneError, match="OPT"):
+        candidate_policies("opt")
+
+
+def test_the_space_asks_each_policy_for_its_own_declared_parameters():
+    policies = candidate_policies(None)
+    space = SearchSpace.build(policies, Capacity(1000, OBJECTS, "1000"), span_seconds=500.0, smallest_object=1)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    seen = {}
+    for _ in range(80):
+        trial = study.ask()
+        config = space.suggest(trial)
+        study.tell(trial, 0.0)
+        assert 1 <= config.capacity <= 1000
+        declared = {param.name: param for param in tuner.get_policy(config.policy).params}
+        assert set(config.params) == set(declared)
+        for name, value in config.params.items():
+            low, high = declared[name].search_range(500.0)
+            assert low <= value <= high
+        assert config_of(trial.params) == config
+        seen[config.policy] = config
+    assert len(seen) > len(policies) // 2
+    assert tuner.replay(small_loop(), seen["random-age"].policy, 10, **seen["random-age"].params).requests == 5_000
+
+
+def test_budget_defaults_to_the_working_set_in_objects_or_bytes():
+    assert resolve_budget(small_loop(), None) == Capacity(50, OBJECTS, "50 objects (working set)")
+    sized = tuner.Trace.from_arrays(["a", "b", "a", "c"], sizes=[100, 20, 100, 7])
+    assert resolve_budget(sized, None).amount == 127 and resolve_budget(sized, None).unit == BYTES
+    assert resolve_budget(sized, "50%").amount == 2
+    with pytest.raises(CachetuneError, match="below one object"):
+        resolve_budget(sized, "5B")
+    with pytest.raises(CachetuneError, match="budget"):
+        resolve_budget(sized, "0")
+
+
+def test_objectives_score_misses_or_cost():
+    measured = Measured(misses_per_hour=1000.0, miss_ratio=0.25, byte_miss_ratio=0.5)
+    assert Objective().score(measured, 10, OBJECTS) == 1000.0
+    assert Objective("miss-ratio").score(measured, 10, OBJECTS) == 0.25
+    assert Objective("byte-miss-ratio").score(measured, 10, OBJECTS) == 0.5
+    cost = Objective("cost", miss_cost=0.01, memory_cost=2.0)
+    assert cost.score(measured, 3 * 10**9, BYTES) == pytest.approx(10.0 + 6.0)
+    per_object = Objective("cost", miss_cost=0.0, memory_cost=1.0, bytes_per_object=1e6)
+    assert per_object.score(measured, 2000, OBJECTS) == pytest.approx(2.0)
+    with pytest.raises(CachetuneError, match="unknown --objective"):
+        Objective("hits")
+
+
+def test_a_prefix_replays_exactly_like_the_start_of_the_whole_trace():
+    trace = generate("zipf", requests=3_000, objects=400, seed=4)
+    part = prefix(trace, 1_000)
+    assert part.n_objects == len(np.unique(trace.ids[:1000]))
+    for name in ("lru", "random", "arc"):
+        whole = tuner.replay(trace, name, 40, seed=2, window_seconds=1e9)
+        first = tuner.replay(part, name, 40, seed=2, window_seconds=1e9)
+        again = tuner.replay(trace.slice(0, 1_000), name, 40, seed=2)
+        assert first.misses == again.misses
+        assert first.misses <= whole.misses
+
+
+def test_holdout_splits_by_time():
+    trace = small_loop(requests=1_000)
+    split = split_by_time(trace, 0.3)
+    cut = trace.timestamps[0] + 0.7 * trace.span_seconds
+    assert split.tuning.timestamps[-1] <= cut < trace.timestamps[len(split.tuning)]
+    assert split.whole is trace and split.holdout_hours > 0
+    assert split_by_time(trace, 0.0).tuning is trace
+    with pytest.raises(CachetuneError, match="holdout"):
+        split_by_time(trace, 1.0)
+
+
+def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():
+    trace = generate("zipf", requests=50_000, objects=20_000, seed=2)
+    sample = spatial_sample(trace, 0.1)
+    assert 0.08 < sample.trace.n_objects / trace.n_objects < 0.12
+    kept_keys = set(sample.trace.keys.tolist())
+    original = trace.keys[trace.ids]
+    assert np.array_equal(sample.trace.keys[sample.trace.ids], original[np.isin(original, list(kept_keys))])
+    assert sample.request_share == pytest.approx(len(sample.trace) / len(trace))
+    assert spatial_sample(trace, 1.0).trace is trace
+    with pytest.raises(CachetuneError, match="sample-rate"):
+        spatial_sample(trace, 0.0)
+
+
+def test_recommendation_is_the_smallest_within_tolerance():
+    scored = [Scored(Config("lru", 100), 100.0, 0), Scored(Config("mru", 60), 100.9, 1),
+              Scored(Config("fifo", 40), 102.0, 2), Scored(Config("lfu", 60), 100.5, 3)]  # fmt: skip
+    assert within_tolerance(scored, 0.01).config == Config("lfu", 60)
+    assert within_tolerance(scored, 0.0).config == Config("lru", 100)
+    assert within_tolerance(scored, 0.05).config == Config("fifo", 40)
+    assert [item.trial for item in pareto_front(scored)] == [2, 3, 0]
+
+
+def test_a_small_study_recommends_and_reports_holdout_figures():
+    result = tuner.optimize(small_loop(), budget=49, trials=12, seed=1, policies="lru,mru,random")
+    best = best_record(result)
+    assert best["policy"] in ANTI_LRU and best["capacity"] <= 49
+    assert best["holdout_misses_per_hour"] is not None and best["lru"]["holdout_misses_per_hour"] is not None
+    assert best["misses_per_hour"] < best["lru"]["misses_per_hour"]
+    assert best["opt"]["misses_per_hour"] <= best["misses_per_hour"]
+    assert tuner.replay(small_loop(), best["policy"], best["capacity"], **best["params"]).misses > 0
+    assert result.counts["this_run"] == 12 and len(result.trials) == 12
+    json.dumps(best)  # plain JSON, no NaN objects
+
+
+def test_same_seed_same_trials():
+    runs = [tuner.optimize(small_loop(), trials=15, seed=7, holdout=0.0).trials for _ in range(2)]
+    columns = [column for column in runs[0].columns if column != "seconds"]
+    assert runs[0][columns].equals(runs[1][columns])
+
+
+def test_resuming_a_study_adds_trials(tmp_path):
+    options = {"budget": 40, "seed": 3, "out": tmp_path, "study_name": "resume"}
+    first = tuner.optimize(small_loop(), trials=10, **options)
+    second = tuner.optimize(small_loop(), trials=10, **options)
+    assert first.counts["trials"] == 10 and second.counts["trials"] == 20
+    assert (tmp_path / "study.journal").exists()
+
+
+def test_a_study_made_for_another_search_is_refused(tmp_path):
+    tuner.optimize(small_loop(), trials=3, out=tmp_path, policies="lru,mru")
+    with pytest.raises(CachetuneError, match="another search space"):
+        tuner.optimize(small_loop(), trials=3, out=tmp_path, policies="lru,fifo")
+
+
+def test_unreachable_storage_is_a_one_line_error():
+    with pytest.raises(CachetuneError, match="cannot open storage"):
+        tuner.optimize(small_loop(), trials=1, storage="postgresql://nobody:secret@127.0.0.1:1/none")
+
+
+def test_pareto_front_trades_capacity_for_misses():
+    result = tuner.optimize(small_loop(), pareto=True, trials=15, seed=2, policies="lru,mru")
+    front = result.front
+    assert front and all(a.config.capacity < b.config.capacity for a, b in itertools.pairwise(front))
+    assert all(a.value > b.value for a, b in itertools.pairwise(front))
+    assert "pareto_front" in best_record(result)
+
+
+def test_cost_objective_needs_sizes_and_trades_size_for_misses():
+    with pytest.raises(CachetuneError, match="sizes"):
+        tuner.optimize(small_loop(), objective="cost", trials=1)
+    rng = np.random.default_rng(1)
+    keys = generate("zipf", requests=4_000, objects=300, seed=1).ids
+    sizes = rng.integers(1_000, 100_000, 300)[keys]
+    trace = tuner.Trace.from_arrays(keys, np.arange(len(keys)) * 0.5, sizes)
+    result = tuner.optimize(trace, objective="cost", miss_cost=0.001, memory_cost=1e5, trials=15, seed=1,
+                            policies="lru,fifo")  # fmt: skip
+    best = best_record(result)
+    assert best["capacity_unit"] == BYTES and best["capacity"] < trace.working_set_bytes
+    assert not math.isnan(best["objective_value"])
+
+
+@needs_jit
+def test_loop_workload_finds_an_anti_lru_policy():
+    trace = generate("loop", objects=1000)
+    result = tuner.optimize(trace, budget=999, trials=30, seed=1)
+    assert result.recommendation.config.policy in ANTI_LRU
+    assert result.recommendation.tuning.misses_per_hour <= 0.02 * result.lru.tuning.misses_per_hour
+
+
+@needs_jit
+def test_sampled_trials_are_rescored_exactly():
+    trace = generate("zipf", requests=60_000, objects=6_000, seed=3)
+    result = tuner.optimize(trace, budget="10%", trials=12, seed=1, sample_rate=0.2, policies="lru,fifo,sieve")
+    exact = result.recommendation
+    assert result.top[0].value == pytest.approx(exact.value)
+    assert exact.config.capacity <= 600

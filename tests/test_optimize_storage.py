@@ -1,0 +1,113 @@
+"""Shared and resumed studies: several ``cachetune optimize`` processes on one journal file or one PostgreSQL
+database, and Ctrl-C keeping every finished trial."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.cli import assert_one_line_error, cachetune
+from tuner.optimize.study import JOURNAL_NAME, open_storage
+
+POSTGRES_SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "postgres.sh"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SMALL = ("--workload", "loop", "--objects", "200", "--requests", "20000", "--budget", "199",
+         "--policies", "lru,mru,random")  # fmt: skip
+DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tuner", "optimize", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def finished(process: subprocess.Popen) -> tuple[str, str]:
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    return stdout, stderr
+
+
+def done_trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    study = optuna.load_study(study_name=name, storage=open_storage(storage, None))
+    return study.get_trials(deepcopy=False, states=DONE)
+
+
+def two_workers_share_one_study(storage: str, tmp_path: Path) -> None:
+    name = f"shared-{uuid.uuid4().hex[:8]}"
+    workers = [start(*SMALL, "--trials", "8", "--seed", str(seed), "--storage", storage, "--study-name", name,
+                     "--out", str(tmp_path / f"worker{seed}"), "--format", "json") for seed in (1, 2)]  # fmt: skip
+    for worker in workers:
+        stdout, _ = finished(worker)
+        assert json.loads(stdout)["policy"] in {"mru", "random"}
+    trials = done_trials(storage, name)
+    contributors = {trial.user_attrs.get("worker") for trial in trials if trial.state == DONE[0]}
+    pids = {f":{worker.pid}" for worker in workers}
+    print(f"{storage.split(':')[0]}: {len(trials)} trials from workers {sorted(contributors)}")
+    assert len(trials) == 16
+    assert {pid for pid in pids if any(str(c).endswith(pid) for c in contributors)} == pids
+
+
+def test_two_workers_share_a_journal_file(tmp_path):
+    two_workers_share_one_study(str(tmp_path / JOURNAL_NAME), tmp_path)
+
+
+def postgres_url() -> str:
+    """The CI server's URL, or one started here; skipped only outside CI when no server can start."""
+    url = os.environ.get("CACHETUNE_TEST_POSTGRES_URL")
+    if url:
+        return url
+    try:
+        started = subprocess.run(["bash", str(POSTGRES_SCRIPT)], capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        started = subprocess.CompletedProcess([], 1, "", str(error))
+    if started.returncode == 0 and started.stdout.strip():
+        return started.stdout.strip().splitlines()[-1]
+    message = f"no PostgreSQL server: {started.stderr.strip()[-300:]}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI must run the PostgreSQL test; export CACHETUNE_TEST_POSTGRES_URL)")
+    pytest.skip(message)
+
+
+def test_two_workers_share_a_postgresql_study(tmp_path):
+    two_workers_share_one_study(postgres_url(), tmp_path)
+
+
+def test_ctrl_c_keeps_finished_trials_and_a_resume_adds_to_them(tmp_path):
+    journal = str(tmp_path / JOURNAL_NAME)
+    common = (*SMALL, "--storage", journal, "--study-name", "interrupted", "--seed", "4")
+    worker = start(*common, "--trials", "100000", "--out", str(tmp_path / "first"))
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if Path(journal).exists() and len(done_trials(journal, "interrupted")) >= 10:
+            break
+    worker.send_signal(signal.SIGINT)
+    stdout, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert "cachetune optimize" in stdout  # the summary of the best so far
+    kept = len(done_trials(journal, "interrupted"))
+    assert kept >= 10
+    assert json.loads((tmp_path / "first" / "best.json").read_text())["interrupted"] is True
+    resumed = cachetune("optimize", *common, "--trials", "10", "--out", str(tmp_path / "second"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(done_trials(journal, "interrupted")) == kept + 10
+
+
+def test_bad_input_is_a_one_line_error(tmp_path):
+    out = ("--out", str(tmp_path))
+    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--budget", "0", *out), "budget")
+    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--policies", "nosuch", *out), "unknown policy")
+    assert_one_line_error(cachetune("optimize", *SMALL, "--storage", "postgresql://u:secret@127.0.0.1:1/x", *out),
+                          "cannot open storage")  # fmt: skip
+    first = cachetune("optimize", *SMALL, "--trials", "2", "--study-name", "s", *out)
+    assert first.returncode == 0, first.stderr
+    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--trials", "2", "--study-name", "s", *out),
+                          "another search space")  # fmt: skip
