@@ -23,12 +23,14 @@ from tuner.workloads.loop import loop_keys
 from tuner.workloads.recency import recency_keys
 from tuner.workloads.uniform import uniform_keys
 from tuner.workloads.zipf import zipf_keys
+from tuner.workloads.zipf_scan import zipf_scan_keys
 
 GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "zipf": zipf_keys,
     "loop": loop_keys,
     "recency": recency_keys,
     "uniform": uniform_keys,
+    "zipf-scan": zipf_scan_keys,
 }
 
 # Options every workload takes; a generator's own come from its signature.
