@@ -1,0 +1,91 @@
+"""analyze: stack distances against a naive model and LRU itself, the Zipf fit, the working set, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import tuner
+from tests.conftest import load_oracle_trace, needs_jit
+from tuner.analyze import COLD, analyze, stack_distances, zipf_fit
+from tuner.cli import app
+from tuner.trace import Trace
+
+
+def naive_stack_distances(keys) -> list[int]:
+    stack: list = []
+    distances = []
+    for key in keys:
+        if key in stack:
+            depth = stack.index(key)
+            distances.append(depth)
+            stack.pop(depth)
+        else:
+            distances.append(COLD)
+        stack.insert(0, key)
+    return distances
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stack_distances_match_a_naive_lru_stack(seed):
+    keys = np.random.default_rng(seed).integers(0, 30, 400)
+    trace = Trace.from_arrays(keys)
+    assert stack_distances(trace.ids, trace.n_objects).tolist() == naive_stack_distances(keys.tolist())
+
+
+@pytest.mark.parametrize("capacity", [1, 5, 17])
+def test_distances_give_lru_misses_at_every_size(capacity):
+    trace = Trace.from_arrays(np.random.default_rng(4).zipf(1.3, 3000) % 200)
+    distances = stack_distances(trace.ids, trace.n_objects)
+    expected = tuner.replay(trace, "lru", capacity).misses
+    assert int(np.count_nonzero((distances == COLD) | (distances >= capacity))) == expected
+
+
+@needs_jit
+def test_reuse_table_reproduces_published_lru_misses():
+    table = analyze(load_oracle_trace()).reuse_distance
+    at_128 = table[table["distance_to"] == 127]["lru_hit_ratio"].item()
+    assert round((1 - at_128) * 113_872) == 99_411  # LRU, 128 objects (libCacheSim)
+
+
+def test_zipf_fit_recovers_the_exponent():
+    ranks = np.arange(1, 5001)
+    counts = np.round(1e6 * ranks**-0.9).astype(np.int64)
+    alpha, r_squared = zipf_fit(counts)
+    assert alpha == pytest.approx(0.9, abs=0.02) and r_squared > 0.99
+
+
+def test_summary_and_working_set_per_hour():
+    keys = np.array([1, 2, 1, 3, 3, 4])
+    times = np.array([0, 10, 3599, 3600, 3700, 7300.0])
+    sizes = np.array([10, 20, 10, 5, 5, 1])
+    result = analyze(Trace.from_arrays(keys, times, sizes), top=2)
+    summary = result.summary
+    assert (summary["requests"], summary["unique_objects"], summary["bytes"]) == (6, 4, 51)
+    assert summary["span_hours"] == pytest.approx(7300 / 3600)
+    assert summary["one_hit_wonder_ratio"] == 0.5
+    assert result.working_set[["hour", "requests", "unique_objects", "unique_bytes"]].values.tolist() == [
+        [0, 3, 2, 30], [1, 2, 1, 5], [2, 1, 1, 1],
+    ]  # fmt: skip
+    assert result.top_keys["key"].tolist() == ["1", "3"]
+    json.dumps(result.to_dict())  # NaN-free, plain values
+
+
+def test_cli_json_has_the_promised_fields(tmp_path, monkeypatch):
+    monkeypatch.setenv("CACHETUNE_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "t.csv"
+    path.write_text("time,key,size\n0,a,1\n1800,b,2\n3600,a,1\n")
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["analyze", "--trace", str(path), "--format", "json", "--out", str(out),
+                                    "--no-report"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.stdout[done.stdout.index("{") :])
+    assert {k: printed[k] for k in ("requests", "unique_objects", "bytes", "span_hours", "skipped_lines")} == {
+        "requests": 3, "unique_objects": 2, "bytes": 4, "span_hours": 1.0, "skipped_lines": 0,
+    }  # fmt: skip
+    assert {"run.json", "summary.csv", "reuse_distance.csv", "working_set.csv", "top_keys.csv"} <= {
+        p.name for p in out.iterdir()
+    }
