@@ -23,7 +23,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from tests.report_runs import bench_run
+from tests.report_runs import analyze_run, bench_run, optimize_run
 
 IN_CI = os.environ.get("CI") == "true"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -176,7 +176,9 @@ class _Tab:
 
 _SORT_CHECK = """
 (function () {
-  var table = document.querySelector("table.sortable");
+  var table = Array.from(document.querySelectorAll("table.sortable")).find(function (t) {
+    return t.tHead.querySelector("th.number") && t.tBodies[0].rows.length > 1;
+  });
   var headers = Array.from(table.tHead.rows[0].cells);
   var column = headers.findIndex(function (h) { return h.classList.contains("number"); });
   headers[column].click();
@@ -224,3 +226,13 @@ def test_bench_report_renders_offline(browser, tmp_path):
     seen = check_report(browser, folder, "bench", {"miss-ratio-bars", "miss-ratio-curves-objects"})
     timelines = [chart for chart in seen["charts"] if chart["id"].startswith("timeline-")]
     assert len(timelines) == 3  # one per cache size
+
+
+def test_optimize_report_renders_offline(browser, tmp_path):
+    folder = optimize_run(tmp_path)
+    check_report(browser, folder, "optimize", {"optimization-history", "pareto-front", "parameter-importances"})
+
+
+def test_analyze_report_renders_offline(browser, tmp_path):
+    folder = analyze_run(tmp_path)
+    check_report(browser, folder, "analyze", {"popularity", "reuse-distance", "lru-hit-ratio", "hourly"})

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.cli import assert_one_line_error, cachetune
-from tests.report_runs import bench_run
+from tests.report_runs import analyze_run, bench_run, optimize_run
 from tuner.errors import CachetuneError
 from tuner.reports.charts import Axis, Series, _linear_ticks, _log_ticks, format_bytes, format_number, line_chart
 from tuner.reports.html import render_report, write_report
@@ -121,3 +121,30 @@ def test_line_chart_skips_points_a_log_axis_cannot_show():
     chart = line_chart("c", "T", [Series("lru", [0, 10, 100], [0.5, 0.4, 0.3], "#000")], Axis("x", log=True),
                        Axis("y", zero=True))  # fmt: skip
     assert chart.count("<circle") == 2 and "NaN" not in chart and "inf" not in chart
+
+
+def _same_page_again(folder) -> str:
+    first = (folder / "report.html").read_text()
+    completed = cachetune("report", str(folder))
+    assert completed.returncode == 0, completed.stderr
+    assert (folder / "report.html").read_text() == first
+    assert "http://" not in first and "https://" not in first
+    return first
+
+
+def test_optimize_report_shows_the_recommendation_and_the_evidence(tmp_path):
+    folder = optimize_run(tmp_path, requests=6000, trials=10)
+    html = _same_page_again(folder)
+    assert 'id="recommendation"' in html and "held-out part" in html and "fewer misses than LRU" in html
+    assert _charts(html) == ["optimization-history", "pareto-front", "parameter-importances"]
+    assert 'id="pareto"' in html and 'id="top"' in html
+    (folder / "pareto.csv").unlink()
+    (folder / "best.json").unlink()
+    html = render_report(folder)  # an interrupted or older run: what there is
+    assert _charts(html)[:2] == ["optimization-history", "trials-by-capacity"] and "best.json is missing" in html
+
+
+def test_analyze_report_shows_popularity_reuse_and_hours(tmp_path):
+    html = _same_page_again(analyze_run(tmp_path))
+    assert _charts(html) == ["popularity", "reuse-distance", "lru-hit-ratio", "hourly"]
+    assert "fitted Zipf, α = " in html and "Zipf exponent α" in html and "one-hit wonders" in html

@@ -317,8 +317,9 @@ def horizontal_bar_chart(
         body += _text(box[0] - 8, y + row / 2 + 4, label, "end")
         width = max(x_scale(value) - x_scale(0.0), 0.5)
         body += (
-            f'<rect x="{box[0]:.1f}" y="{y + 4:.1f}" width="{width:.1f}" height="{row - 8}" fill="{colour}">'
-            f"<title>{escape(label)}: {escape(x_axis.format(value))}</title></rect>"
+            f'<g class="series" data-series="{escape(label)}"><rect x="{box[0]:.1f}" y="{y + 4:.1f}" '
+            f'width="{width:.1f}" height="{row - 8}" fill="{colour}">'
+            f"<title>{escape(label)}: {escape(x_axis.format(value))}</title></rect></g>"
         )
         body += _text(box[0] + width + 4, y + row / 2 + 4, x_axis.format(value), size=11)
     return _frame(chart_id, title, body, box[3] + _BOTTOM)
