@@ -148,3 +148,6 @@ def test_analyze_report_shows_popularity_reuse_and_hours(tmp_path):
     html = _same_page_again(analyze_run(tmp_path))
     assert _charts(html) == ["popularity", "reuse-distance", "lru-hit-ratio", "hourly"]
     assert "fitted Zipf, α = " in html and "Zipf exponent α" in html and "one-hit wonders" in html
+    ranks = [1, 2, 5, 10, 50, 100, 500, 1000]  # popularity.csv, when analyze writes one, spans every rank
+    pd.DataFrame({"rank": ranks, "requests": [1000 // r for r in ranks]}).to_csv(tmp_path / "popularity.csv")
+    assert "requests per object (sampled ranks)" in render_report(tmp_path)
