@@ -48,9 +48,9 @@ _NUMBER = re.compile(rb"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
 
 @njit(cache=True, nogil=True)
 def _split(buf, starts, ends, delimiter, wanted):
-    """Spans of the ``wanted`` columns (0-based, -1 = none) of each row; code TOO_FEW when a row is short."""
+    """Starts and ends (one row per slot) of the ``wanted`` columns (0-based, -1 = none); TOO_FEW for short rows."""
     n = len(starts)
-    spans = np.full((n, 4, 2), -1, np.int64)
+    field_starts, field_ends = np.full((4, n), -1, np.int64), np.full((4, n), -1, np.int64)
     codes = np.zeros(n, np.uint8)
     last = wanted.max()
     for i in range(n):
@@ -78,31 +78,31 @@ def _split(buf, starts, ends, delimiter, wanted):
                 field_end = cursor
             for slot in range(4):
                 if wanted[slot] == column:
-                    spans[i, slot, 0], spans[i, slot, 1] = field_start, field_end
+                    field_starts[slot, i], field_ends[slot, i] = field_start, field_end
             column += 1
             if cursor >= end:
                 break
             position = cursor + 1
         if column <= last:
             codes[i] = TOO_FEW
-    return spans, codes
+    return field_starts, field_ends, codes
 
 
 @njit(cache=True, nogil=True)
-def _numbers(buf, spans, codes):
+def _numbers(buf, field_starts, field_ends, codes):
     """Times (float seconds) and sizes (whole bytes) of the rows; bad values set a code."""
     n = len(codes)
     times, sizes = np.zeros(n, np.float64), np.ones(n, np.int64)
     for i in range(n):
         if codes[i]:
             continue
-        if spans[i, TIME, 0] >= 0:
-            times[i] = _seconds(buf, spans[i, TIME, 0], spans[i, TIME, 1])
+        if field_starts[TIME, i] >= 0:
+            times[i] = _seconds(buf, field_starts[TIME, i], field_ends[TIME, i])
             if np.isnan(times[i]):
                 codes[i] = BAD_TIME
                 continue
-        if spans[i, SIZE, 0] >= 0:
-            start, end = spans[i, SIZE, 0], spans[i, SIZE, 1]
+        if field_starts[SIZE, i] >= 0:
+            start, end = field_starts[SIZE, i], field_ends[SIZE, i]
             if end > start + 1 and buf[start] == 45 and _unsigned(buf, start + 1, end, False) >= 0:
                 codes[i] = NEGATIVE
                 continue
@@ -183,23 +183,25 @@ def read_csv(
         tally.lines += len(block)
         if wanted is None:
             block, wanted = _columns_from_first_block(path, block, separator, options)
-        spans, codes = _split(block.buf, block.starts, block.ends, separator[0], wanted)
-        time, size = _numbers(block.buf, spans, codes)
+        field_starts, field_ends, codes = _split(block.buf, block.starts, block.ends, separator[0], wanted)
+        time, size = _numbers(block.buf, field_starts, field_ends, codes)
         op = np.zeros(len(codes), np.int8)
         if wanted[OP] >= 0:
-            op_ids = op_table.intern(block.buf, spans[:, OP, 0].clip(0), spans[:, OP, 1].clip(0))
+            op_ids = op_table.intern(block.buf, field_starts[OP].clip(0), field_ends[OP].clip(0))
             op = _op_codes(op_table)[op_ids] if len(op_ids) else op
             codes[(codes == 0) & (op < 0)] = BAD_OP
-        line_numbers = block.first_line + np.arange(len(block))
-        if np.any(codes == NEGATIVE):
-            line = line_numbers[np.argmax(codes == NEGATIVE)]
-            raise TraceError(f"{path}: line {line:,}: negative size")
-        tally.add_codes(codes, REASONS, line_numbers)
-        keep = codes == 0
-        ids.append(keys.intern(block.buf, spans[keep, KEY, 0], spans[keep, KEY, 1]))
-        times.append(time[keep])
-        sizes.append(size[keep])
-        ops.append(op[keep])
+        if codes.any():
+            if np.any(codes == NEGATIVE):
+                line = block.first_line + int(np.argmax(codes == NEGATIVE))
+                raise TraceError(f"{path}: line {line:,}: negative size")
+            tally.add_codes(codes, REASONS, block.first_line + np.arange(len(block)))
+            keep = codes == 0
+            field_starts, field_ends = field_starts[:, keep], field_ends[:, keep]
+            time, size, op = time[keep], size[keep], op[keep]
+        ids.append(keys.intern(block.buf, field_starts[KEY], field_ends[KEY]))
+        times.append(time)
+        sizes.append(size)
+        ops.append(op)
     columns = Columns(
         concat(ids, np.int32),
         unpack_keys(*keys.packed()),

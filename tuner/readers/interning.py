@@ -45,19 +45,55 @@ def _equal(data, offsets, key, buf, prefix_start, prefix_end, start, end):
 
 
 @njit(cache=True, nogil=True)
-def _intern(buf, prefix_starts, prefix_ends, starts, ends, slots, hashes, data, offsets, count):
-    """Ids of the keys ``buf[prefix] + buf[start:end]``; new keys are appended. Returns (ids, count)."""
-    mask = len(slots) - 1
-    ids = np.empty(len(starts), np.int32)
-    for i in range(len(starts)):
+def _finish_hash(value):
+    """Spread FNV's bits (murmur3's finaliser) so linear probing stays short."""
+    value ^= value >> np.uint64(33)
+    value *= np.uint64(0xFF51AFD7ED558CCD)
+    value ^= value >> np.uint64(33)
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _packed_short(buf, prefix_start, prefix_end, start, end):
+    """A key of at most 7 bytes as one int64 (length in the top byte), -1 for longer keys."""
+    length = (prefix_end - prefix_start) + (end - start)
+    if length > 7:
+        return np.int64(-1)
+    packed = np.int64(length) << 56
+    shift = 0
+    for position in range(prefix_start, prefix_end):
+        packed |= np.int64(buf[position]) << shift
+        shift += 8
+    for position in range(start, end):
+        packed |= np.int64(buf[position]) << shift
+        shift += 8
+    return packed
+
+
+@njit(cache=True, nogil=True)
+def _intern(buf, prefix_starts, prefix_ends, starts, ends, first, ids, slots, hashes, data, offsets, count):
+    """Set ``ids[i]`` for the keys ``buf[prefix] + buf[start:end]`` from ``first`` on; new keys are appended.
+
+    A slot holds (id, hash, short key) side by side, so a key of up to 7 bytes
+    is found or ruled out with one memory access; longer keys compare bytes.
+    Stops early when the table is half full or the key arrays are full, and
+    returns (count, where it stopped) so the caller can grow them and go on.
+    """
+    mask = len(slots) // 3 - 1
+    for i in range(first, len(starts)):
+        length = (prefix_ends[i] - prefix_starts[i]) + (ends[i] - starts[i])
+        if 2 * (count + 1) > mask + 1 or count + 2 > len(hashes) or offsets[count] + length > len(data):
+            return count, i
         value = _hash_bytes(buf, prefix_starts[i], prefix_ends[i], _FNV_OFFSET)
-        value = _hash_bytes(buf, starts[i], ends[i], value)
+        value = _finish_hash(_hash_bytes(buf, starts[i], ends[i], value))
+        signed = np.int64(value)
+        short = _packed_short(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i])
         slot = np.int64(value & np.uint64(mask))
         while True:
-            key = slots[slot]
+            key = slots[3 * slot]
             if key == _EMPTY:
                 key = count
-                slots[slot] = key
+                slots[3 * slot], slots[3 * slot + 1], slots[3 * slot + 2] = key, signed, short
                 hashes[key] = value
                 at = offsets[key]
                 for position in range(prefix_starts[i], prefix_ends[i]):
@@ -69,23 +105,27 @@ def _intern(buf, prefix_starts, prefix_ends, starts, ends, slots, hashes, data, 
                 offsets[key + 1] = at
                 count += 1
                 break
-            if hashes[key] == value and _equal(data, offsets, key, buf, prefix_starts[i], prefix_ends[i],
-                                               starts[i], ends[i]):  # fmt: skip
-                break
+            if slots[3 * slot + 1] == signed:
+                if short >= 0:
+                    if slots[3 * slot + 2] == short:
+                        break
+                elif _equal(data, offsets, key, buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i]):
+                    break
             slot = (slot + 1) & mask
-        ids[i] = key
-    return ids, count
+        ids[i] = np.int32(key)
+    return count, len(starts)
 
 
 @njit(cache=True, nogil=True)
-def _rehash(hashes, count, n_slots):
-    slots = np.full(n_slots, _EMPTY, np.int32)
+def _rehash(hashes, data, offsets, count, n_slots):
+    slots = np.full(3 * n_slots, _EMPTY, np.int64)
     mask = n_slots - 1
     for key in range(count):
         slot = np.int64(hashes[key] & np.uint64(mask))
-        while slots[slot] != _EMPTY:
+        while slots[3 * slot] != _EMPTY:
             slot = (slot + 1) & mask
-        slots[slot] = key
+        slots[3 * slot], slots[3 * slot + 1] = key, np.int64(hashes[key])
+        slots[3 * slot + 2] = _packed_short(data, 0, 0, offsets[key], offsets[key + 1])
     return slots
 
 
@@ -102,7 +142,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self.count = 0
-        self.slots = np.full(1024, _EMPTY, np.int32)
+        self.slots = np.full(3 * 1024, _EMPTY, np.int64)
         self.hashes = np.empty(512, np.uint64)
         self.offsets = np.zeros(513, np.int64)
         self.data = np.empty(4096, np.uint8)
@@ -120,17 +160,23 @@ class KeyTable:
         if prefix_starts is None:
             prefix_starts = prefix_ends = np.zeros(len(starts), np.int64)
         prefix_starts, prefix_ends = np.asarray(prefix_starts, np.int64), np.asarray(prefix_ends, np.int64)
-        most_keys = self.count + len(starts)
-        self.hashes = _grown(self.hashes, most_keys)
-        self.offsets = _grown(self.offsets, most_keys + 1)
-        new_bytes = int((ends - starts).sum() + (prefix_ends - prefix_starts).sum())
-        self.data = _grown(self.data, int(self.offsets[self.count]) + new_bytes)
-        if 2 * most_keys > len(self.slots):
-            n_slots = 1 << int(2 * most_keys).bit_length()
-            self.slots = _rehash(self.hashes, self.count, n_slots)
-        ids, self.count = _intern(buf, prefix_starts, prefix_ends, starts, ends, self.slots, self.hashes,
-                                  self.data, self.offsets, self.count)  # fmt: skip
-        return ids
+        ids = np.empty(len(starts), np.int32)
+        done = 0
+        while True:
+            self.count, done = _intern(buf, prefix_starts, prefix_ends, starts, ends, done, ids, self.slots,
+                                       self.hashes, self.data, self.offsets, self.count)  # fmt: skip
+            if done == len(starts):
+                return ids
+            self._grow(int(ends[done] - starts[done] + prefix_ends[done] - prefix_starts[done]))
+
+    def _grow(self, key_bytes: int) -> None:
+        """Double whatever stopped the interning kernel: the slots, the key arrays or the key bytes."""
+        self.hashes = _grown(self.hashes, self.count + 2)
+        self.offsets = _grown(self.offsets, len(self.hashes) + 1)
+        self.data = _grown(self.data, int(self.offsets[self.count]) + key_bytes)
+        n_slots = len(self.slots) // 3
+        if 2 * (self.count + 1) > n_slots:
+            self.slots = _rehash(self.hashes, self.data, self.offsets, self.count, 2 * n_slots)
 
     def packed(self) -> tuple[np.ndarray, np.ndarray]:
         """The keys as one byte array and ``count + 1`` offsets into it (compact, for the trace cache)."""

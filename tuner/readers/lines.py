@@ -27,8 +27,9 @@ class LineBlock:
         return len(self.starts)
 
 
-def _block(data: bytes, first_line: int) -> LineBlock:
-    buf = np.frombuffer(data, np.uint8)
+def _block(data: bytes, length: int, first_line: int) -> LineBlock:
+    """The lines of ``data[:length]`` (which ends with a newline), without copying the bytes."""
+    buf = np.frombuffer(data, np.uint8, count=length)
     newlines = np.flatnonzero(buf == 10)
     starts = np.empty(len(newlines), np.int64)
     starts[:1] = 0
@@ -53,8 +54,8 @@ def iter_line_blocks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
             carry = data
             continue
         carry = data[cut + 1 :]
-        block = _block(data[: cut + 1], next_line)
+        block = _block(data, cut + 1, next_line)
         next_line += len(block)
         yield block
     if carry:
-        yield _block(carry + b"\n", next_line)
+        yield _block(carry + b"\n", len(carry) + 1, next_line)
