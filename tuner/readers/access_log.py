@@ -181,7 +181,7 @@ def _scan(buf, starts, ends, kinds, roles, literal_starts, literal_ends, literal
 def _digits(buf, position, count):
     value = 0
     for k in range(count):
-        byte = buf[position + k]
+        byte = np.int64(buf[position + k])  # uint8 arithmetic would wrap (without the JIT)
         if byte < 48 or byte > 57:
             return -1
         value = value * 10 + (byte - 48)
