@@ -30,20 +30,23 @@ def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, i
     )
     config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
     state, _, _ = S3FIFO.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
-    small, main, freq, ghost_links, _ = arrays
+    small, main, freq, ghost, _, ghost_slot_of = arrays
 
-    def ring(slots, tail, head):
-        walk = []
+    def slots(ring, tail, head):
         while tail != head:
-            walk.append(str(trace.keys[slots[tail]]))
-            tail = (tail + 1) % len(slots)
-        return walk
+            yield tail
+            tail = (tail + 1) % len(ring)
 
-    ghost, node = [], state[6]
-    while node >= 0:
-        ghost.append(str(trace.keys[node]))
-        node = ghost_links[node, 1]
-    queues = {"S": ring(small, state[1], state[0]), "M": ring(main, state[4], state[3]), "G": ghost}
+    def keys_in(ring, tail, head):
+        return [str(trace.keys[ring[slot]]) for slot in slots(ring, tail, head)]
+
+    # A ghost entry is live while its id still points at its slot; G is listed newest first.
+    live = [slot for slot in slots(ghost, state[7], state[6]) if ghost_slot_of[ghost[slot]] == slot]
+    queues = {
+        "S": keys_in(small, state[1], state[0]),
+        "M": keys_in(main, state[4], state[3]),
+        "G": [str(trace.keys[ghost[slot]]) for slot in reversed(live)],
+    }
     resident = queues["S"] + queues["M"]
     return queues, {str(key): int(freq[obj]) for obj, key in enumerate(trace.keys) if str(key) in resident}
 

@@ -27,9 +27,11 @@ full before the first eviction, which this module does not; and libCacheSim
 refuses objects at least as large as S, while cachetune's core admits
 every object that fits the cache (it enters S and leaves it at once).
 
-S and M are ring buffers (objects only leave from their tails); G is an
-intrusive linked list because a ghost hit removes an id from its middle.
-``freq`` saturates at ``max(3, move_threshold)``, which changes no decision.
+S, M and G are ring buffers of ids (objects only leave S and M from their
+tails). A ghost hit takes an id out of G's middle in O(1) by forgetting its
+slot (``ghost_slot_of[id] = -1``); the dead entry is skipped when G's tail
+reaches it, or dropped when the ring is full and compacted. ``freq``
+saturates at ``max(3, move_threshold)``, which changes no decision.
 Wins on skewed traffic with many one-hit wonders (web, CDN, key-value).
 """
 
@@ -38,16 +40,13 @@ from numba import njit
 
 from tuner.engine.kernel import replay_requests
 from tuner.policies.base import Param, Policy
-from tuner.policies.linked_list import NONE, new_links, push_head, unlink
 
-# freq value marking an id that sits in the ghost FIFO (never resident then).
-IN_GHOST = np.int8(-1)
 # Access counts are int8 and saturate; a threshold above this could never be met.
 MAX_FREQ = 127
 # state = (S head, S tail, S bytes, M head, M tail, M bytes, G head, G tail,
 #          G bytes, ghost hit?) followed by these constants:
 M_CAP, G_CAP, MOVE_THRESHOLD, FREQ_CAP = 10, 11, 12, 13
-# arrays = (S ring, M ring, freq per object, G links, G bytes per object)
+# arrays = (S ring, M ring, freq per object, G ring of ids, G ring of bytes, G slot per object)
 FREQ = 2
 
 
@@ -67,6 +66,30 @@ def _pop(ring, tail):
     return obj, (0 if tail == ring.shape[0] else tail)
 
 
+@njit(cache=True, nogil=True)
+def _compact_ghost(ring, ring_bytes, slot_of, head, tail):
+    """Drop the ring's dead entries (ids that left G by a ghost hit); returns the new ``(head, tail)``.
+
+    Entries die in place so that a ghost hit costs O(1); the ring has room for
+    twice the ids G can hold, so this runs at most once per ``n_objects`` inserts.
+    """
+    live_ids = np.empty(ring.shape[0], np.int32)
+    live_bytes = np.empty(ring.shape[0], np.int64)
+    kept = 0
+    while tail != head:
+        obj = ring[tail]
+        if slot_of[obj] == tail:
+            live_ids[kept] = obj
+            live_bytes[kept] = ring_bytes[tail]
+            kept += 1
+        tail = 0 if tail + 1 == ring.shape[0] else tail + 1
+    for slot in range(kept):
+        ring[slot] = live_ids[slot]
+        ring_bytes[slot] = live_bytes[slot]
+        slot_of[live_ids[slot]] = slot
+    return np.int64(kept), np.int64(0)
+
+
 @njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
     freq = arrays[FREQ]
@@ -77,19 +100,17 @@ def _on_hit(state, arrays, cached, obj, size, now, i):
 
 @njit(inline="always")
 def _on_miss(state, arrays, cached, obj, size, now, i):
-    _, _, freq, ghost_links, ghost_bytes = arrays
-    if freq[obj] != IN_GHOST:
+    ghost_bytes, ghost_slot_of = arrays[4], arrays[5]
+    slot = ghost_slot_of[obj]
+    if slot < 0:
         return state
-    g_head, g_tail, g_bytes = state[6:9]
-    g_head, g_tail = unlink(ghost_links, g_head, g_tail, obj)
-    g_bytes -= ghost_bytes[obj]
-    freq[obj] = 0
-    return (*state[:6], g_head, g_tail, g_bytes, True, *state[10:])
+    ghost_slot_of[obj] = -1
+    return (*state[:8], state[8] - ghost_bytes[slot], True, *state[10:])
 
 
 @njit(inline="always")
 def _evict(state, arrays, cached, obj, size, now, i):
-    small, main, freq, ghost_links, ghost_bytes = arrays
+    small, main, freq, ghost, ghost_bytes, ghost_slot_of = arrays
     s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, g_head, g_tail, g_bytes = state[:9]
     m_cap, g_cap, move_threshold = state[M_CAP], state[G_CAP], state[MOVE_THRESHOLD]
     if (m_bytes <= m_cap and s_bytes > 0) or m_head == m_tail:
@@ -104,14 +125,18 @@ def _evict(state, arrays, cached, obj, size, now, i):
                 continue
             if victim_bytes <= g_cap:
                 while g_bytes + victim_bytes > g_cap:
-                    oldest = g_tail
-                    g_head, g_tail = unlink(ghost_links, g_head, g_tail, oldest)
-                    g_bytes -= ghost_bytes[oldest]
-                    freq[oldest] = 0
-                g_head, g_tail = push_head(ghost_links, g_head, g_tail, victim)
-                ghost_bytes[victim] = victim_bytes
+                    oldest, slot = ghost[g_tail], g_tail
+                    g_tail = 0 if g_tail + 1 == ghost.shape[0] else g_tail + 1
+                    if ghost_slot_of[oldest] == slot:
+                        ghost_slot_of[oldest] = -1
+                        g_bytes -= ghost_bytes[slot]
+                if (0 if g_head + 1 == ghost.shape[0] else g_head + 1) == g_tail:
+                    g_head, g_tail = _compact_ghost(ghost, ghost_bytes, ghost_slot_of, g_head, g_tail)
+                ghost[g_head] = victim
+                ghost_bytes[g_head] = victim_bytes
+                ghost_slot_of[victim] = g_head
+                g_head = 0 if g_head + 1 == ghost.shape[0] else g_head + 1
                 g_bytes += victim_bytes
-                freq[victim] = IN_GHOST
             return (s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, g_head, g_tail, g_bytes, *state[9:]), victim
     while True:
         victim, m_tail = _pop(main, m_tail)
@@ -142,6 +167,12 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
 
 
+def _most_ghosts(sizes: np.ndarray, n_objects: int, ghost_capacity: int) -> int:
+    """How many ids G can hold at once: its bytes over the smallest size, and never more than the objects."""
+    smallest = int(sizes.min()) if len(sizes) else 1
+    return n_objects if smallest <= 0 else min(n_objects, ghost_capacity // smallest + 1)
+
+
 def _init(trace, params):
     capacity = trace.capacity
     s_cap = int(capacity * params["small_ratio"])
@@ -149,24 +180,26 @@ def _init(trace, params):
     threshold = int(params["move_threshold"])
     if threshold > MAX_FREQ:
         raise ValueError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
-    slots = trace.n_objects + 1
+    n = max(trace.n_objects, 1)
     zero = np.int64(0)
     state = (
         *(zero, zero, zero),  # S: head slot, tail slot, bytes
         *(zero, zero, zero),  # M: head slot, tail slot, bytes
-        *(NONE, NONE, zero),  # G: head id, tail id, bytes
+        *(zero, zero, zero),  # G: head slot, tail slot, bytes
         False,  # the object being admitted was a ghost hit
         np.int64(capacity - s_cap),
         np.int64(g_cap),
         np.int8(threshold),
         np.int8(max(3, threshold)),
     )
+    ghost_slots = 2 * _most_ghosts(trace.sizes, n, g_cap) + 2  # half for live ids, half for dead ones
     arrays = (
-        np.empty(slots, np.int32),
-        np.empty(slots, np.int32),
-        np.zeros(max(trace.n_objects, 1), np.int8),
-        new_links(trace.n_objects),
-        np.zeros(max(trace.n_objects, 1), np.int64),
+        np.empty(n + 1, np.int32),
+        np.empty(n + 1, np.int32),
+        np.zeros(n, np.int8),
+        np.empty(ghost_slots, np.int32),
+        np.empty(ghost_slots, np.int64),
+        np.full(n, -1, np.int32),
     )
     return state, arrays
 
