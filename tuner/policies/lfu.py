@@ -24,16 +24,23 @@ from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy
 from tuner.policies.linked_list import NONE, push_head, unlink
 
-# Columns of the node table: the node's LRU list and its neighbours by count.
-HEAD, TAIL, NEXT, PREV = range(4)
+# Columns of the object table: its place in its node's LRU list (the ``linked_list``
+# layout), and its node.
+NODE = 2
+# Columns of the node table: the node's LRU list, its neighbours by count, and its count.
+HEAD, TAIL, NEXT, PREV, COUNT = range(5)
+
+# Every hook ends with an unconditional use of both tables: numba then keeps its
+# reference counting of them out of the request loop (a last use inside a branch
+# costs an atomic increment and decrement per request, three times the run time).
 
 
 @njit(inline="always")
-def _new_node_after(nodes, counts, free, after, count):
-    """Take a node from the free list, give it ``count`` and link it after ``after`` (-1: first)."""
+def _new_node_after(nodes, free, after, count):
+    """Take a node off the free list, give it ``count`` and link it after ``after`` (-1: first)."""
     node = free
     free = nodes[node, NEXT]
-    counts[node] = count
+    nodes[node, COUNT] = count
     nodes[node, HEAD] = NONE
     nodes[node, TAIL] = NONE
     nodes[node, PREV] = after
@@ -42,7 +49,7 @@ def _new_node_after(nodes, counts, free, after, count):
 
 @njit(inline="always")
 def _drop_node(nodes, first, free, node):
-    """Unlink the empty ``node`` from the count list and return it to the free list."""
+    """Unlink the empty ``node`` from the count list and put it on the free list."""
     prev = nodes[node, PREV]
     nxt = nodes[node, NEXT]
     if prev >= 0:
@@ -57,49 +64,50 @@ def _drop_node(nodes, first, free, node):
 
 @njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
-    links, node_of, nodes, counts = arrays
+    objects, nodes = arrays
     first, free = state
-    node = node_of[obj]
-    nxt = nodes[node, NEXT]
-    count = counts[node] + 1
-    if nxt < 0 or counts[nxt] != count:
-        target, free = _new_node_after(nodes, counts, free, node, count)
-        nodes[target, NEXT] = nxt
-        if nxt >= 0:
-            nodes[nxt, PREV] = target
+    node = objects[obj, NODE]
+    target = nodes[node, NEXT]
+    count = nodes[node, COUNT] + 1
+    if target < 0 or nodes[target, COUNT] != count:
+        after_target = target
+        target, free = _new_node_after(nodes, free, node, count)
+        nodes[target, NEXT] = after_target
+        if after_target >= 0:
+            nodes[after_target, PREV] = target
         nodes[node, NEXT] = target
-        nxt = target
-    nodes[node, HEAD], nodes[node, TAIL] = unlink(links, nodes[node, HEAD], nodes[node, TAIL], obj)
-    nodes[nxt, HEAD], nodes[nxt, TAIL] = push_head(links, nodes[nxt, HEAD], nodes[nxt, TAIL], obj)
-    node_of[obj] = nxt
+    nodes[node, HEAD], nodes[node, TAIL] = unlink(objects, nodes[node, HEAD], nodes[node, TAIL], obj)
     if nodes[node, HEAD] < 0:
         first, free = _drop_node(nodes, first, free, node)
+    nodes[target, HEAD], nodes[target, TAIL] = push_head(objects, nodes[target, HEAD], nodes[target, TAIL], obj)
+    objects[obj, NODE] = target
     return (first, free)
 
 
 @njit(inline="always")
 def _evict(state, arrays, cached, obj, size, now, i):
-    links, _, nodes, _ = arrays
+    objects, nodes = arrays
     first, free = state
-    victim = nodes[first, TAIL]
-    nodes[first, HEAD], nodes[first, TAIL] = unlink(links, nodes[first, HEAD], nodes[first, TAIL], victim)
-    if nodes[first, HEAD] < 0:
-        first, free = _drop_node(nodes, first, free, first)
+    node = first
+    victim = nodes[node, TAIL]
+    if nodes[node, HEAD] == victim:  # the last of the lowest count: its node goes too
+        first, free = _drop_node(nodes, first, free, node)
+    nodes[node, HEAD], nodes[node, TAIL] = unlink(objects, nodes[node, HEAD], victim, victim)
     return (first, free), victim
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cached, obj, size, now, i):
-    links, node_of, nodes, counts = arrays
+    objects, nodes = arrays
     first, free = state
-    if first < 0 or counts[first] != 1:
-        node, free = _new_node_after(nodes, counts, free, NONE, 1)
+    if first < 0 or nodes[first, COUNT] != 1:
+        node, free = _new_node_after(nodes, free, NONE, 1)
         nodes[node, NEXT] = first
         if first >= 0:
             nodes[first, PREV] = node
         first = node
-    nodes[first, HEAD], nodes[first, TAIL] = push_head(links, nodes[first, HEAD], nodes[first, TAIL], obj)
-    node_of[obj] = first
+    nodes[first, HEAD], nodes[first, TAIL] = push_head(objects, nodes[first, HEAD], nodes[first, TAIL], obj)
+    objects[obj, NODE] = first
     return (first, free)
 
 
@@ -110,13 +118,11 @@ def _replay(requests, config, state, arrays):
 
 def _init(trace, params):
     n_objects = max(trace.n_objects, 1)
-    links = np.full((n_objects, 2), NONE, np.int32)
-    node_of = np.full(n_objects, NONE, np.int32)
-    # One node per resident count in use, plus the one a hit creates before its old node empties.
-    nodes = np.full((n_objects + 1, 4), NONE, np.int32)
+    objects = np.full((n_objects, 3), NONE, np.int32)
+    # One node per count in use among residents, plus the one a hit creates before its old node empties.
+    nodes = np.full((n_objects + 1, 5), NONE, np.int32)
     nodes[:-1, NEXT] = np.arange(1, n_objects + 1, dtype=np.int32)
-    counts = np.zeros(n_objects + 1, np.int64)
-    return (NONE, np.int32(0)), (links, node_of, nodes, counts)
+    return (NONE, np.int32(0)), (objects, nodes)
 
 
 POLICY = Policy(
