@@ -12,8 +12,21 @@ from tests.conftest import (
     load_oracle_trace,
     load_text_trace,
     needs_jit,
+    shared_trace_path,
     text_rows,
 )
+from tuner.readers import read_trace
+
+# Binary and block-range traces with LFU rows, and the reader format each needs.
+OTHER_FORMATS = {"arc/OLTP.lis.zst": "arc", "caffeine/scarab-recs.trace.xz": "i64be"}
+_OTHER_TRACES: dict[str, tuner.Trace] = {}
+
+
+def load_other_trace(relative: str) -> tuner.Trace:
+    if relative not in _OTHER_TRACES:
+        path = shared_trace_path(relative)
+        _OTHER_TRACES[relative] = read_trace(path, OTHER_FORMATS[relative], cache_parsed=False)
+    return _OTHER_TRACES[relative]
 
 
 def hit_pattern(keys: str, capacity: int, policy: str = "lfu") -> str:
@@ -107,11 +120,16 @@ def _shared_cases():
     if not SHARED_TRACES.exists():
         return [pytest.param(None, id="shared-traces-missing")]
     text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("LFU")]
+    other = [
+        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}")
+        for row in expected_rows("LFU")
+        if row["trace_file"] in OTHER_FORMATS
+    ]
     sized = [
         pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B-{row['published'].split()[-1]}")
         for row in expected_rows("LFU", "bytes (variable obj size)")
     ]
-    return text + sized
+    return text + other + sized
 
 
 @needs_jit
@@ -120,7 +138,9 @@ def test_misses_match_libcachesim_lfu(row):
     """libCacheSim's LFU keeps each count's objects in access order, so ties break as ours do: counts match exactly."""
     if row is None:
         pytest.skip("../shared/traces not present")
-    if row["size_unit"] == "objects":
+    if row["trace_file"] in OTHER_FORMATS:
+        trace, capacity = load_other_trace(row["trace_file"]), int(row["cache_size"])
+    elif row["size_unit"] == "objects":
         trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
     else:
         trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
