@@ -14,7 +14,8 @@ count share a frequency node; each node holds its objects as an LRU list
 victim is the tail of the first node. A hit moves the object to the node for
 count + 1, creating it right after the current one if absent, and frees a
 node that empties. Nodes come from a pool with a free list; at most one more
-node than residents is ever in use.
+node than residents is ever in use. Counts are int32 (a resident would need
+2**31 requests to overflow one).
 """
 
 import numpy as np
