@@ -33,6 +33,21 @@ def optimize_command(
     alpha: source.Alpha = None,
     rate: source.Rate = None,
     seed: source.Seed = None,
+    trace_file: source.TraceFile = None,
+    trace_format: source.TraceFormat = "auto",
+    log_format: source.LogFormat = None,
+    key_host: source.KeyHost = False,
+    drop_query: source.DropQuery = False,
+    methods: source.Methods = None,
+    statuses: source.Statuses = None,
+    object_size: source.ObjectSize = None,
+    key_col: source.KeyCol = None,
+    time_col: source.TimeCol = None,
+    size_col: source.SizeCol = None,
+    op_col: source.OpCol = None,
+    strict: source.Strict = False,
+    keep_order: source.KeepOrder = False,
+    no_cache: source.NoCache = False,
     budget: Annotated[
         str | None, typer.Option(help="Largest cache: 1000 (objects), 64MiB (bytes) or 10%. Default: the working set.")
     ] = None,
@@ -67,13 +82,16 @@ def optimize_command(
     no_report: output.NoReport = False,
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
 ) -> None:
-    """Search eviction policies, cache sizes and policy parameters with optuna and recommend the smallest good one."""
+    """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
     if output_format not in FORMATS:
         raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
-    if workload is None:
-        raise CachetuneError("give --workload NAME (see the workloads/ folder)")
     folder = output.prepare("optimize", out)
-    trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
+    trace = source.load_source(
+        workload, requests, objects, alpha, rate, seed, trace=trace_file, trace_format=trace_format,
+        log_format=log_format, key_host=key_host, drop_query=drop_query, methods=methods, statuses=statuses,
+        object_size=object_size, key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col,
+        strict=strict, keep_order=keep_order, no_cache=no_cache,
+    )  # fmt: skip
     planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
     with progress_bar() as progress:
         task = progress.add_task(f"tuning on {trace.name}", total=planned)
@@ -87,7 +105,8 @@ def optimize_command(
                           study_name=study_name, jobs=jobs, seed=seed or 0, out=folder, progress=show)  # fmt: skip
     best = best_record(result)
     (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
-    options = {"workload": workload, "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
+    options = {"workload": workload, "trace": trace_file and str(trace_file),
+               "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
                "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
                "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
                "study_name": result.options["study_name"], "jobs": jobs, "seed": seed}  # fmt: skip
