@@ -88,6 +88,8 @@ def test_columns_and_default_sizes():
     assert curve["cache_size"].tolist() == default_sizes(trace)
     assert curve["cache_size"].iloc[-1] == trace.n_objects
     assert curve["miss_ratio"].is_monotonic_decreasing  # LRU is a stack algorithm
+    from_array = miss_ratio_curve(trace, sizes=np.array([10, 100]))
+    assert from_array["cache_size"].tolist() == [10, 100]
 
 
 def test_opt_misses_is_the_floor_of_the_curve():

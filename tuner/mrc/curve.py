@@ -75,7 +75,8 @@ def miss_ratio_curve(
         raise ValueError(f"unknown method {method!r} (choose from: {', '.join(METHODS)})")
     chosen = get_policy(policy)
     chosen.resolve_params(params)
-    capacities = [parse_capacity(size, trace.n_objects) for size in (sizes or default_sizes(trace))]
+    chosen_sizes = default_sizes(trace) if sizes is None else sizes
+    capacities = [parse_capacity(size, trace.n_objects) for size in chosen_sizes]
     one_pass = chosen.name == "lru" and all(capacity.unit == OBJECTS for capacity in capacities)
     if method == "auto":
         small = len(trace) * len(capacities) <= AUTO_REPLAY_REQUESTS
