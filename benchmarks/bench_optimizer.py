@@ -12,7 +12,7 @@ Part 2, on the zipf spec (1M requests): misses/hour of a spread of
 configurations replayed exactly and on spatial samples at 0.1 and 0.01 —
 mean and worst relative error, and the replay speed-up.
 
-    python benchmarks/bench_optimizer.py [--requests N] [--quick]
+    python benchmarks/bench_optimizer.py [--requests N] [--policies a,b,...] [--quick]
 """
 
 from __future__ import annotations
@@ -78,16 +78,16 @@ def grid_search(trace: tuner.Trace, space: SearchSpace, scoring: Objective) -> t
     return values[best], configs[best], len(configs), time.perf_counter() - began
 
 
-def compare_with_grid(name: str, trace: tuner.Trace) -> None:
+def compare_with_grid(name: str, trace: tuner.Trace, policies: str | None) -> None:
     scoring = Objective("cost", MISS_COST, MEMORY_COST, trace.working_set_bytes / trace.n_objects)
     budget = Capacity(trace.working_set_bytes, BYTES, "working set")
     split = split_by_time(trace, 0.3)
-    space = SearchSpace.build(candidate_policies(None), budget, split.tuning.span_seconds, int(trace.sizes.min()))
+    space = SearchSpace.build(candidate_policies(policies), budget, split.tuning.span_seconds, int(trace.sizes.min()))
     grid_best, grid_config, evaluations, grid_seconds = grid_search(split.tuning, space, scoring)
     trials = evaluations // 5
     began = time.perf_counter()
     result = tuner.optimize(trace, objective="cost", miss_cost=MISS_COST, memory_cost=MEMORY_COST, trials=trials,
-                            seed=1)  # fmt: skip
+                            seed=1, policies=policies)  # fmt: skip
     seconds = time.perf_counter() - began
     rec, best_trial = result.recommendation, result.top[0]
     print(f"\n{name}: {len(trace):,} requests, {trace.n_objects:,} objects, working set "
@@ -128,7 +128,7 @@ def sampling_error(requests: int) -> None:
             began = time.perf_counter()
             result = replay_config(sample.trace, config, OBJECTS, 0, scorer.mini_capacity(config.capacity))
             seconds += time.perf_counter() - began
-            estimate = Measured.of(result, sample.request_share, trace.span_seconds).misses_per_hour
+            estimate = Measured.of(result, sample, trace.span_seconds).misses_per_hour
             errors.append(abs(estimate / truth - 1))
         print(f"  rate {rate:5}: mean error {np.mean(errors):.2%}, worst {np.max(errors):.2%}; replays "
               f"{exact_seconds / seconds:.0f}× faster ({sampling_seconds:.2f} s to sample once)")  # fmt: skip
@@ -137,6 +137,7 @@ def sampling_error(requests: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300_000, help="requests per workload in part 1")
+    parser.add_argument("--policies", default=None, help="comma-separated policies to search (default: all online)")
     parser.add_argument("--quick", action="store_true", help="part 1 only, on zipf-scan")
     args = parser.parse_args()
     workloads = {
@@ -146,7 +147,7 @@ def main() -> None:
     }
     for name, trace in workloads.items():
         if not args.quick or name == "zipf-scan":
-            compare_with_grid(name, with_sizes(trace, seed=7))
+            compare_with_grid(name, with_sizes(trace, seed=7), args.policies)
     if not args.quick:
         sampling_error(1_000_000)
 

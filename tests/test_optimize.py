@@ -111,7 +111,7 @@ def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():
     kept_keys = set(sample.trace.keys.tolist())
     original = trace.keys[trace.ids]
     assert np.array_equal(sample.trace.keys[sample.trace.ids], original[np.isin(original, list(kept_keys))])
-    assert sample.request_share == pytest.approx(len(sample.trace) / len(trace))
+    assert sample.source_requests == len(trace) and sample.rate == 0.1
     assert spatial_sample(trace, 1.0).trace is trace
     with pytest.raises(CachetuneError, match="sample-rate"):
         spatial_sample(trace, 0.0)

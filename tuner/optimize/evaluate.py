@@ -66,7 +66,7 @@ class TrialObjective:
         for part in self.steps:
             result = replay_config(part, config, self.space.unit, self.seed, capacity)
             is_whole = part is self.steps[-1]
-            measured = Measured.of(result, self.sample.request_share, self.span_seconds if is_whole else None)
+            measured = Measured.of(result, self.sample, self.span_seconds) if is_whole else Measured.of(result)
             value = self.objective.score(measured, config.capacity, self.space.unit)
             if not is_whole:
                 trial.report(value, step=len(part))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tuner.capacity import BYTES
 from tuner.engine.replay import HOUR, ReplayResult
 from tuner.errors import CachetuneError
+from tuner.optimize.traces import Sample
 
 OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost")
 GB = 1e9
@@ -29,11 +30,26 @@ class Measured:
     byte_miss_ratio: float
 
     @classmethod
-    def of(cls, result: ReplayResult, request_share: float = 1.0, span_seconds: float | None = None) -> Measured:
-        """``request_share``: the sample's share of the trace's requests; ``span_seconds``: the trace's span."""
+    def of(cls, result: ReplayResult, sample: Sample | None = None, span_seconds: float | None = None) -> Measured:
+        """The figures of ``result``; for a replay of ``sample``, estimates for the whole trace it came from.
+
+        Sampled misses are divided by the nominal rate, not by the share of
+        requests the sample happened to keep: requests a sample lacks beyond its
+        expected share are mostly to a few very popular keys, which hit
+        (Waldspurger et al.'s SHARDS-adj correction, FAST 2015).
+        """
         span = result.span_seconds if span_seconds is None else span_seconds
-        per_hour = result.misses / request_share / (span / HOUR) if span > 0 else math.nan
-        return cls(per_hour, result.miss_ratio, result.byte_miss_ratio)
+        if sample is None or sample.rate == 1.0:
+            misses, bytes_missed = float(result.misses), float(result.bytes_missed)
+            requests, bytes_requested = result.requests, result.bytes_requested
+        else:
+            misses, bytes_missed = result.misses / sample.rate, result.bytes_missed / sample.rate
+            requests, bytes_requested = sample.source_requests, sample.source_bytes
+        return cls(
+            misses / (span / HOUR) if span > 0 else math.nan,
+            min(1.0, misses / requests) if requests else math.nan,
+            min(1.0, bytes_missed / bytes_requested) if bytes_requested else math.nan,
+        )
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ class Sample:
 
     trace: Trace
     rate: float
-    request_share: float
+    source_requests: int
+    source_bytes: int
 
 
 def spatial_sample(trace: Trace, rate: float) -> Sample:
@@ -75,7 +76,7 @@ def spatial_sample(trace: Trace, rate: float) -> Sample:
     if not 0.0 < rate <= 1.0:
         raise CachetuneError(f"--sample-rate must be above 0 and at most 1, got {rate}")
     if rate == 1.0:
-        return Sample(trace, 1.0, 1.0)
+        return Sample(trace, 1.0, len(trace), int(trace.sizes.sum()))
     hashes = pd.util.hash_array(np.asarray(trace.keys))
     keep_object = (hashes % MODULUS) < int(rate * MODULUS)
     keep = keep_object[trace.ids]
@@ -84,7 +85,7 @@ def spatial_sample(trace: Trace, rate: float) -> Sample:
     new_ids = (np.cumsum(keep_object) - 1).astype(np.int32)
     sampled = Trace(new_ids[trace.ids[keep]], trace.timestamps[keep], trace.sizes[keep], trace.ops[keep],
                     trace.keys[keep_object], name=trace.name, info=trace.info)  # fmt: skip
-    return Sample(sampled, rate, len(sampled) / len(trace))
+    return Sample(sampled, rate, len(trace), int(trace.sizes.sum()))
 
 
 def scaled_capacity(capacity: int, sample: Sample, floor: int) -> int:
