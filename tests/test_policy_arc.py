@@ -216,3 +216,9 @@ def test_exact_misses_at_byte_capacity(row):
     capacity = int(row["cache_size"])
     result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
     assert result.misses == int(row["expected_misses"])
+
+
+def test_objects_beyond_32_bit_sizes_are_refused():
+    trace = tuner.Trace.from_arrays([1, 2], sizes=[10, 2**31])
+    with pytest.raises(ValueError, match="32 bits"):
+        tuner.replay(trace, "arc", "4GiB")

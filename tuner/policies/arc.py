@@ -27,22 +27,26 @@ from numba import njit
 
 from tuner.engine.kernel import replay_requests
 from tuner.policies.base import Policy
-from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
+from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 
-# Where an object is: values of the ``where`` array.
+# Per-object row of the one ``links`` array: the two list links, then where the
+# object is and the bytes it held when it became a ghost. One row (16 bytes) per
+# object keeps a request's random memory reads to one cache line.
+WHERE, GHOST_SIZE = 2, 3
 ABSENT, IN_T1, IN_T2, IN_B1, IN_B2 = 0, 1, 2, 3, 4
+LARGEST_SIZE = np.iinfo(np.int32).max
 # Which ghost list the current request hit (state field ``ghost_hit``).
 NO_GHOST, HIT_B1, HIT_B2 = 0, 1, 2
 
 
 @njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
-    links, where, _ = arrays
+    (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
-    if where[obj] == IN_T1:
+    if links[obj, WHERE] == IN_T1:
         t1h, t1t = unlink(links, t1h, t1t, obj)
         t2h, t2t = push_head(links, t2h, t2t, obj)
-        where[obj] = IN_T2
+        links[obj, WHERE] = IN_T2
         t1_bytes -= cached[obj]
         t2_bytes += cached[obj]
     else:
@@ -53,26 +57,26 @@ def _on_hit(state, arrays, cached, obj, size, now, i):
 @njit(inline="always")
 def _on_miss(state, arrays, cached, obj, size, now, i):
     """Cases II and III of Fig. 4: adapt ``p`` and forget the ghost."""
-    links, where, ghost_size = arrays
+    (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
-    if where[obj] == IN_B1:
+    if links[obj, WHERE] == IN_B1:
         p = min(p + max(b2_bytes / b1_bytes, 1.0), float(capacity))
         b1h, b1t = unlink(links, b1h, b1t, obj)
-        b1_bytes -= ghost_size[obj]
-        where[obj] = ABSENT
+        b1_bytes -= links[obj, GHOST_SIZE]
+        links[obj, WHERE] = ABSENT
         ghost_hit = np.int32(HIT_B1)
-    elif where[obj] == IN_B2:
+    elif links[obj, WHERE] == IN_B2:
         p = max(p - max(b1_bytes / b2_bytes, 1.0), 0.0)
         b2h, b2t = unlink(links, b2h, b2t, obj)
-        b2_bytes -= ghost_size[obj]
-        where[obj] = ABSENT
+        b2_bytes -= links[obj, GHOST_SIZE]
+        links[obj, WHERE] = ABSENT
         ghost_hit = np.int32(HIT_B2)
     return t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity
 
 
 @njit(inline="always")
 def _evict(state, arrays, cached, obj, size, now, i):
-    links, where, ghost_size = arrays
+    (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
     replace = True
     if ghost_hit == NO_GHOST:  # case IV: a miss in all four lists
@@ -80,52 +84,52 @@ def _evict(state, arrays, cached, obj, size, now, i):
             if b1_bytes > 0:
                 ghost = b1t
                 b1h, b1t = unlink(links, b1h, b1t, ghost)
-                b1_bytes -= ghost_size[ghost]
-                where[ghost] = ABSENT
+                b1_bytes -= links[ghost, GHOST_SIZE]
+                links[ghost, WHERE] = ABSENT
             else:
                 replace = False
         elif t1_bytes + b1_bytes + t2_bytes + b2_bytes >= 2 * capacity and b2_bytes > 0:
             ghost = b2t
             b2h, b2t = unlink(links, b2h, b2t, ghost)
-            b2_bytes -= ghost_size[ghost]
-            where[ghost] = ABSENT
+            b2_bytes -= links[ghost, GHOST_SIZE]
+            links[ghost, WHERE] = ABSENT
     if not replace:  # T1 alone fills the cache: evict its LRU without a ghost
         victim = t1t
         t1h, t1t = unlink(links, t1h, t1t, victim)
         t1_bytes -= cached[victim]
-        where[victim] = ABSENT
+        links[victim, WHERE] = ABSENT
     elif (t1_bytes > 0 and (t1_bytes > p or (t1_bytes == p and ghost_hit == HIT_B2))) or t2_bytes == 0:
         victim = t1t
         t1h, t1t = unlink(links, t1h, t1t, victim)
         b1h, b1t = push_head(links, b1h, b1t, victim)
         t1_bytes -= cached[victim]
         b1_bytes += cached[victim]
-        ghost_size[victim] = cached[victim]
-        where[victim] = IN_B1
+        links[victim, GHOST_SIZE] = cached[victim]
+        links[victim, WHERE] = IN_B1
     else:
         victim = t2t
         t2h, t2t = unlink(links, t2h, t2t, victim)
         b2h, b2t = push_head(links, b2h, b2t, victim)
         t2_bytes -= cached[victim]
         b2_bytes += cached[victim]
-        ghost_size[victim] = cached[victim]
-        where[victim] = IN_B2
+        links[victim, GHOST_SIZE] = cached[victim]
+        links[victim, WHERE] = IN_B2
     state = (t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity)
     return state, victim
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cached, obj, size, now, i):
-    links, where, _ = arrays
+    (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
     if ghost_hit == NO_GHOST:
         t1h, t1t = push_head(links, t1h, t1t, obj)
         t1_bytes += size
-        where[obj] = IN_T1
+        links[obj, WHERE] = IN_T1
     else:
         t2h, t2t = push_head(links, t2h, t2t, obj)
         t2_bytes += size
-        where[obj] = IN_T2
+        links[obj, WHERE] = IN_T2
         ghost_hit = np.int32(NO_GHOST)
     return t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity
 
@@ -136,12 +140,14 @@ def _replay(requests, config, state, arrays):
 
 
 def _init(trace, params):
+    if len(trace.sizes) and int(trace.sizes.max()) > LARGEST_SIZE:
+        raise ValueError(f"arc keeps ghost sizes in 32 bits: objects above {LARGEST_SIZE} bytes are not supported")
     zero = np.int64(0)
     lists = (NONE,) * 8
     state = (*lists, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(trace.capacity))
-    n = max(trace.n_objects, 1)
-    arrays = (new_links(trace.n_objects), np.zeros(n, np.int8), np.zeros(n, np.int64))
-    return state, arrays
+    links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    links[:, :2] = NONE
+    return state, (links,)
 
 
 POLICY = Policy(
