@@ -10,7 +10,7 @@ from tests.conftest import SHARED_TRACES, expected_rows, load_text_trace, needs_
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.kernel import MISSES
 from tuner.policies import PolicyInput, get_policy
-from tuner.policies.lirs import LIR
+from tuner.policies.lirs import LIR, STATUS
 
 LIRS = get_policy("lirs")
 
@@ -31,8 +31,8 @@ def _final_state(keys: list[int], capacity: int) -> tuple[list[int], list[int], 
     state, arrays = LIRS.init(policy_input, LIRS.resolve_params({}))
     config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
     state, stats, _ = LIRS.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
-    stack_links, hir_links, status = arrays
-    lir = {int(trace.keys[x]) for x in range(trace.n_objects) if status[x] & LIR}
+    stack_links, hir_links = arrays
+    lir = {int(trace.keys[x]) for x in range(trace.n_objects) if stack_links[x, STATUS] & LIR}
     return _walk(stack_links, state[0], trace.keys), _walk(hir_links, state[2], trace.keys), lir, int(stats[MISSES])
 
 

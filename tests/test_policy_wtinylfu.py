@@ -41,7 +41,7 @@ def test_hand_traced_admission_duels():
     state, arrays = WTINYLFU.init(policy_input, WTINYLFU.resolve_params({}))
     config = (np.int64(4), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
     state, stats, _ = WTINYLFU.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
-    links, _, counters = arrays
+    links, counters = arrays
     assert _walk(links, state[0], trace.keys) == [9]  # window
     assert _walk(links, state[2], trace.keys) == [8]  # probation
     assert _walk(links, state[4], trace.keys) == [1, 3]  # protected, MRU first

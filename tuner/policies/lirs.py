@@ -42,128 +42,130 @@ from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Param, Policy
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
 
-# Bits of the per-object ``status`` array.
+# Per-object row of ``stack_links``: S's two links, then the object's status bits
+# (one 16-byte row, so a request touches one cache line of it).
+STATUS = 2
 IN_STACK, LIR, IN_QUEUE, NONRESIDENT = 1, 2, 4, 8
 # The authors' simulator keeps at least this many blocks for resident HIR blocks.
 MIN_HIR_BLOCKS = 2
 
 
 @njit(inline="always")
-def _prune(stack_links, hir_links, status, state):
+def _prune(stack_links, hir_links, state):
     """Drop HIR entries from the bottom of S until an LIR block is there."""
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
-    while s_tail >= 0 and not status[s_tail] & LIR:
+    while s_tail >= 0 and not stack_links[s_tail, STATUS] & LIR:
         bottom = s_tail
         s_head, s_tail = unlink(stack_links, s_head, s_tail, bottom)
-        if status[bottom] & NONRESIDENT:
+        if stack_links[bottom, STATUS] & NONRESIDENT:
             nr_head, nr_tail = unlink(hir_links, nr_head, nr_tail, bottom)
             nonresident -= 1
-            status[bottom] = 0
+            stack_links[bottom, STATUS] = 0
         else:
-            status[bottom] = IN_QUEUE
+            stack_links[bottom, STATUS] = IN_QUEUE
     return s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit
 
 
 @njit(inline="always")
-def _fit_lir_set(stack_links, hir_links, status, cached, obj, size, state):
+def _fit_lir_set(stack_links, hir_links, cached, obj, size, state):
     """Demote bottom LIR blocks to the end of Q until the LIR set fits its budget.
 
     Pruning first makes S's bottom an LIR block even when S held none before
     (a cache too small for any LIR block). ``obj`` (of ``size`` bytes) may be
     entering the cache, so its bytes are not in ``cached`` yet.
     """
-    state = _prune(stack_links, hir_links, status, state)
+    state = _prune(stack_links, hir_links, state)
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
     while lir_bytes > lir_limit:
         bottom = s_tail
         s_head, s_tail = unlink(stack_links, s_head, s_tail, bottom)
         q_head, q_tail = push_head(hir_links, q_head, q_tail, bottom)
-        status[bottom] = IN_QUEUE
+        stack_links[bottom, STATUS] = IN_QUEUE
         lir_bytes -= size if bottom == obj else cached[bottom]
         state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
-        state = _prune(stack_links, hir_links, status, state)
+        state = _prune(stack_links, hir_links, state)
         s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
     return state
 
 
 @njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
-    stack_links, hir_links, status = arrays
+    stack_links, hir_links = arrays
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
     if obj == s_head:  # re-referenced at once: no new recency information
         return state
-    flags = status[obj]
+    flags = stack_links[obj, STATUS]
     if flags & LIR:
         s_head, s_tail = move_to_head(stack_links, s_head, s_tail, obj)
         state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
-        return _prune(stack_links, hir_links, status, state)
+        return _prune(stack_links, hir_links, state)
     if flags & IN_STACK:  # resident HIR with a low inter-reference recency: promote
         q_head, q_tail = unlink(hir_links, q_head, q_tail, obj)
         s_head, s_tail = move_to_head(stack_links, s_head, s_tail, obj)
-        status[obj] = IN_STACK | LIR
+        stack_links[obj, STATUS] = IN_STACK | LIR
         lir_bytes += cached[obj]
         state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
-        return _fit_lir_set(stack_links, hir_links, status, cached, obj, cached[obj], state)
+        return _fit_lir_set(stack_links, hir_links, cached, obj, cached[obj], state)
     s_head, s_tail = push_head(stack_links, s_head, s_tail, obj)
     q_head, q_tail = move_to_head(hir_links, q_head, q_tail, obj)
-    status[obj] = IN_STACK | IN_QUEUE
+    stack_links[obj, STATUS] = IN_STACK | IN_QUEUE
     return s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit
 
 
 @njit(inline="always")
 def _evict(state, arrays, cached, obj, size, now, i):
-    stack_links, hir_links, status = arrays
+    stack_links, hir_links = arrays
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
     if q_tail >= 0:  # the resident HIR block at the front of Q
         victim = q_tail
         q_head, q_tail = unlink(hir_links, q_head, q_tail, victim)
-        if status[victim] & IN_STACK:
+        if stack_links[victim, STATUS] & IN_STACK:
             nr_head, nr_tail = push_head(hir_links, nr_head, nr_tail, victim)
             nonresident += 1
-            status[victim] = IN_STACK | NONRESIDENT
+            stack_links[victim, STATUS] = IN_STACK | NONRESIDENT
         else:
-            status[victim] = 0
+            stack_links[victim, STATUS] = 0
         state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
         return state, victim
     # Only with byte sizes: no resident HIR block is left, so the bottom LIR block goes
     # (after pruning, as S may have held no LIR block when HIR blocks were pushed on it).
-    state = _prune(stack_links, hir_links, status, state)
+    state = _prune(stack_links, hir_links, state)
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
     victim = s_tail
     s_head, s_tail = unlink(stack_links, s_head, s_tail, victim)
-    status[victim] = 0
+    stack_links[victim, STATUS] = 0
     lir_bytes -= cached[victim]
     state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
-    return _prune(stack_links, hir_links, status, state), victim
+    return _prune(stack_links, hir_links, state), victim
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cached, obj, size, now, i):
-    stack_links, hir_links, status = arrays
+    stack_links, hir_links = arrays
     s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = state
-    if status[obj] & IN_STACK:  # a non-resident HIR block still in S: it becomes LIR
+    if stack_links[obj, STATUS] & IN_STACK:  # a non-resident HIR block still in S: it becomes LIR
         nr_head, nr_tail = unlink(hir_links, nr_head, nr_tail, obj)
         nonresident -= 1
         s_head, s_tail = move_to_head(stack_links, s_head, s_tail, obj)
-        status[obj] = IN_STACK | LIR
+        stack_links[obj, STATUS] = IN_STACK | LIR
         lir_bytes += size
         state = (s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit)
         s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit = (
-            _fit_lir_set(stack_links, hir_links, status, cached, obj, size, state)
+            _fit_lir_set(stack_links, hir_links, cached, obj, size, state)
         )
     elif lir_bytes + size <= lir_limit:  # the LIR set is still filling up
         s_head, s_tail = push_head(stack_links, s_head, s_tail, obj)
-        status[obj] = IN_STACK | LIR
+        stack_links[obj, STATUS] = IN_STACK | LIR
         lir_bytes += size
     else:
         s_head, s_tail = push_head(stack_links, s_head, s_tail, obj)
         q_head, q_tail = push_head(hir_links, q_head, q_tail, obj)
-        status[obj] = IN_STACK | IN_QUEUE
+        stack_links[obj, STATUS] = IN_STACK | IN_QUEUE
     while nonresident > nonresident_limit:  # forget the oldest non-resident entry
         oldest = nr_tail
         nr_head, nr_tail = unlink(hir_links, nr_head, nr_tail, oldest)
         s_head, s_tail = unlink(stack_links, s_head, s_tail, oldest)
-        status[oldest] = 0
+        stack_links[oldest, STATUS] = 0
         nonresident -= 1
     return s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit
 
@@ -188,8 +190,9 @@ def _init(trace, params):
         np.int64(capacity - hir_bytes),
         np.int64(nonresident_limit),
     )
-    arrays = (new_links(trace.n_objects), new_links(trace.n_objects), np.zeros(max(trace.n_objects, 1), np.int8))
-    return state, arrays
+    stack_links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    stack_links[:, :2] = NONE
+    return state, (stack_links, new_links(trace.n_objects))
 
 
 POLICY = Policy(

@@ -36,9 +36,11 @@ from numba import njit
 
 from tuner.engine.kernel import replay_requests
 from tuner.policies.base import Param, Policy
-from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
+from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 
-# Values of the ``region`` array.
+# Per-object row of the ``links`` array: the two list links, then the region the
+# object is in (one 16-byte row, so a request touches one cache line of it).
+REGION = 2
 WINDOW, PROBATION, PROTECTED = 1, 2, 3
 SKETCH_ROWS = 4
 COUNTER_MAX = 15
@@ -95,11 +97,11 @@ def _record(counters, obj, mask, width, records, sample_size):
 
 @njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
-    links, region, counters = arrays
+    links, counters = arrays
     win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records = state[:9]
     _, max_protected, sample_size, mask, width = state[9:]
     records = _record(counters, obj, mask, width, records, sample_size)
-    where = region[obj]
+    where = links[obj, REGION]
     if where == WINDOW:
         win_h, win_t = move_to_head(links, win_h, win_t, obj)
     elif where == PROTECTED:
@@ -107,27 +109,27 @@ def _on_hit(state, arrays, cached, obj, size, now, i):
     else:
         prob_h, prob_t = unlink(links, prob_h, prob_t, obj)
         prot_h, prot_t = push_head(links, prot_h, prot_t, obj)
-        region[obj] = PROTECTED
+        links[obj, REGION] = PROTECTED
         protected_bytes += cached[obj]
         while protected_bytes > max_protected:
             demoted = prot_t
             prot_h, prot_t = unlink(links, prot_h, prot_t, demoted)
             prob_h, prob_t = push_head(links, prob_h, prob_t, demoted)
-            region[demoted] = PROBATION
+            links[demoted, REGION] = PROBATION
             protected_bytes -= cached[demoted]
     return (win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records, *state[9:])
 
 
 @njit(inline="always")
 def _on_miss(state, arrays, cached, obj, size, now, i):
-    counters = arrays[2]
+    counters = arrays[1]
     records = _record(counters, obj, state[12], state[13], state[8], state[11])
     return (*state[:8], records, *state[9:])
 
 
 @njit(inline="always")
 def _evict(state, arrays, cached, obj, size, now, i):
-    links, region, counters = arrays
+    links, counters = arrays
     win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records = state[:9]
     max_window, _, _, mask, width = state[9:]
     if win_t >= 0 and window_bytes + size > max_window:
@@ -140,7 +142,7 @@ def _evict(state, arrays, cached, obj, size, now, i):
             victim = prob_t
             prob_h, prob_t = unlink(links, prob_h, prob_t, victim)
             prob_h, prob_t = push_head(links, prob_h, prob_t, candidate)
-            region[candidate] = PROBATION
+            links[candidate, REGION] = PROBATION
     elif prob_t >= 0:
         victim = prob_t
         prob_h, prob_t = unlink(links, prob_h, prob_t, victim)
@@ -152,25 +154,25 @@ def _evict(state, arrays, cached, obj, size, now, i):
         victim = win_t
         win_h, win_t = unlink(links, win_h, win_t, victim)
         window_bytes -= cached[victim]
-    region[victim] = 0
+    links[victim, REGION] = 0
     state = (win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records, *state[9:])
     return state, victim
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cached, obj, size, now, i):
-    links, region, _ = arrays
+    links, _ = arrays
     win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records = state[:9]
     max_window = state[9]
     win_h, win_t = push_head(links, win_h, win_t, obj)
-    region[obj] = WINDOW
+    links[obj, REGION] = WINDOW
     window_bytes += size
     # With room in the cache, objects leaving the window join probation without a duel.
     while window_bytes > max_window and win_t != obj:
         moved = win_t
         win_h, win_t = unlink(links, win_h, win_t, moved)
         prob_h, prob_t = push_head(links, prob_h, prob_t, moved)
-        region[moved] = PROBATION
+        links[moved, REGION] = PROBATION
         window_bytes -= cached[moved]
     return (win_h, win_t, prob_h, prob_t, prot_h, prot_t, window_bytes, protected_bytes, records, *state[9:])
 
@@ -200,12 +202,9 @@ def _init(trace, params):
         np.uint64(width - 1),
         np.int64(width),
     )
-    arrays = (
-        new_links(trace.n_objects),
-        np.zeros(max(trace.n_objects, 1), np.int8),
-        np.zeros(SKETCH_ROWS * width, np.uint8),
-    )
-    return state, arrays
+    links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    links[:, :2] = NONE
+    return state, (links, np.zeros(SKETCH_ROWS * width, np.uint8))
 
 
 POLICY = Policy(
