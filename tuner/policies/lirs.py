@@ -5,7 +5,7 @@ Policy to Improve Buffer Cache Performance", ACM SIGMETRICS 2002, section 3.
 Blocks whose last two references were close together (low inter-reference
 recency, LIR) keep ``1 - hir_ratio`` of the cache; the rest, ``hir_ratio``
 (1%, at least 2 blocks as in the authors' simulator), holds resident HIR
-blocks in the FIFO queue Q. The recency stack S holds LIR blocks and HIR
+blocks in the list Q. The recency stack S holds LIR blocks and HIR
 blocks (resident or not) newer than the oldest LIR block: its bottom is always
 LIR, which stack pruning restores by dropping HIR entries from the bottom.
 
