@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 import tuner
+from tests.cli import cachetune
 from tests.conftest import load_oracle_trace, needs_jit
-from tuner.analyze import COLD, analyze, stack_distances, zipf_fit
+from tuner.analyze import COLD, analyze, popularity_points, stack_distances, zipf_fit
 from tuner.cli import app
 from tuner.trace import Trace
 
@@ -86,6 +88,28 @@ def test_cli_json_has_the_promised_fields(tmp_path, monkeypatch):
     assert {k: printed[k] for k in ("requests", "unique_objects", "bytes", "span_hours", "skipped_lines")} == {
         "requests": 3, "unique_objects": 2, "bytes": 4, "span_hours": 1.0, "skipped_lines": 0,
     }  # fmt: skip
-    assert {"run.json", "summary.csv", "reuse_distance.csv", "working_set.csv", "top_keys.csv"} <= {
-        p.name for p in out.iterdir()
-    }
+    assert {"run.json", "summary.csv", "reuse_distance.csv", "working_set.csv", "top_keys.csv",
+            "popularity.csv"} <= {p.name for p in out.iterdir()}  # fmt: skip
+
+
+def test_popularity_points_span_every_rank_log_spaced():
+    counts = np.concatenate([np.round(1e5 * np.arange(1, 10_001) ** -0.8).astype(np.int64), [0, 0]])
+    points = popularity_points(np.random.default_rng(1).permutation(counts))
+    ranks = points["rank"].to_numpy()
+    assert list(points.columns) == ["rank", "requests"] and 150 <= len(points) <= 200
+    assert ranks[0] == 1 and ranks[-1] == 10_000 and (np.diff(ranks) > 0).all()  # objects never requested: no rank
+    assert (points["requests"].to_numpy() == counts[ranks - 1]).all()
+    assert np.diff(np.log(ranks[-50:])).std() < 0.01  # evenly spaced in log rank where ranks are not crowded
+    assert popularity_points(np.array([5, 3])).values.tolist() == [[1, 5], [2, 3]]
+
+
+def test_cli_writes_the_rank_frequency_points_and_the_report(tmp_path):
+    completed = cachetune("analyze", "--workload", "zipf", "--requests", "20000", "--objects", "5000", "--out",
+                          str(tmp_path))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    saved = pd.read_csv(tmp_path / "popularity.csv")
+    expected = analyze(tuner.generate("zipf", requests=20000, objects=5000)).popularity
+    pd.testing.assert_frame_equal(saved, expected)
+    summary = json.loads((tmp_path / "run.json").read_text())["summary"]
+    assert len(saved) > 100 and saved["rank"].max() == summary["unique_objects"]
+    assert "requests per object (sampled ranks)" in (tmp_path / "report.html").read_text()

@@ -22,6 +22,7 @@ from scipy import stats
 from tuner.trace import Trace
 
 COLD = -1
+POPULARITY_POINTS = 200
 
 
 @njit(cache=True, nogil=True)
@@ -68,6 +69,7 @@ class TraceAnalysis:
     reuse_distance: pd.DataFrame
     working_set: pd.DataFrame
     top_keys: pd.DataFrame
+    popularity: pd.DataFrame  # (rank, requests) at about 200 log-spaced ranks: the points the Zipf fit uses
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready values (NaN becomes None)."""
@@ -76,6 +78,7 @@ class TraceAnalysis:
             "reuse_distance": self.reuse_distance.to_dict(orient="records"),
             "working_set": self.working_set.to_dict(orient="records"),
             "top_keys": self.top_keys.to_dict(orient="records"),
+            "popularity": self.popularity.to_dict(orient="records"),
         })  # fmt: skip
 
 
@@ -91,17 +94,27 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def zipf_fit(counts: np.ndarray) -> tuple[float, float]:
-    """Zipf exponent and r² of a least-squares line through log(count) against log(rank).
+def popularity_points(counts: np.ndarray, points: int = POPULARITY_POINTS) -> pd.DataFrame:
+    """Requests of the object at each of about ``points`` ranks spaced evenly in log space (rank 1 = most requested).
 
-    Ranks are sampled evenly in log space so the long tail of rare objects does
-    not outweigh the head that decides cache behaviour.
+    Sampling ranks evenly in log space keeps the long tail of rare objects
+    from outweighing the head that decides cache behaviour, in the Zipf fit and
+    in the rank–frequency chart alike.
     """
     ordered = np.sort(counts)[::-1]
-    if len(ordered) < 3:
+    ordered = ordered[ordered > 0]
+    if len(ordered) == 0:
+        return pd.DataFrame({"rank": np.empty(0, np.int64), "requests": np.empty(0, np.int64)})
+    ranks = np.unique(np.geomspace(1, len(ordered), num=min(points, len(ordered))).astype(np.int64))
+    return pd.DataFrame({"rank": ranks, "requests": ordered[ranks - 1].astype(np.int64)})
+
+
+def zipf_fit(counts: np.ndarray) -> tuple[float, float]:
+    """Zipf exponent and r² of a least-squares line through log(requests) against log(rank) at ``popularity_points``."""
+    points = popularity_points(counts)
+    if len(points) < 3:
         return float("nan"), float("nan")
-    ranks = np.unique(np.geomspace(1, len(ordered), num=min(200, len(ordered))).astype(np.int64))
-    fit = stats.linregress(np.log(ranks), np.log(ordered[ranks - 1]))
+    fit = stats.linregress(np.log(points["rank"]), np.log(points["requests"]))
     return float(-fit.slope), float(fit.rvalue**2)
 
 
@@ -145,7 +158,7 @@ def display_key(key: Any) -> str:
 
 
 def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
-    """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys."""
+    """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys, rank–frequency."""
     counts = np.bincount(trace.ids, minlength=trace.n_objects)
     distances = stack_distances(trace.ids, trace.n_objects)
     alpha, r_squared = zipf_fit(counts)
@@ -174,4 +187,5 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "requests": counts[order],
         "fraction": counts[order] / max(1, len(trace)),
     })  # fmt: skip
-    return TraceAnalysis(summary, reuse_distance_table(distances), working_set_table(trace), top_keys)
+    tables = (reuse_distance_table(distances), working_set_table(trace), top_keys, popularity_points(counts))
+    return TraceAnalysis(summary, *tables)

@@ -33,15 +33,6 @@ _SUMMARY_ROWS = (
 )
 
 
-def _report_available() -> bool:
-    """Whether the HTML report knows analyze runs yet (it is built beside this command)."""
-    try:
-        from tuner.reports.html import KINDS
-    except ImportError:
-        return False
-    return "analyze" in KINDS
-
-
 def _cell(template: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -115,9 +106,10 @@ def analyze_command(
         "reuse_distance": result.reuse_distance,
         "working_set": result.working_set,
         "top_keys": result.top_keys,
+        "popularity": result.popularity,
     }
     record = {**run_record("analyze", options, trace), "summary": result.summary}
-    output.save_run(folder, record, tables, report=not no_report and _report_available())
+    output.save_run(folder, record, tables, report=not no_report)
     if output_format == "json":
         stdout.out(json.dumps(result.to_dict(), indent=2, default=str), highlight=False)
     elif output_format == "csv":
