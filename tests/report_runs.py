@@ -48,3 +48,11 @@ def analyze_run(folder: Path) -> Path:
     )
     assert completed.returncode == 0, completed.stderr
     return folder
+
+
+def mrc_run(folder: Path) -> Path:
+    """``cachetune mrc`` with LRU, FIFO and OPT over ten sizes (OPT drawn dashed)."""
+    completed = cachetune("mrc", "--workload", "zipf", "--requests", "20000", "--objects", "2000", "--seed", "3",
+                          "--policies", "lru,fifo", "--sizes", "10", "--out", str(folder))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return folder

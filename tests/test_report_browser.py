@@ -23,7 +23,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from tests.report_runs import analyze_run, bench_run, optimize_run
+from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
 
 IN_CI = os.environ.get("CI") == "true"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -236,3 +236,7 @@ def test_optimize_report_renders_offline(browser, tmp_path):
 def test_analyze_report_renders_offline(browser, tmp_path):
     folder = analyze_run(tmp_path)
     check_report(browser, folder, "analyze", {"popularity", "reuse-distance", "lru-hit-ratio", "hourly"})
+
+
+def test_mrc_report_renders_offline(browser, tmp_path):
+    check_report(browser, mrc_run(tmp_path), "mrc", {"miss-ratio-curves-objects"})

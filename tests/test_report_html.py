@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.cli import assert_one_line_error, cachetune
-from tests.report_runs import analyze_run, bench_run, optimize_run
+from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
 from tuner.errors import CachetuneError
 from tuner.reports.charts import Axis, Series, _linear_ticks, _log_ticks, format_bytes, format_number, line_chart
 from tuner.reports.html import render_report, write_report
@@ -148,6 +148,17 @@ def test_analyze_report_shows_popularity_reuse_and_hours(tmp_path):
     html = _same_page_again(analyze_run(tmp_path))
     assert _charts(html) == ["popularity", "reuse-distance", "lru-hit-ratio", "hourly"]
     assert "fitted Zipf, α = " in html and "Zipf exponent α" in html and "one-hit wonders" in html
-    ranks = [1, 2, 5, 10, 50, 100, 500, 1000]  # popularity.csv, when analyze writes one, spans every rank
-    pd.DataFrame({"rank": ranks, "requests": [1000 // r for r in ranks]}).to_csv(tmp_path / "popularity.csv")
-    assert "requests per object (sampled ranks)" in render_report(tmp_path)
+    assert "requests per object (sampled ranks)" in html  # analyze writes popularity.csv, spanning every rank
+    (tmp_path / "popularity.csv").unlink()  # an older run: the top keys only
+    assert "requests per object (top keys only)" in render_report(tmp_path)
+
+
+def test_mrc_report_draws_one_curve_per_policy_with_opt_dashed(tmp_path):
+    html = _same_page_again(mrc_run(tmp_path))
+    assert _charts(html) == ["miss-ratio-curves-objects"]
+    assert "cache size (objects, log scale)" in html and "OPT = Belady&#x27;s optimal floor" in html
+    for policy in ("lru", "fifo", "opt"):
+        group = re.search(rf'<g class="series" data-series="{policy}[^"]*">(.*?)</g>', html).group(1)
+        assert policy_colour(policy) in group and ("stroke-dasharray" in group) == (policy == "opt"), policy
+    assert html.count("<tr>") == 1 + 3 * 10  # header + every (policy, size)
+    assert "3 policies × 10 cache sizes" in html

@@ -5,6 +5,7 @@ from tuner.analyze import TraceAnalysis, analyze
 from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
+from tuner.mrc import miss_ratio_curve
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.readers import read_trace
@@ -25,6 +26,7 @@ __all__ = [
     "bench",
     "generate",
     "get_policy",
+    "miss_ratio_curve",
     "optimize",
     "parse_capacity",
     "read_trace",

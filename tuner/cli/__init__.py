@@ -7,7 +7,7 @@ traceback.
 
 import typer
 
-from tuner.cli import analyze, bench, generate, optimize, policies, report
+from tuner.cli import analyze, bench, generate, mrc, optimize, policies, report
 from tuner.cli.console import fail
 from tuner.errors import CachetuneError
 
@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (analyze, bench, generate, optimize, policies, report):
+for module in (analyze, bench, generate, mrc, optimize, policies, report):
     module.register(app)
 
 

@@ -1,0 +1,167 @@
+"""``cachetune mrc``: miss-ratio curves, one policy's miss ratio over many cache sizes."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from tuner.capacity import BYTES
+from tuner.cli import output, source
+from tuner.cli.console import progress_bar, stdout
+from tuner.errors import CachetuneError
+from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
+from tuner.policies import parse_policies
+from tuner.reports.charts import format_bytes
+from tuner.reports.files import run_record
+from tuner.trace import Trace
+
+FORMATS = ("table", "csv", "json")
+DEFAULT_POINTS = 20
+OPT = "opt"
+
+
+def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
+    """``N``: N object counts log-spaced from 0.1% to 100% of the unique objects; else a comma list of sizes.
+
+    A bare whole number is a count of points; a single explicit size needs a
+    unit or a trailing comma (``5%``, ``64MiB``, ``1000,``).
+    """
+    text = (spec or str(DEFAULT_POINTS)).strip()
+    if text.isdigit():
+        points = int(text)
+        if points < 1:
+            raise CachetuneError(f"--sizes {text}: give at least one point")
+        return list(default_sizes(trace, points))
+    sizes = [part.strip() for part in text.split(",") if part.strip()]
+    if not sizes:
+        raise CachetuneError(f"--sizes {spec!r}: give a number of points or a comma list of sizes")
+    return sizes
+
+
+def chosen_policies(spec: str, no_opt: bool) -> list[str]:
+    """The named policies, plus ``opt`` as the floor whenever anything besides LRU is compared."""
+    names = [policy.name for policy in parse_policies(spec)]
+    if not no_opt and OPT not in names and names != ["lru"]:
+        names.append(OPT)
+    return names
+
+
+def _size_cell(cache_size: int, unit: str) -> str:
+    return format_bytes(cache_size) if unit == BYTES else f"{cache_size:,}"
+
+
+def print_curves(curves: pd.DataFrame, title: str) -> None:
+    """One row per size, one miss-ratio column per policy; the lowest miss ratio besides OPT in bold."""
+    wide = curves.pivot_table(index=["size_unit", "cache_size"], columns="policy", values="miss_ratio", sort=False)
+    policies = list(dict.fromkeys(curves["policy"]))
+    view = Table(title=title, title_justify="left")
+    view.add_column("cache size", justify="right", no_wrap=True)
+    for policy in policies:
+        view.add_column(policy, justify="right", no_wrap=True)
+    for (unit, cache_size), row in wide.iterrows():
+        contenders = [row.get(policy, math.nan) for policy in policies if policy != OPT]
+        best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
+        cells = [_size_cell(cache_size, unit)]
+        for policy in policies:
+            value = row.get(policy, math.nan)
+            text = "—" if math.isnan(value) else f"{value:.4f}"
+            cells.append(f"[bold green]{text}[/]" if policy != OPT and value == best else text)
+        view.add_row(*cells)
+    stdout.print(view)
+    methods = curves.groupby("policy", sort=False)[["method", "sample_rate"]].first()
+    how = "; ".join(
+        f"{policy} {row.method}" + (f" at rate {row.sample_rate:g}" if row.sample_rate < 1 else "")
+        for policy, row in methods.iterrows()
+    )
+    stdout.print(f"miss ratio = misses ÷ requests; how: {how}")
+
+
+def mrc_command(
+    workload: source.Workload = None,
+    requests: source.Requests = None,
+    objects: source.Objects = None,
+    alpha: source.Alpha = None,
+    rate: source.Rate = None,
+    seed: source.Seed = None,
+    trace_file: source.TraceFile = None,
+    trace_format: source.TraceFormat = "auto",
+    log_format: source.LogFormat = None,
+    key_host: source.KeyHost = False,
+    drop_query: source.DropQuery = False,
+    methods: source.Methods = None,
+    statuses: source.Statuses = None,
+    object_size: source.ObjectSize = None,
+    key_col: source.KeyCol = None,
+    time_col: source.TimeCol = None,
+    size_col: source.SizeCol = None,
+    op_col: source.OpCol = None,
+    strict: source.Strict = False,
+    keep_order: source.KeepOrder = False,
+    no_cache: source.NoCache = False,
+    policies: Annotated[
+        str, typer.Option(help="Comma-separated policy names, or 'all'. OPT joins any list beyond lru.")
+    ] = "lru",
+    no_opt: Annotated[bool, typer.Option("--no-opt", help="Leave out OPT's curve (Belady's optimal floor).")] = False,
+    sizes: Annotated[
+        str | None,
+        typer.Option(
+            help=f"N: N sizes log-spaced from 0.1% to 100% of unique objects (default {DEFAULT_POINTS}); "
+            "or a comma list of sizes: 1000, 64MiB, 5%."
+        ),
+    ] = None,
+    sample_rate: Annotated[
+        float | None, typer.Option(help="Share of objects sampled by shards (default 0.01) and mini (default 0.1).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="auto, exact (one pass for LRU, replays otherwise), shards (LRU) or mini.")
+    ] = "auto",
+    out: output.Out = None,
+    no_report: output.NoReport = False,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
+) -> None:
+    """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation."""
+    if output_format not in FORMATS:
+        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    if method not in METHODS:
+        raise CachetuneError(f"unknown --method {method!r} (choose from: {', '.join(METHODS)})")
+    if sample_rate is not None and not 0 < sample_rate <= 1:
+        raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
+    names = chosen_policies(policies, no_opt)
+    folder = output.prepare("mrc", out)
+    trace = source.load_source(
+        workload, requests, objects, alpha, rate, seed, trace=trace_file, trace_format=trace_format,
+        log_format=log_format, key_host=key_host, drop_query=drop_query, methods=methods, statuses=statuses,
+        object_size=object_size, key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col,
+        strict=strict, keep_order=keep_order, no_cache=no_cache,
+    )  # fmt: skip
+    chosen_sizes = parse_sizes(sizes, trace)
+    parts = []
+    with progress_bar() as progress:
+        task = progress.add_task(f"curves on {trace.name}", total=len(names))
+        for name in names:
+            progress.update(task, description=f"{name} on {trace.name}")
+            parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=seed or 0))
+            progress.advance(task)
+    curves = pd.concat(parts, ignore_index=True)
+    options = {"workload": workload, "trace": trace.info.get("path"), "policies": names, "sizes": chosen_sizes,
+               "method": method, "sample_rate": sample_rate, "seed": seed}  # fmt: skip
+    output.save_run(folder, run_record("mrc", options, trace), {"curves": curves}, report=not no_report)
+    if output_format == "csv":
+        buffer = io.StringIO()
+        curves.to_csv(buffer, index=False)
+        stdout.out(buffer.getvalue(), end="", highlight=False)
+    elif output_format == "json":
+        stdout.out(curves.to_json(orient="records", indent=2), highlight=False)
+    else:
+        described = trace.describe()
+        print_curves(curves, f"{trace.name}: {described['requests']:,} requests, "
+                             f"{described['unique_objects']:,} objects")  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mrc")(mrc_command)

@@ -1,0 +1,98 @@
+"""The ``mrc`` report: each policy's miss ratio over cache sizes on a log axis, OPT dashed as the floor, and the table.
+
+Built from ``curves.csv`` (``tuner.mrc.miss_ratio_curve``'s columns, one block
+per policy) only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuner.errors import CachetuneError
+from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
+from tuner.reports.page import chart_grid, note, read_table, section, table
+from tuner.reports.palette import policy_colour
+
+OPT = "opt"
+_HOW = {
+    "exact": "exact, one pass",
+    "replay": "exact, a replay per size",
+    "shards": "SHARDS estimate",
+    "mini": "miniature simulation",
+}
+
+
+def _ordered(curves: pd.DataFrame) -> list[str]:
+    """Policies best first by mean miss ratio, so legends read as a ranking."""
+    return list(curves.groupby("policy")["miss_ratio"].mean().sort_values(kind="stable").index)
+
+
+def _how(rows: pd.DataFrame) -> str:
+    """How a policy's points were obtained, e.g. ``miniature simulation at rate 0.1``."""
+    parts = []
+    for method, group in rows.groupby("method", sort=False):
+        rate = group["sample_rate"].min()
+        parts.append(_HOW.get(str(method), str(method)) + (f" at rate {rate:g}" if rate < 1 else ""))
+    return ", ".join(parts)
+
+
+def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
+    series = []
+    size_text = format_bytes if unit == "bytes" else (lambda value: f"{value:,.0f}")
+    for name in names:
+        line = curves[curves["policy"] == name].sort_values("cache_size")
+        line = line[np.isfinite(line["miss_ratio"])]
+        if line.empty:
+            continue
+        hover = [
+            f"{name} at {size_text(size)} {unit}: miss ratio {ratio:.4f}"
+            for size, ratio in zip(line["cache_size"], line["miss_ratio"], strict=True)
+        ]
+        series.append(
+            Series(
+                f"{name} ({_how(line)})",
+                list(line["cache_size"]),
+                list(line["miss_ratio"]),
+                policy_colour(name),
+                dashed=name == OPT,
+                hover=hover,
+            )
+        )
+    floor = " (OPT = Belady's optimal floor, dashed)" if OPT in names else ""
+    return line_chart(
+        f"miss-ratio-curves-{unit}",
+        "Miss-ratio curves" + floor,
+        series,
+        Axis(f"cache size ({unit}, log scale)", log=True, format=format_bytes if unit == "bytes" else format_number),
+        Axis("miss ratio (misses ÷ requests)", zero=True),
+    )
+
+
+def sections(folder: Path, run: dict[str, Any]) -> list[str]:
+    """The mrc report's sections after the run description."""
+    curves = read_table(folder, "curves")
+    if curves is None:
+        raise CachetuneError(f"{folder / 'curves.csv'} is missing or empty: not an mrc run's folder")
+    names = _ordered(curves)
+    charts = [_curve(rows, str(unit), names) for unit, rows in curves.groupby("size_unit", sort=True)]
+    explained = note(
+        "Colours stand for the same policy in every report. Legends list policies best first (lowest mean miss "
+        "ratio) and say how each curve was obtained. Hover a point for its exact figure."
+    )
+    caption = "Every policy at every size (curves.csv). Click a header to sort."
+    return [
+        section("Charts", chart_grid(charts) + explained, "charts"),
+        section("Curves", table(curves, "curves", caption), "curves"),
+    ]
+
+
+def subtitle(run: dict[str, Any]) -> str:
+    """One line under the title: how many curves over how many sizes."""
+    options = run.get("options") or {}
+    policies = options.get("policies") or []
+    sizes = options.get("sizes") or []
+    return f"{len(policies)} policies × {len(sizes)} cache sizes" if policies and sizes else "miss-ratio curves"
