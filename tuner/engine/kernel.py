@@ -20,6 +20,10 @@ Hook contract (all hooks are ``@njit`` functions):
 numpy arrays the policy allocated, ``cached[x]`` the bytes object ``x`` holds
 in the cache (-1 when absent; read-only for policies), ``i`` the request's
 position in the trace and ``now`` its timestamp in seconds.
+
+An object keeps the size it was admitted with until it is evicted: a hit
+with another size is a hit on the cached copy (trace readers give each
+object one size, its largest, unless told otherwise).
 """
 
 import numpy as np
