@@ -22,7 +22,7 @@ from numba import njit
 from tuner.errors import TraceError
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
-from tuner.readers.lines import iter_line_blocks
+from tuner.readers.lines import iter_text
 from tuner.trace import Trace
 
 NAMED_FORMATS = {
@@ -48,6 +48,7 @@ _APACHE_FIELD = re.compile(r"%[<>!,\d]*(\{[^}]*\}[a-zA-Z]|[a-zA-Z%])")
 
 LITERAL, FIELD = 0, 1
 NOT_LOG, NO_REQUEST, BAD_TIME, BAD_STATUS, BAD_SIZE = 1, 2, 3, 4, 5
+METHOD_FILTERED, STATUS_FILTERED = 6, 7  # kept out on purpose, not skipped
 REASONS = {
     NOT_LOG: "not a log line",
     NO_REQUEST: "without method and path",
@@ -92,6 +93,8 @@ class LogFormat:
         if format_string[position:]:
             tokens.append((LITERAL, IGNORE, format_string[position:].replace('\\"', '"').encode("latin-1")))
         tokens = _merge_literals(tokens)
+        if any(b"\n" in literal or b"\r" in literal for _, _, literal in tokens):
+            raise TraceError(f"log format {name!r}: a log line cannot hold a line break")
         if not any(kind == FIELD for kind, _, _ in tokens):
             raise TraceError(f"log format {name!r} has no fields")
         self.roles_present = {role for kind, role, _ in tokens if kind == FIELD and role != IGNORE}
@@ -101,6 +104,8 @@ class LogFormat:
         bounds = np.cumsum([0] + [len(literal) for literal in literals])
         self.literal_starts, self.literal_ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
         self.literals = np.frombuffer(b"".join(literals) or b"\0", np.uint8)
+        # a field right after a literal ending in '"' runs to the closing quote
+        self.quoted = np.array([i > 0 and literals[i - 1].endswith(b'"') for i in range(len(tokens))], np.bool_)
         self.optional_from = len(tokens) if optional_from is None else optional_from
 
 
@@ -125,56 +130,47 @@ def _literal_at(buf, position, end, literals, literal_start, literal_end):
 
 
 @njit(cache=True, nogil=True)
-def _scan(buf, starts, ends, kinds, roles, literal_starts, literal_ends, literals, optional_from):
-    """Each line's field spans by role (-1 when absent) and 0, or NOT_LOG when the line does not fit."""
-    n, n_tokens = len(starts), len(kinds)
-    spans = np.full((n, N_ROLES, 2), -1, np.int64)
-    codes = np.zeros(n, np.uint8)
-    for i in range(n):
-        position, end = starts[i], ends[i]
-        token = 0
-        while token < n_tokens:
-            if position >= end and token >= optional_from:
-                break
-            if kinds[token] == LITERAL:
-                if not _literal_at(buf, position, end, literals, literal_starts[token], literal_ends[token]):
-                    codes[i] = NOT_LOG
-                    break
-                position += literal_ends[token] - literal_starts[token]
-                token += 1
-                continue
-            after = token + 1
-            quoted = token > 0 and literal_ends[token - 1] > literal_starts[token - 1] and \
-                literals[literal_ends[token - 1] - 1] == 34  # fmt: skip
-            cursor = position
-            if after >= n_tokens:
-                while cursor < end and buf[cursor] != 32:
-                    cursor += 1
-            elif quoted:
-                found = False
-                while cursor < end:
-                    byte = buf[cursor]
-                    if byte == 92:
-                        cursor += 2
-                        continue
-                    next_start, next_end = literal_starts[after], literal_ends[after]
-                    if byte == 34 and _literal_at(buf, cursor, end, literals, next_start, next_end):
-                        found = True
-                        break
-                    cursor += 1
-                if not found:
-                    codes[i] = NOT_LOG
-                    break
-            else:
-                stop = literals[literal_starts[after]]
-                while cursor < end and buf[cursor] != stop:
-                    cursor += 1
-            if roles[token] != IGNORE:
-                spans[i, roles[token], 0] = position
-                spans[i, roles[token], 1] = cursor
-            position = cursor
+def _scan_line(buf, position, end, spans, kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from):
+    """Fill ``spans`` (role: start, end; -1 when absent) for ``buf[position:end]``; False if the line does not fit."""
+    spans[:] = -1
+    n_tokens = len(kinds)
+    token = 0
+    while token < n_tokens:
+        if position >= end and token >= optional_from:
+            return True
+        if kinds[token] == LITERAL:
+            if not _literal_at(buf, position, end, literals, literal_starts[token], literal_ends[token]):
+                return False
+            position += literal_ends[token] - literal_starts[token]
             token += 1
-    return spans, codes
+            continue
+        after = token + 1
+        cursor = position
+        if after >= n_tokens:
+            while cursor < end and buf[cursor] != 32:
+                cursor += 1
+        elif quoted[token]:
+            next_start, next_end = literal_starts[after], literal_ends[after]
+            while True:
+                if cursor >= end:
+                    return False
+                byte = buf[cursor]
+                if byte == 92:
+                    cursor += 2
+                    continue
+                if byte == 34 and _literal_at(buf, cursor, end, literals, next_start, next_end):
+                    break
+                cursor += 1
+        else:
+            stop = literals[literal_starts[after]]
+            while cursor < end and buf[cursor] != stop:
+                cursor += 1
+        if roles[token] != IGNORE:
+            spans[roles[token], 0] = position
+            spans[roles[token], 1] = cursor
+        position = cursor
+        token += 1
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -254,57 +250,121 @@ def _seconds(buf, start, end):
 
 
 @njit(cache=True, nogil=True)
-def _derive(buf, spans, codes, drop_query):
-    """Key (target), method, status, size and time of each line that scanned."""
-    n = len(codes)
-    key_spans, method_spans = np.zeros((n, 2), np.int64), np.zeros((n, 2), np.int64)
-    statuses, sizes, times = np.zeros(n, np.int32), np.zeros(n, np.int64), np.zeros(n, np.float64)
-    for i in range(n):
-        if codes[i]:
+def _method_allowed(buf, start, end, methods, method_offsets):
+    """Whether ``buf[start:end]``, upper-cased (ASCII), is one of the allowed methods."""
+    for k in range(len(method_offsets) - 1):
+        first = method_offsets[k]
+        if method_offsets[k + 1] - first != end - start:
             continue
-        target_start, target_end = spans[i, URI, 0], spans[i, URI, 1]
-        method_start, method_end = spans[i, METHOD, 0], spans[i, METHOD, 1]
-        if spans[i, REQUEST, 0] >= 0:
-            start, end = spans[i, REQUEST, 0], spans[i, REQUEST, 1]
-            cursor = start
+        same = True
+        for offset in range(end - start):
+            byte = buf[start + offset]
+            if 97 <= byte <= 122:
+                byte -= 32
+            if byte != methods[first + offset]:
+                same = False
+                break
+        if same:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _line_code(buf, spans, drop_query, request, moment):
+    """0 for a usable line (``request`` gets key start, end, method start, end, status, size; ``moment`` its time).
+
+    Any other value is the reason the line is skipped.
+    """
+    target_start, target_end = spans[URI, 0], spans[URI, 1]
+    method_start, method_end = spans[METHOD, 0], spans[METHOD, 1]
+    if spans[REQUEST, 0] >= 0:
+        start, end = spans[REQUEST, 0], spans[REQUEST, 1]
+        cursor = start
+        while cursor < end and buf[cursor] != 32:
+            cursor += 1
+        if method_start < 0:
+            method_start, method_end = start, cursor
+        while cursor < end and buf[cursor] == 32:
+            cursor += 1
+        if target_start < 0:
+            target_start = cursor
             while cursor < end and buf[cursor] != 32:
                 cursor += 1
-            if method_start < 0:
-                method_start, method_end = start, cursor
-            while cursor < end and buf[cursor] == 32:
-                cursor += 1
-            if target_start < 0:
-                target_start = cursor
-                while cursor < end and buf[cursor] != 32:
-                    cursor += 1
-                target_end = cursor
-        if target_start < 0 or target_end <= target_start or method_end <= method_start:
-            codes[i] = NO_REQUEST
+            target_end = cursor
+    if target_start < 0 or target_end <= target_start or method_end <= method_start:
+        return NO_REQUEST
+    if drop_query:
+        for position in range(target_start, target_end):
+            if buf[position] == 63:
+                target_end = position
+                break
+    time = 0.0
+    if spans[TIME_LOCAL, 0] >= 0:
+        time = _time_local(buf, spans[TIME_LOCAL, 0], spans[TIME_LOCAL, 1])
+    elif spans[MSEC, 0] >= 0:
+        time = _seconds(buf, spans[MSEC, 0], spans[MSEC, 1])
+    if np.isnan(time):
+        return BAD_TIME
+    status = 0
+    if spans[STATUS, 0] >= 0:
+        status = _unsigned(buf, spans[STATUS, 0], spans[STATUS, 1], False)
+        if status < 0 or status > 999:
+            return BAD_STATUS
+    size = 0
+    if spans[BYTES, 0] >= 0:
+        size = _unsigned(buf, spans[BYTES, 0], spans[BYTES, 1], True)
+        if size < 0:
+            return BAD_SIZE
+    request[0], request[1], request[2], request[3] = target_start, target_end, method_start, method_end
+    request[4], request[5] = status, size
+    moment[0] = time
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _parse_block(buf, position, line, fmt, options, out, tally):
+    """Parse the lines of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
+
+    ``fmt`` is the compiled format, ``options`` what to keep. Kept requests go
+    to ``out`` (key start, end, host start, end, time, size); ``tally`` counts
+    each reason (REASONS, then METHOD_FILTERED and STATUS_FILTERED) and keeps
+    the first line of each. Returns (position, line, requests written).
+    """
+    kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from = fmt
+    drop_query, check_methods, methods, method_offsets, check_statuses, status_kept = options
+    spans_out, times_out, sizes_out = out
+    counts, first_lines = tally
+    spans = np.empty((N_ROLES, 2), np.int64)
+    request, moment = np.empty(6, np.int64), np.empty(1, np.float64)
+    n_buf, written, capacity = len(buf), 0, len(times_out)
+    while position < n_buf and written < capacity:
+        end = position
+        while buf[end] != 10:
+            end += 1
+        next_position = end + 1
+        if end > position and buf[end - 1] == 13:
+            end -= 1
+        code = NOT_LOG
+        if _scan_line(buf, position, end, spans, kinds, roles, literal_starts, literal_ends, literals, quoted,
+                      optional_from):  # fmt: skip
+            code = _line_code(buf, spans, drop_query, request, moment)
+        position = next_position
+        line += 1
+        if code == 0 and check_methods and not _method_allowed(buf, request[2], request[3], methods, method_offsets):
+            code = METHOD_FILTERED
+        if code == 0 and check_statuses and not status_kept[request[4]]:
+            code = STATUS_FILTERED
+        if code:
+            counts[code] += 1
+            if first_lines[code] < 0:
+                first_lines[code] = line - 1
             continue
-        if drop_query:
-            for position in range(target_start, target_end):
-                if buf[position] == 63:
-                    target_end = position
-                    break
-        key_spans[i, 0], key_spans[i, 1] = target_start, target_end
-        method_spans[i, 0], method_spans[i, 1] = method_start, method_end
-        if spans[i, TIME_LOCAL, 0] >= 0:
-            times[i] = _time_local(buf, spans[i, TIME_LOCAL, 0], spans[i, TIME_LOCAL, 1])
-        elif spans[i, MSEC, 0] >= 0:
-            times[i] = _seconds(buf, spans[i, MSEC, 0], spans[i, MSEC, 1])
-        if np.isnan(times[i]):
-            codes[i] = BAD_TIME
-            continue
-        if spans[i, STATUS, 0] >= 0:
-            statuses[i] = _unsigned(buf, spans[i, STATUS, 0], spans[i, STATUS, 1], False)
-            if statuses[i] < 0 or statuses[i] > 999:
-                codes[i] = BAD_STATUS
-                continue
-        if spans[i, BYTES, 0] >= 0:
-            sizes[i] = _unsigned(buf, spans[i, BYTES, 0], spans[i, BYTES, 1], True)
-            if sizes[i] < 0:
-                codes[i] = BAD_SIZE
-    return key_spans, method_spans, statuses, sizes, times
+        spans_out[written, 0], spans_out[written, 1] = request[0], request[1]
+        spans_out[written, 2], spans_out[written, 3] = spans[HOST, 0], spans[HOST, 1]
+        times_out[written] = moment[0]
+        sizes_out[written] = request[5]
+        written += 1
+    return position, line, written
 
 
 def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
@@ -320,6 +380,24 @@ def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
         else:
             raise TraceError(f"--statuses: {part!r} is not a status like 200 or 2xx")
     return exact, hundreds
+
+
+def _method_filter(methods: str) -> tuple[bool, np.ndarray, np.ndarray]:
+    """'GET,HEAD' as (check?, upper-case names packed, offsets); 'all' checks nothing."""
+    if methods.strip().lower() == "all":
+        return False, np.zeros(1, np.uint8), np.zeros(1, np.int64)
+    names = sorted({method.strip().upper().encode() for method in methods.split(",")})
+    offsets = np.cumsum([0] + [len(name) for name in names]).astype(np.int64)
+    return True, np.frombuffer(b"".join(names) or b"\0", np.uint8), offsets
+
+
+def _status_table(kept_statuses: tuple[set[int], set[int]] | None) -> np.ndarray:
+    """Whether each status 0…999 is kept."""
+    if kept_statuses is None:
+        return np.ones(1000, np.bool_)
+    exact, hundreds = kept_statuses
+    codes = np.arange(1000)
+    return np.isin(codes, list(exact)) | np.isin(codes // 100, list(hundreds))
 
 
 def read_access_log(
@@ -350,37 +428,32 @@ def read_access_log(
     kept_statuses = _status_filter(statuses)
     if kept_statuses and STATUS not in compiled.roles_present:
         raise TraceError(f"{path}: statuses needs a status field in the log format")
-    kept_methods = None
-    if methods.strip().lower() != "all":
-        kept_methods = {method.strip().upper().encode() for method in methods.split(",")}
-    keys, method_table, tally = KeyTable(), KeyTable(), Tally()
-    ids, times, sizes, filtered = [], [], [], {"method": 0, "status": 0}
-    for block in iter_line_blocks(path):
-        tally.lines += len(block)
-        spans, codes = _scan(block.buf, block.starts, block.ends, compiled.kinds, compiled.roles,
-                             compiled.literal_starts, compiled.literal_ends, compiled.literals,
-                             compiled.optional_from)  # fmt: skip
-        key_spans, method_spans, status, size, time = _derive(block.buf, spans, codes, drop_query)
-        tally.add_codes(codes, REASONS, block.first_line + np.arange(len(block)))
-        keep = codes == 0
-        if kept_methods is not None:
-            method_ids = method_table.intern(block.buf, method_spans[:, 0], method_spans[:, 1])
-            allowed = np.array([bytes(name).upper() in kept_methods for name in unpack_keys(*method_table.packed())])
-            wanted = allowed[method_ids] if len(allowed) else np.zeros(len(keep), bool)
-            filtered["method"] += int(np.count_nonzero(keep & ~wanted))
-            keep &= wanted
-        if kept_statuses is not None:
-            exact, hundreds = kept_statuses
-            wanted = np.isin(status, list(exact)) | np.isin(status // 100, list(hundreds))
-            filtered["status"] += int(np.count_nonzero(keep & ~wanted))
-            keep &= wanted
-        if key_host:
-            ids.append(keys.intern(block.buf, key_spans[keep, 0], key_spans[keep, 1],
-                                   spans[keep, HOST, 0], spans[keep, HOST, 1]))  # fmt: skip
-        else:
-            ids.append(keys.intern(block.buf, key_spans[keep, 0], key_spans[keep, 1]))
-        times.append(time[keep])
-        sizes.append(size[keep])
+    fmt = (compiled.kinds, compiled.roles, compiled.literal_starts, compiled.literal_ends, compiled.literals,
+           compiled.quoted, compiled.optional_from)  # fmt: skip
+    options = (drop_query, *_method_filter(methods), kept_statuses is not None, _status_table(kept_statuses))
+    keys, tally = KeyTable(), Tally()
+    counts, first_lines = np.zeros(STATUS_FILTERED + 1, np.int64), np.full(STATUS_FILTERED + 1, -1, np.int64)
+    ids, times, sizes, line = [], [], [], 1
+    for buf in iter_text(path):
+        position = 0
+        while position < len(buf):
+            capacity = (len(buf) - position) // 64 + 1024
+            spans, time, size = (
+                np.empty((capacity, 4), np.int64),
+                np.empty(capacity, np.float64),
+                np.empty(capacity, np.int64),
+            )
+            position, line, written = _parse_block(buf, position, line, fmt, options, (spans, time, size),
+                                                   (counts, first_lines))  # fmt: skip
+            spans = spans[:written]
+            prefix = (spans[:, 2], spans[:, 3]) if key_host else (None, None)
+            ids.append(keys.intern(buf, spans[:, 0], spans[:, 1], *prefix))
+            times.append(time[:written])
+            sizes.append(size[:written])
+    tally.lines = line - 1
+    for code, reason in REASONS.items():
+        tally.add(reason, counts[code], first_lines[code])
+    filtered = {"method": int(counts[METHOD_FILTERED]), "status": int(counts[STATUS_FILTERED])}
     id_column, size_column = concat(ids, np.int32), concat(sizes, np.int64)
     unique_keys = unpack_keys(*keys.packed())
     if object_size == "largest" and len(id_column):

@@ -1,4 +1,9 @@
-"""Text traces as blocks of whole lines, read in chunks so memory never holds the whole text."""
+"""Text traces as buffers of whole lines, read in chunks so memory never holds the whole text.
+
+One buffer is filled in place again and again (``readinto``), so reading costs
+no fresh memory per chunk; the unfinished line at a chunk's end moves to the
+front and the next read goes after it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from tuner.errors import TraceError
-from tuner.readers.compression import CHUNK_BYTES, iter_chunks
+from tuner.readers.compression import CHUNK_BYTES, DecompressedStream
 
 LONGEST_LINE = 16 << 20
+FIRST_READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,41 @@ class LineBlock:
         return len(self.starts)
 
 
-def _block(data: bytes, length: int, first_line: int) -> LineBlock:
-    """The lines of ``data[:length]`` (which ends with a newline), without copying the bytes."""
-    buf = np.frombuffer(data, np.uint8, count=length)
+def iter_text(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
+    """The decompressed text as uint8 views of whole lines, each view ending with a line feed.
+
+    The views share one buffer: a view holds its bytes only until the next one
+    is taken, so a reader copies what it keeps (the key table does). A last
+    line without a line feed gets one.
+    """
+    text = bytearray(min(chunk_bytes, FIRST_READ) + 1)  # a bytearray finds line ends at C speed (rfind)
+    store = np.frombuffer(text, np.uint8)
+    held = 0  # bytes of an unfinished line at the front of the store
+    with DecompressedStream(path) as stream:
+        while True:
+            filled = held + stream.readinto(store[held:-1])
+            if filled == held:
+                break
+            cut = text.rfind(b"\n", held, filled)
+            if cut < 0 and filled > LONGEST_LINE:
+                raise TraceError(f"{path}: byte offset {stream.delivered - filled:,}: a line longer than "
+                                 f"{LONGEST_LINE >> 20} MiB: not a text trace")  # fmt: skip
+            if filled == len(text) - 1 and (cut < 0 or len(text) - 1 < chunk_bytes):
+                text = text + bytearray(len(text) - 1)  # small files stay cheap, large ones read in big chunks
+                store = np.frombuffer(text, np.uint8)
+            if cut < 0:
+                held = filled
+                continue
+            yield store[: cut + 1]
+            held = filled - cut - 1
+            store[:held] = store[cut + 1 : filled]
+    if held:
+        store[held] = 10
+        yield store[: held + 1]
+
+
+def _block(buf: np.ndarray, first_line: int) -> LineBlock:
+    """The lines of ``buf`` (which ends with a line feed), without copying the bytes."""
     newlines = np.flatnonzero(buf == 10)
     starts = np.empty(len(newlines), np.int64)
     starts[:1] = 0
@@ -41,21 +79,9 @@ def _block(data: bytes, length: int, first_line: int) -> LineBlock:
 
 
 def iter_line_blocks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineBlock]:
-    """The file's lines (decompressed, LF or CRLF), a block of whole lines at a time."""
-    carry = b""
+    """The file's lines (decompressed, LF or CRLF), a block of whole lines at a time (valid until the next)."""
     next_line = 1
-    for chunk in iter_chunks(path, chunk_bytes):
-        data = carry + chunk
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            if len(data) > LONGEST_LINE:
-                limit = LONGEST_LINE >> 20
-                raise TraceError(f"{path}: line {next_line:,} is longer than {limit} MiB: not a text trace")
-            carry = data
-            continue
-        carry = data[cut + 1 :]
-        block = _block(data, cut + 1, next_line)
+    for buf in iter_text(path, chunk_bytes):
+        block = _block(buf, next_line)
         next_line += len(block)
         yield block
-    if carry:
-        yield _block(carry + b"\n", len(carry) + 1, next_line)
