@@ -12,7 +12,7 @@ Part 2, on the zipf spec (1M requests): misses/hour of a spread of
 configurations replayed exactly and on spatial samples at 0.1 and 0.01 —
 mean and worst relative error, and the replay speed-up.
 
-    python benchmarks/bench_optimizer.py [--requests N] [--policies a,b,...] [--quick]
+    python benchmarks/bench_optimizer.py [--requests N] [--policies a,b,...] [--seed N] [--quick]
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def grid_search(trace: tuner.Trace, space: SearchSpace, scoring: Objective) -> t
     return values[best], configs[best], len(configs), time.perf_counter() - began
 
 
-def compare_with_grid(name: str, trace: tuner.Trace, policies: str | None) -> None:
+def compare_with_grid(name: str, trace: tuner.Trace, policies: str | None, seed: int) -> None:
     scoring = Objective("cost", MISS_COST, MEMORY_COST, trace.working_set_bytes / trace.n_objects)
     budget = Capacity(trace.working_set_bytes, BYTES, "working set")
     split = split_by_time(trace, 0.3)
@@ -87,7 +87,7 @@ def compare_with_grid(name: str, trace: tuner.Trace, policies: str | None) -> No
     trials = evaluations // 5
     began = time.perf_counter()
     result = tuner.optimize(trace, objective="cost", miss_cost=MISS_COST, memory_cost=MEMORY_COST, trials=trials,
-                            seed=1, policies=policies)  # fmt: skip
+                            seed=seed, policies=policies)  # fmt: skip
     seconds = time.perf_counter() - began
     rec, best_trial = result.recommendation, result.top[0]
     print(f"\n{name}: {len(trace):,} requests, {trace.n_objects:,} objects, working set "
@@ -138,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300_000, help="requests per workload in part 1")
     parser.add_argument("--policies", default=None, help="comma-separated policies to search (default: all online)")
+    parser.add_argument("--seed", type=int, default=1, help="the optimizer's seed in part 1")
     parser.add_argument("--quick", action="store_true", help="part 1 only, on zipf-scan")
     args = parser.parse_args()
     workloads = {
@@ -147,7 +148,7 @@ def main() -> None:
     }
     for name, trace in workloads.items():
         if not args.quick or name == "zipf-scan":
-            compare_with_grid(name, with_sizes(trace, seed=7), args.policies)
+            compare_with_grid(name, with_sizes(trace, seed=7), args.policies, args.seed)
     if not args.quick:
         sampling_error(1_000_000)
 

@@ -15,7 +15,7 @@ from tuner.errors import CachetuneError
 from tuner.optimize import best_record
 from tuner.optimize.objectives import Measured, Objective
 from tuner.optimize.recommend import Scored, pareto_front, within_tolerance
-from tuner.optimize.run import candidate_policies, resolve_budget
+from tuner.optimize.run import SCREENING_LEVELS, candidate_policies, resolve_budget, screening_levels
 from tuner.optimize.space import Config, SearchSpace, config_of
 from tuner.optimize.traces import prefix, spatial_sample, split_by_time
 from tuner.workloads import generate
@@ -55,6 +55,18 @@ def test_the_space_asks_each_policy_for_its_own_declared_parameters():
         seen[config.policy] = config
     assert len(seen) > len(policies) // 2
     assert tuner.replay(small_loop(), seen["random-age"].policy, 10, **seen["random-age"].params).requests == 5_000
+
+
+def test_screening_tries_every_policy_at_the_budget_first_then_smaller_within_a_share_of_the_trials():
+    space = SearchSpace.build(candidate_policies(None), Capacity(10_000, OBJECTS, "10000"), 500.0, 1)
+    assert space.screening_capacities(3) == [10_000, 3_162, 1_000]  # upper half of the log range 10 .. 10 000
+    assert space.screening_capacities(1) == [10_000]
+    lirs = tuner.get_policy("lirs")
+    chosen = space.at_defaults(lirs, 3_162)
+    assert config_of(chosen) == Config("lirs", 3_162, {param.name: param.default for param in lirs.params})
+    assert screening_levels(13, 30) == 1  # too few trials: only the budget anchors
+    assert screening_levels(13, 184) == 3
+    assert screening_levels(13, None) == SCREENING_LEVELS
 
 
 def test_budget_defaults_to_the_working_set_in_objects_or_bytes():

@@ -29,6 +29,9 @@ DEFAULT_TRIALS = 100
 DEFAULT_STUDY = "cachetune"
 # Offline policies see the future: a floor to compare against, never a candidate.
 OFFLINE = ("opt",)
+# Screening: each policy with its defaults at up to this many capacities, within this share of the trials.
+SCREENING_LEVELS = 3
+SCREENING_SHARE = 0.25
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
 # Called after each finished trial with (trials finished in this run, best so far as text).
@@ -68,6 +71,19 @@ def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
     if not online:
         raise CachetuneError("no online policy to search: OPT sees the future and is only reported as a floor")
     return online
+
+
+def screening_levels(policies: int, trials: int | None) -> int:
+    """How many capacities every policy is first tried at, with its defaults, before TPE takes over.
+
+    A categorical over many policies gives TPE few trials of each; screening
+    each at a few capacities first shows which policies are worth refining.
+    At least one level (every policy at the budget); at most ``SCREENING_SHARE``
+    of the trials beyond that.
+    """
+    if trials is None:
+        return SCREENING_LEVELS
+    return max(1, min(SCREENING_LEVELS, int(trials * SCREENING_SHARE) // max(1, policies)))
 
 
 def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacity:
@@ -195,8 +211,9 @@ def optimize(
     name = study_name or DEFAULT_STUDY
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(open_storage(storage, out), name, setup, seed, pareto)
-    for policy in candidates:  # every policy at the full budget: the anchor the tolerance is measured from
-        study.enqueue_trial(space.at_budget(policy), skip_if_exists=True)
+    for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
+        for policy in candidates:
+            study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
     trial_objective = TrialObjective(space, scoring, sample, split.tuning.span_seconds, seed, pareto)
     finished = 0
     interrupt = _Interrupt()

@@ -79,9 +79,21 @@ class SearchSpace:
                 params[param.name] = trial.suggest_float(key, float(low), float(high), log=param.log)
         return Config(name, capacity, params)
 
-    def at_budget(self, policy: Policy) -> dict[str, Any]:
-        """Trial parameters for ``policy`` with its defaults at the full budget (a first anchor)."""
-        chosen: dict[str, Any] = {POLICY_KEY: policy.name, CAPACITY_KEY: self.capacity_high}
+    def screening_capacities(self, levels: int) -> list[int]:
+        """The budget, then ``levels - 1`` capacities below it, log-evenly down the upper half of the log range.
+
+        The budget comes first: there every policy's misses are nearly the
+        compulsory ones, the anchor the tolerance is measured from. Smaller
+        capacities are where policies differ; the lower half of the range (under
+        √(floor × budget)) is rarely where a recommendation lands.
+        """
+        middle = math.sqrt(self.capacity_low * self.capacity_high)
+        spread = [self.capacity_high * (middle / self.capacity_high) ** (k / levels) for k in range(levels)]
+        return list(dict.fromkeys(max(self.capacity_low, round(capacity)) for capacity in spread))
+
+    def at_defaults(self, policy: Policy, capacity: int) -> dict[str, Any]:
+        """Trial parameters for ``policy`` with its declared defaults at ``capacity`` (a screening trial)."""
+        chosen: dict[str, Any] = {POLICY_KEY: policy.name, CAPACITY_KEY: capacity}
         for param in policy.params:
             low, high = self.param_range(param)
             value = min(max(param.default, low), high)
