@@ -19,7 +19,7 @@ from tuner.errors import TraceError
 from tuner.readers.access_log import _seconds, _unsigned
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
-from tuner.readers.lines import LineBlock, iter_line_blocks
+from tuner.readers.lines import iter_text
 from tuner.trace import DELETE, GET, SET, Trace
 
 KEY, TIME, SIZE, OP = range(4)
@@ -43,73 +43,127 @@ REASONS = {
     NEGATIVE: "negative size",
     BAD_OP: "unknown operation",
 }
+_OP_NAMES = [(name, code) for code, names in OPS.items() for name in names]
+_OPS_TABLE = (
+    np.frombuffer(b"".join(name for name, _ in _OP_NAMES), np.uint8),
+    np.cumsum([0] + [len(name) for name, _ in _OP_NAMES]).astype(np.int64),
+    np.array([code for _, code in _OP_NAMES], np.int8),
+)
 _NUMBER = re.compile(rb"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
 
 
 @njit(cache=True, nogil=True)
-def _split(buf, starts, ends, delimiter, wanted):
-    """Starts and ends (one row per slot) of the ``wanted`` columns (0-based, -1 = none); TOO_FEW for short rows."""
-    n = len(starts)
-    field_starts, field_ends = np.full((4, n), -1, np.int64), np.full((4, n), -1, np.int64)
-    codes = np.zeros(n, np.uint8)
+def _field_end(buf, start, cursor):
+    """A field that ran into the line feed of a CRLF line ends before the carriage return."""
+    if buf[cursor] == 10 and cursor > start and buf[cursor - 1] == 13:
+        return cursor - 1
+    return cursor
+
+
+@njit(cache=True, nogil=True)
+def _op_code(buf, start, end, op_names, op_offsets, op_codes):
+    """The operation named by ``buf[start:end]`` (blanks stripped, any case), -1 when unknown."""
+    while start < end and (buf[start] == 32 or 9 <= buf[start] <= 13):
+        start += 1
+    while end > start and (buf[end - 1] == 32 or 9 <= buf[end - 1] <= 13):
+        end -= 1
+    for k in range(len(op_codes)):
+        first = op_offsets[k]
+        if op_offsets[k + 1] - first != end - start:
+            continue
+        same = True
+        for offset in range(end - start):
+            byte = buf[start + offset]
+            if 65 <= byte <= 90:
+                byte += 32
+            if byte != op_names[first + offset]:
+                same = False
+                break
+        if same:
+            return op_codes[k]
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
+    """Parse the rows of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
+
+    One pass finds the line ends and the ``wanted`` columns (0-based, -1 =
+    none; quoted fields with ``""`` escapes included) and decodes time, size and
+    operation. Kept rows go to ``out`` (key start, end, time, size, op);
+    ``tally`` counts each skip reason and keeps its first line. A negative
+    size stops the scan (the reader refuses the file). Returns (position,
+    line, rows written).
+    """
+    op_names, op_offsets, op_codes = ops_table
+    key_spans, times, sizes, ops = out
+    counts, first_lines = tally
+    starts, ends = np.empty(4, np.int64), np.empty(4, np.int64)
     last = wanted.max()
-    for i in range(n):
-        position, end, column = starts[i], ends[i], 0
-        while column <= last:
-            if position < end and buf[position] == 34:
+    n_buf, written, capacity = len(buf), 0, len(times)
+    while position < n_buf and written < capacity:
+        starts[:] = -1
+        column = 0
+        while True:
+            if buf[position] == 34:
                 field_start = position + 1
                 cursor = field_start
-                while cursor < end:
+                while buf[cursor] != 10:
                     if buf[cursor] == 34:
-                        if cursor + 1 < end and buf[cursor + 1] == 34:
+                        if buf[cursor + 1] == 34:
                             cursor += 2
                             continue
                         break
                     cursor += 1
-                field_end = cursor
-                cursor = min(cursor + 1, end)
-                while cursor < end and buf[cursor] != delimiter:
+                field_end = _field_end(buf, field_start, cursor)
+                while buf[cursor] != delimiter and buf[cursor] != 10:
                     cursor += 1
             else:
                 field_start = position
                 cursor = position
-                while cursor < end and buf[cursor] != delimiter:
+                while buf[cursor] != delimiter and buf[cursor] != 10:
                     cursor += 1
-                field_end = cursor
+                field_end = _field_end(buf, field_start, cursor)
             for slot in range(4):
                 if wanted[slot] == column:
-                    field_starts[slot, i], field_ends[slot, i] = field_start, field_end
+                    starts[slot], ends[slot] = field_start, field_end
             column += 1
-            if cursor >= end:
-                break
             position = cursor + 1
-        if column <= last:
-            codes[i] = TOO_FEW
-    return field_starts, field_ends, codes
-
-
-@njit(cache=True, nogil=True)
-def _numbers(buf, field_starts, field_ends, codes):
-    """Times (float seconds) and sizes (whole bytes) of the rows; bad values set a code."""
-    n = len(codes)
-    times, sizes = np.zeros(n, np.float64), np.ones(n, np.int64)
-    for i in range(n):
-        if codes[i]:
-            continue
-        if field_starts[TIME, i] >= 0:
-            times[i] = _seconds(buf, field_starts[TIME, i], field_ends[TIME, i])
-            if np.isnan(times[i]):
-                codes[i] = BAD_TIME
-                continue
-        if field_starts[SIZE, i] >= 0:
-            start, end = field_starts[SIZE, i], field_ends[SIZE, i]
+            if buf[cursor] == 10:
+                break
+            if column > last:
+                while buf[position - 1] != 10:
+                    position += 1
+                break
+        line += 1
+        code = TOO_FEW if column <= last else 0
+        time, size, op = 0.0, np.int64(1), np.int8(0)
+        if code == 0 and starts[TIME] >= 0:
+            time = _seconds(buf, starts[TIME], ends[TIME])
+            if np.isnan(time):
+                code = BAD_TIME
+        if code == 0 and starts[SIZE] >= 0:
+            start, end = starts[SIZE], ends[SIZE]
             if end > start + 1 and buf[start] == 45 and _unsigned(buf, start + 1, end, False) >= 0:
-                codes[i] = NEGATIVE
-                continue
-            sizes[i] = _unsigned(buf, start, end, False)
-            if sizes[i] < 0:
-                codes[i] = BAD_SIZE
-    return times, sizes
+                counts[NEGATIVE] += 1
+                first_lines[NEGATIVE] = line - 1
+                return position, line, written
+            size = _unsigned(buf, start, end, False)
+            if size < 0:
+                code = BAD_SIZE
+        if code == 0 and starts[OP] >= 0:
+            op = _op_code(buf, starts[OP], ends[OP], op_names, op_offsets, op_codes)
+            if op < 0:
+                code = BAD_OP
+        if code:
+            counts[code] += 1
+            if first_lines[code] < 0:
+                first_lines[code] = line - 1
+            continue
+        key_spans[written, 0], key_spans[written, 1] = starts[KEY], ends[KEY]
+        times[written], sizes[written], ops[written] = time, size, op
+        written += 1
+    return position, line, written
 
 
 def _header_fields(line: bytes, delimiter: bytes) -> list[str]:
@@ -153,12 +207,6 @@ def _resolve(path: Path, header: list[str] | None, options: dict[int, str | None
     return wanted
 
 
-def _op_codes(table: KeyTable) -> np.ndarray:
-    """Op code of each interned operation name, -1 when unknown."""
-    lookup = {name: code for code, names in OPS.items() for name in names}
-    return np.array([lookup.get(name.strip().lower(), -1) for name in unpack_keys(*table.packed())], np.int8)
-
-
 def read_csv(
     path: Path,
     *,
@@ -176,32 +224,30 @@ def read_csv(
         raise TraceError(f"the delimiter must be one byte, not {delimiter!r}")
     options = {KEY: key_col, TIME: time_col, SIZE: size_col, OP: op_col}
     options = {slot: None if value is None else str(value).strip() for slot, value in options.items()}
-    keys, op_table, tally = KeyTable(), KeyTable(), Tally()
-    ids, times, sizes, ops = [], [], [], []
-    wanted = None
-    for block in iter_line_blocks(path):
-        tally.lines += len(block)
+    keys, tally = KeyTable(), Tally()
+    counts, first_lines = np.zeros(BAD_OP + 1, np.int64), np.full(BAD_OP + 1, -1, np.int64)
+    ids, times, sizes, ops, line, wanted = [], [], [], [], 1, None
+    for buf in iter_text(path):
+        position = 0
         if wanted is None:
-            block, wanted = _columns_from_first_block(path, block, separator, options)
-        field_starts, field_ends, codes = _split(block.buf, block.starts, block.ends, separator[0], wanted)
-        time, size = _numbers(block.buf, field_starts, field_ends, codes)
-        op = np.zeros(len(codes), np.int8)
-        if wanted[OP] >= 0:
-            op_ids = op_table.intern(block.buf, field_starts[OP].clip(0), field_ends[OP].clip(0))
-            op = _op_codes(op_table)[op_ids] if len(op_ids) else op
-            codes[(codes == 0) & (op < 0)] = BAD_OP
-        if codes.any():
-            if np.any(codes == NEGATIVE):
-                line = block.first_line + int(np.argmax(codes == NEGATIVE))
-                raise TraceError(f"{path}: line {line:,}: negative size")
-            tally.add_codes(codes, REASONS, block.first_line + np.arange(len(block)))
-            keep = codes == 0
-            field_starts, field_ends = field_starts[:, keep], field_ends[:, keep]
-            time, size, op = time[keep], size[keep], op[keep]
-        ids.append(keys.intern(block.buf, field_starts[KEY], field_ends[KEY]))
-        times.append(time)
-        sizes.append(size)
-        ops.append(op)
+            position, wanted = _columns_from_first_lines(path, buf, separator, options)
+            line = 2 if position else 1
+        while position < len(buf):
+            capacity = (len(buf) - position) // 16 + 1024
+            out = (np.empty((capacity, 2), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
+                   np.empty(capacity, np.int8))  # fmt: skip
+            position, line, written = _parse_rows(buf, position, line, separator[0], wanted, _OPS_TABLE, out,
+                                                  (counts, first_lines))  # fmt: skip
+            if counts[NEGATIVE]:
+                raise TraceError(f"{path}: line {first_lines[NEGATIVE]:,}: negative size")
+            key_spans, time, size, op = (column[:written] for column in out)
+            ids.append(keys.intern(buf, key_spans[:, 0], key_spans[:, 1]))
+            times.append(time)
+            sizes.append(size)
+            ops.append(op)
+    tally.lines = line - 1
+    for code, reason in REASONS.items():
+        tally.add(reason, counts[code], first_lines[code])
     columns = Columns(
         concat(ids, np.int32),
         unpack_keys(*keys.packed()),
@@ -213,14 +259,16 @@ def read_csv(
     return finish(path, columns, tally, strict=strict, keep_order=keep_order)
 
 
-def _columns_from_first_block(
-    path: Path, block: LineBlock, separator: bytes, options: dict[int, str | None]
-) -> tuple[LineBlock, np.ndarray]:
-    """Which columns to read, and the block without its header line."""
-    rows = [block.buf[block.starts[i] : block.ends[i]].tobytes() for i in range(min(2, len(block)))]
-    first = _header_fields(rows[0], separator)
-    second = _header_fields(rows[1], separator) if len(rows) > 1 else None
+def _columns_from_first_lines(
+    path: Path, buf: np.ndarray, separator: bytes, options: dict[int, str | None]
+) -> tuple[int, np.ndarray]:
+    """Which columns to read, and where the rows start (after the header line, if there is one)."""
+    head = buf[: 1 << 16].tobytes()
+    if head.count(b"\n") < 2 and len(head) < len(buf):
+        head = buf.tobytes()  # long first lines: look at the whole buffer
+    lines = head.split(b"\n", 2)
+    first = _header_fields(lines[0].removesuffix(b"\r"), separator)
+    second = _header_fields(lines[1].removesuffix(b"\r"), separator) if len(lines) > 2 else None
     if _has_header(first, second, options):
-        wanted = _resolve(path, first, options)
-        return LineBlock(block.buf, block.starts[1:], block.ends[1:], block.first_line + 1), wanted
-    return block, _resolve(path, None, options)
+        return len(lines[0]) + 1, _resolve(path, first, options)
+    return 0, _resolve(path, None, options)

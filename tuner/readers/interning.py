@@ -1,7 +1,8 @@
 """Keys as raw bytes, interned to dense ids in order of first appearance.
 
 Readers find each request's key as a byte span of the text they read; this
-table hashes the span (FNV-1a) into an open-addressing table and compares
+table hashes the span (FNV-1a over 8-byte words; a key of up to 7 bytes is
+packed into one integer that is its own hash input) into an open-addressing table and compares
 bytes on a hash match, so two keys are one object only when their bytes are
 equal: no decoding, no merging of distinct non-UTF-8 paths, no Python object
 per request. Memory grows with the unique keys only.
@@ -17,13 +18,20 @@ from numba import njit
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 _EMPTY = -1
+_SHORT_BYTES = 7
+_BATCH = 256
 
 
 @njit(cache=True, nogil=True)
-def _hash_bytes(buf, start, end, value):
+def _absorb(buf, start, end, value, word, shift):
+    """Fold ``buf[start:end]`` into the hash eight bytes at a time (one multiply per word, not per byte)."""
     for position in range(start, end):
-        value = (value ^ np.uint64(buf[position])) * _FNV_PRIME
-    return value
+        word |= np.uint64(buf[position]) << np.uint64(shift)
+        shift += 8
+        if shift == 64:
+            value = (value ^ word) * _FNV_PRIME
+            word, shift = np.uint64(0), 0
+    return value, word, shift
 
 
 @njit(cache=True, nogil=True)
@@ -71,61 +79,90 @@ def _packed_short(buf, prefix_start, prefix_end, start, end):
 
 
 @njit(cache=True, nogil=True)
+def _key_hash(buf, prefix_start, prefix_end, start, end):
+    """(hash, short) of the key ``buf[prefix] + buf[start:end]``; a short key (``_packed_short``) is its own hash."""
+    short = _packed_short(buf, prefix_start, prefix_end, start, end)
+    if short >= 0:
+        return _finish_hash(np.uint64(short)), short
+    value, word, shift = _absorb(buf, prefix_start, prefix_end, _FNV_OFFSET, np.uint64(0), 0)
+    value, word, shift = _absorb(buf, start, end, value, word, shift)
+    length = np.uint64((prefix_end - prefix_start) + (end - start))
+    return _finish_hash((value ^ word ^ (length << np.uint64(56))) * _FNV_PRIME), short
+
+
+@njit(cache=True, nogil=True)
+def _too_full(n_keys, n_slots):
+    """Above 70% load linear probing slows down; below it the table wastes cache (16 bytes a slot)."""
+    return 10 * n_keys > 7 * n_slots
+
+
+@njit(cache=True, nogil=True)
+def _store_key(buf, prefix_start, prefix_end, start, end, key, data, offsets):
+    at = offsets[key]
+    for position in range(prefix_start, prefix_end):
+        data[at] = buf[position]
+        at += 1
+    for position in range(start, end):
+        data[at] = buf[position]
+        at += 1
+    offsets[key + 1] = at
+
+
+@njit(cache=True, nogil=True)
 def _intern(buf, prefix_starts, prefix_ends, starts, ends, first, ids, slots, hashes, data, offsets, count):
     """Set ``ids[i]`` for the keys ``buf[prefix] + buf[start:end]`` from ``first`` on; new keys are appended.
 
-    A slot holds (id, hash, short key) side by side, so a key of up to 7 bytes
-    is found or ruled out with one memory access; longer keys compare bytes.
-    Stops early when the table is half full or the key arrays are full, and
-    returns (count, where it stopped) so the caller can grow them and go on.
+    A slot holds (hash, 2 * id + short?) side by side. Hashing a short key is
+    a bijection of its packed bytes, so equal hashes of two short keys mean
+    equal keys: one memory access finds them; longer keys compare bytes.
+    Hashes are computed a batch ahead of the probes so the table's cache
+    misses overlap. Stops early when the table is too full (see ``_too_full``) or the key arrays
+    are full, and returns (count, where it stopped) so the caller can grow
+    them and go on.
     """
-    mask = len(slots) // 3 - 1
-    for i in range(first, len(starts)):
-        length = (prefix_ends[i] - prefix_starts[i]) + (ends[i] - starts[i])
-        if 2 * (count + 1) > mask + 1 or count + 2 > len(hashes) or offsets[count] + length > len(data):
-            return count, i
-        value = _hash_bytes(buf, prefix_starts[i], prefix_ends[i], _FNV_OFFSET)
-        value = _finish_hash(_hash_bytes(buf, starts[i], ends[i], value))
-        signed = np.int64(value)
-        short = _packed_short(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i])
-        slot = np.int64(value & np.uint64(mask))
-        while True:
-            key = slots[3 * slot]
-            if key == _EMPTY:
-                key = count
-                slots[3 * slot], slots[3 * slot + 1], slots[3 * slot + 2] = key, signed, short
-                hashes[key] = value
-                at = offsets[key]
-                for position in range(prefix_starts[i], prefix_ends[i]):
-                    data[at] = buf[position]
-                    at += 1
-                for position in range(starts[i], ends[i]):
-                    data[at] = buf[position]
-                    at += 1
-                offsets[key + 1] = at
-                count += 1
-                break
-            if slots[3 * slot + 1] == signed:
-                if short >= 0:
-                    if slots[3 * slot + 2] == short:
-                        break
-                elif _equal(data, offsets, key, buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i]):
+    mask = len(slots) // 2 - 1
+    batch_hashes, batch_short = np.empty(_BATCH, np.uint64), np.empty(_BATCH, np.bool_)
+    for batch_start in range(first, len(starts), _BATCH):
+        batch_end = min(batch_start + _BATCH, len(starts))
+        for i in range(batch_start, batch_end):
+            value, short = _key_hash(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i])
+            batch_hashes[i - batch_start], batch_short[i - batch_start] = value, short >= 0
+        for i in range(batch_start, batch_end):
+            length = (prefix_ends[i] - prefix_starts[i]) + (ends[i] - starts[i])
+            if _too_full(count + 1, mask + 1) or count + 2 > len(hashes) or offsets[count] + length > len(data):
+                return count, i
+            value, short = batch_hashes[i - batch_start], batch_short[i - batch_start]
+            signed = np.int64(value)
+            slot = np.int64(value & np.uint64(mask))
+            while True:
+                tagged = slots[2 * slot + 1]
+                if tagged == _EMPTY:
+                    key = count
+                    slots[2 * slot], slots[2 * slot + 1] = signed, 2 * key + short
+                    hashes[key] = value
+                    _store_key(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i], key, data, offsets)
+                    count += 1
                     break
-            slot = (slot + 1) & mask
-        ids[i] = np.int32(key)
+                key = tagged >> 1
+                if (slots[2 * slot] == signed and (tagged & 1) == short
+                        and (short or _equal(data, offsets, key, buf, prefix_starts[i], prefix_ends[i], starts[i],
+                                             ends[i]))):  # fmt: skip
+                    break
+                slot = (slot + 1) & mask
+            ids[i] = np.int32(key)
     return count, len(starts)
 
 
 @njit(cache=True, nogil=True)
-def _rehash(hashes, data, offsets, count, n_slots):
-    slots = np.full(3 * n_slots, _EMPTY, np.int64)
+def _rehash(hashes, offsets, count, n_slots):
+    slots = np.full(2 * n_slots, _EMPTY, np.int64)
     mask = n_slots - 1
     for key in range(count):
         slot = np.int64(hashes[key] & np.uint64(mask))
-        while slots[3 * slot] != _EMPTY:
+        while slots[2 * slot + 1] != _EMPTY:
             slot = (slot + 1) & mask
-        slots[3 * slot], slots[3 * slot + 1] = key, np.int64(hashes[key])
-        slots[3 * slot + 2] = _packed_short(data, 0, 0, offsets[key], offsets[key + 1])
+        slots[2 * slot] = np.int64(hashes[key])
+        slots[2 * slot + 1] = 2 * key + (offsets[key + 1] - offsets[key] <= _SHORT_BYTES)
     return slots
 
 
@@ -142,7 +179,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self.count = 0
-        self.slots = np.full(3 * 1024, _EMPTY, np.int64)
+        self.slots = np.full(2 * 1024, _EMPTY, np.int64)
         self.hashes = np.empty(512, np.uint64)
         self.offsets = np.zeros(513, np.int64)
         self.data = np.empty(4096, np.uint8)
@@ -174,9 +211,9 @@ class KeyTable:
         self.hashes = _grown(self.hashes, self.count + 2)
         self.offsets = _grown(self.offsets, len(self.hashes) + 1)
         self.data = _grown(self.data, int(self.offsets[self.count]) + key_bytes)
-        n_slots = len(self.slots) // 3
-        if 2 * (self.count + 1) > n_slots:
-            self.slots = _rehash(self.hashes, self.data, self.offsets, self.count, 2 * n_slots)
+        n_slots = len(self.slots) // 2
+        if _too_full(self.count + 1, n_slots):
+            self.slots = _rehash(self.hashes, self.offsets, self.count, 2 * n_slots)
 
     def packed(self) -> tuple[np.ndarray, np.ndarray]:
         """The keys as one byte array and ``count + 1`` offsets into it (compact, for the trace cache)."""
