@@ -140,16 +140,36 @@ def reuse_distance_table(distances: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@njit(cache=True, nogil=True)
+def _hourly_working_set(hours, ids, sizes, n_objects):
+    """Requests, distinct objects and their bytes (each at its largest size) per hour; hours must not decrease."""
+    largest = np.zeros(n_objects, np.int64)
+    for i in range(len(ids)):
+        largest[ids[i]] = max(largest[ids[i]], sizes[i])
+    n_hours = hours[-1] + 1 if len(hours) else 0
+    requests, objects, unique_bytes = (
+        np.zeros(n_hours, np.int64),
+        np.zeros(n_hours, np.int64),
+        np.zeros(n_hours, np.int64),
+    )
+    last_hour = np.full(n_objects, -1, np.int64)
+    for i in range(len(ids)):
+        hour, obj = hours[i], ids[i]
+        requests[hour] += 1
+        if last_hour[obj] != hour:
+            last_hour[obj] = hour
+            objects[hour] += 1
+            unique_bytes[hour] += largest[obj]
+    return requests, objects, unique_bytes
+
+
 def working_set_table(trace: Trace) -> pd.DataFrame:
-    """Requests, distinct objects and their bytes in each hour of the trace."""
+    """Requests, distinct objects and their bytes in each hour of the trace (hours without requests left out)."""
     hours = ((trace.timestamps - trace.timestamps[0]) // 3600).astype(np.int64)
-    largest = np.zeros(trace.n_objects, np.int64)
-    np.maximum.at(largest, trace.ids, trace.sizes)
-    pairs = pd.DataFrame({"hour": hours, "obj": trace.ids}).drop_duplicates()
-    pairs["bytes"] = largest[pairs["obj"].to_numpy()]
-    per_hour = pairs.groupby("hour").agg(unique_objects=("obj", "size"), unique_bytes=("bytes", "sum"))
-    per_hour.insert(0, "requests", np.bincount(hours)[per_hour.index])
-    return per_hour.reset_index()
+    requests, objects, unique_bytes = _hourly_working_set(hours, trace.ids, trace.sizes, trace.n_objects)
+    active = np.flatnonzero(requests)
+    return pd.DataFrame({"hour": active, "requests": requests[active], "unique_objects": objects[active],
+                         "unique_bytes": unique_bytes[active]})  # fmt: skip
 
 
 def display_key(key: Any) -> str:
