@@ -14,6 +14,9 @@ the size are optional); anything after the last field is ignored.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -382,6 +385,39 @@ def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
     return exact, hundreds
 
 
+@dataclass
+class _ParsedPart:
+    """One piece of a buffer, parsed: kept requests and the skip tally, line numbers counted from the piece's start."""
+
+    buf: np.ndarray
+    requests: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    lines: int
+    counts: np.ndarray
+    first_lines: np.ndarray
+
+
+def _parse_part(buf: np.ndarray, fmt: tuple, options: tuple) -> _ParsedPart:
+    """Parse a piece of whole lines (in a worker thread: the kernel releases the GIL)."""
+    counts, first_lines = np.zeros(STATUS_FILTERED + 1, np.int64), np.full(STATUS_FILTERED + 1, -1, np.int64)
+    requests, position, line = [], 0, 1
+    while position < len(buf):
+        capacity = (len(buf) - position) // 64 + 1024
+        out = (np.empty((capacity, 4), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64))
+        position, line, written = _parse_block(buf, position, line, fmt, options, out, (counts, first_lines))
+        requests.append(tuple(column[:written] for column in out))
+    return _ParsedPart(buf, requests, line - 1, counts, first_lines)
+
+
+def _halves(buf: np.ndarray) -> list[np.ndarray]:
+    """``buf`` cut at a line end near its middle, so two threads parse it (whole if no line end is near)."""
+    middle = len(buf) // 2
+    near = np.flatnonzero(buf[middle : middle + (1 << 16)] == 10)
+    if len(buf) < (1 << 20) or not len(near) or middle + near[0] + 1 == len(buf):
+        return [buf]
+    cut = middle + int(near[0]) + 1
+    return [buf[:cut], buf[cut:]]
+
+
 def _method_filter(methods: str) -> tuple[bool, np.ndarray, np.ndarray]:
     """'GET,HEAD' as (check?, upper-case names packed, offsets); 'all' checks nothing."""
     if methods.strip().lower() == "all":
@@ -434,22 +470,18 @@ def read_access_log(
     keys, tally = KeyTable(), Tally()
     counts, first_lines = np.zeros(STATUS_FILTERED + 1, np.int64), np.full(STATUS_FILTERED + 1, -1, np.int64)
     ids, times, sizes, line = [], [], [], 1
-    for buf in iter_text(path):
-        position = 0
-        while position < len(buf):
-            capacity = (len(buf) - position) // 64 + 1024
-            spans, time, size = (
-                np.empty((capacity, 4), np.int64),
-                np.empty(capacity, np.float64),
-                np.empty(capacity, np.int64),
-            )
-            position, line, written = _parse_block(buf, position, line, fmt, options, (spans, time, size),
-                                                   (counts, first_lines))  # fmt: skip
-            spans = spans[:written]
-            prefix = (spans[:, 2], spans[:, 3]) if key_host else (None, None)
-            ids.append(keys.intern(buf, spans[:, 0], spans[:, 1], *prefix))
-            times.append(time[:written])
-            sizes.append(size[:written])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for buf in iter_text(path):
+            for part in pool.map(partial(_parse_part, fmt=fmt, options=options), _halves(buf)):
+                part.first_lines[part.first_lines >= 0] += line - 1
+                first_lines[first_lines < 0] = part.first_lines[first_lines < 0]
+                counts += part.counts
+                line += part.lines
+                for spans, time, size in part.requests:
+                    prefix = (spans[:, 2], spans[:, 3]) if key_host else (None, None)
+                    ids.append(keys.intern(part.buf, spans[:, 0], spans[:, 1], *prefix))
+                    times.append(time)
+                    sizes.append(size)
     tally.lines = line - 1
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
