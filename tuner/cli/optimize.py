@@ -17,15 +17,6 @@ FORMATS = ("table", "json")
 INTERRUPTED_EXIT = 130
 
 
-def _report_available() -> bool:
-    """Whether the HTML report knows optimize runs yet (it is built beside this command)."""
-    try:
-        from tuner.reports.html import KINDS
-    except ImportError:
-        return False
-    return "optimize" in KINDS
-
-
 def optimize_command(
     workload: source.Workload = None,
     requests: source.Requests = None,
@@ -114,7 +105,7 @@ def optimize_command(
     if result.front is not None:
         tables["pareto"] = front_table(result)
     output.save_run(folder, run_record("optimize", options, trace), tables,
-                    report=not no_report and _report_available())  # fmt: skip
+                    report=not no_report)  # fmt: skip
     if output_format == "json":
         stdout.out(json.dumps(best, indent=2), highlight=False)
     else:
