@@ -64,7 +64,7 @@ import math
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Param, Policy
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 from tuner.policies.rng import _wrapping_add, _wrapping_mul
@@ -284,14 +284,9 @@ def _on_insert(state, arrays, cached, obj, size, now, i):
     return _with_window(state, win_h, win_t)
 
 
-@njit(inline="always")
-def _on_miss(state, arrays, cached, obj, size, now, i):
-    return state
-
-
 @njit(cache=True, nogil=True)
 def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
+    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
 def _init(trace, params):
