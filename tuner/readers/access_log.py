@@ -14,9 +14,9 @@ the size are optional); anything after the last field is ignored.
 from __future__ import annotations
 
 import re
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from numba import njit
 
 from tuner.errors import TraceError
 from tuner.readers.base import Columns, Tally, concat, finish
-from tuner.readers.interning import KeyTable, unpack_keys
+from tuner.readers.interning import KeyTable, key_hash, unpack_keys
 from tuner.readers.lines import iter_text
 from tuner.trace import Trace
 
@@ -199,27 +199,53 @@ def _days_from_civil(year, month, day):
 
 
 @njit(cache=True, nogil=True)
-def _time_local(buf, start, end):
-    """``10/Oct/2026:13:55:36 -0700`` as UTC epoch seconds, NaN when malformed."""
-    if end - start != 26:
-        return np.nan
-    for offset, separator in ((2, 47), (6, 47), (11, 58), (14, 58), (17, 58), (20, 32)):
+def _day_seconds(buf, start):
+    """``10/Oct/2026:…:… -0700``: UTC epoch seconds of that local midnight; -1 << 62 when malformed."""
+    for offset, separator in ((2, 47), (6, 47), (20, 32)):
         if buf[start + offset] != separator:
-            return np.nan
+            return np.int64(-1) << 62
     month = 0
     for candidate in range(12):
         if (buf[start + 3] == _MONTHS[3 * candidate] and buf[start + 4] == _MONTHS[3 * candidate + 1]
                 and buf[start + 5] == _MONTHS[3 * candidate + 2]):  # fmt: skip
             month = candidate + 1
     day, year = _digits(buf, start, 2), _digits(buf, start + 7, 4)
-    hour, minute, second = _digits(buf, start + 12, 2), _digits(buf, start + 15, 2), _digits(buf, start + 18, 2)
     zone_hours, zone_minutes = _digits(buf, start + 22, 2), _digits(buf, start + 24, 2)
     sign = 1 if buf[start + 21] == 43 else (-1 if buf[start + 21] == 45 else 0)
-    if month == 0 or sign == 0 or not (1 <= day <= 31) or year < 0 or not (0 <= hour < 24) \
-            or not (0 <= minute < 60) or not (0 <= second <= 60) or zone_hours < 0 or zone_minutes < 0:  # fmt: skip
+    if month == 0 or sign == 0 or not (1 <= day <= 31) or year < 0 or zone_hours < 0 or zone_minutes < 0:
+        return np.int64(-1) << 62
+    return _days_from_civil(year, month, day) * 86400 - sign * (zone_hours * 3600 + zone_minutes * 60)
+
+
+@njit(cache=True, nogil=True)
+def _time_local(buf, start, end, day_cache):
+    """``10/Oct/2026:13:55:36 -0700`` as UTC epoch seconds, NaN when malformed.
+
+    ``day_cache`` holds where the last good time of this buffer starts and its
+    day's seconds: consecutive lines share the day, so the date is parsed only
+    when its bytes change.
+    """
+    if end - start != 26:
         return np.nan
-    local = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-    return float(local - sign * (zone_hours * 3600 + zone_minutes * 60))
+    previous = day_cache[0]
+    same_day = previous >= 0
+    for offset in range(26 if same_day else 0):  # the date (dd/Mon/yyyy) and zone ( -0700), not the time of day
+        if (offset < 11 or offset >= 20) and buf[start + offset] != buf[previous + offset]:
+            same_day = False
+            break
+    if same_day:
+        day = day_cache[1]
+    else:
+        day = _day_seconds(buf, start)
+        if day == np.int64(-1) << 62:
+            return np.nan
+        day_cache[0], day_cache[1] = start, day
+    if buf[start + 11] != 58 or buf[start + 14] != 58 or buf[start + 17] != 58:
+        return np.nan
+    hour, minute, second = _digits(buf, start + 12, 2), _digits(buf, start + 15, 2), _digits(buf, start + 18, 2)
+    if not (0 <= hour < 24) or not (0 <= minute < 60) or not (0 <= second <= 60):
+        return np.nan
+    return float(day + hour * 3600 + minute * 60 + second)
 
 
 @njit(cache=True, nogil=True)
@@ -273,7 +299,7 @@ def _method_allowed(buf, start, end, methods, method_offsets):
 
 
 @njit(cache=True, nogil=True)
-def _line_code(buf, spans, drop_query, request, moment):
+def _line_code(buf, spans, drop_query, request, moment, day_cache):
     """0 for a usable line (``request`` gets key start, end, method start, end, status, size; ``moment`` its time).
 
     Any other value is the reason the line is skipped.
@@ -303,7 +329,7 @@ def _line_code(buf, spans, drop_query, request, moment):
                 break
     time = 0.0
     if spans[TIME_LOCAL, 0] >= 0:
-        time = _time_local(buf, spans[TIME_LOCAL, 0], spans[TIME_LOCAL, 1])
+        time = _time_local(buf, spans[TIME_LOCAL, 0], spans[TIME_LOCAL, 1], day_cache)
     elif spans[MSEC, 0] >= 0:
         time = _seconds(buf, spans[MSEC, 0], spans[MSEC, 1])
     if np.isnan(time):
@@ -329,16 +355,20 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
     """Parse the lines of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
 
     ``fmt`` is the compiled format, ``options`` what to keep. Kept requests go
-    to ``out`` (key start, end, host start, end, time, size); ``tally`` counts
-    each reason (REASONS, then METHOD_FILTERED and STATUS_FILTERED) and keeps
-    the first line of each. Returns (position, line, requests written).
+    to ``out`` (key start, end, host start, end; time; size; the key's hash
+    and whether it is short, see ``interning.key_hash``: hashing here, in the
+    parsing threads, leaves only the table probes to the one interning
+    thread); ``tally`` counts each reason (REASONS, then METHOD_FILTERED and
+    STATUS_FILTERED) and keeps the first line of each. Returns (position,
+    line, requests written).
     """
     kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from = fmt
-    drop_query, check_methods, methods, method_offsets, check_statuses, status_kept = options
-    spans_out, times_out, sizes_out = out
+    drop_query, key_host, check_methods, methods, method_offsets, check_statuses, status_kept = options
+    spans_out, times_out, sizes_out, hashes_out, shorts_out = out
     counts, first_lines = tally
     spans = np.empty((N_ROLES, 2), np.int64)
     request, moment = np.empty(6, np.int64), np.empty(1, np.float64)
+    day_cache = np.full(2, -1, np.int64)
     n_buf, written, capacity = len(buf), 0, len(times_out)
     while position < n_buf and written < capacity:
         end = position
@@ -350,7 +380,7 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
         code = NOT_LOG
         if _scan_line(buf, position, end, spans, kinds, roles, literal_starts, literal_ends, literals, quoted,
                       optional_from):  # fmt: skip
-            code = _line_code(buf, spans, drop_query, request, moment)
+            code = _line_code(buf, spans, drop_query, request, moment, day_cache)
         position = next_position
         line += 1
         if code == 0 and check_methods and not _method_allowed(buf, request[2], request[3], methods, method_offsets):
@@ -362,10 +392,13 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
             if first_lines[code] < 0:
                 first_lines[code] = line - 1
             continue
+        host_start, host_end = (spans[HOST, 0], spans[HOST, 1]) if key_host else (0, 0)
         spans_out[written, 0], spans_out[written, 1] = request[0], request[1]
-        spans_out[written, 2], spans_out[written, 3] = spans[HOST, 0], spans[HOST, 1]
+        spans_out[written, 2], spans_out[written, 3] = host_start, host_end
         times_out[written] = moment[0]
         sizes_out[written] = request[5]
+        hashes_out[written], short = key_hash(buf, host_start, host_end, request[0], request[1])
+        shorts_out[written] = short >= 0
         written += 1
     return position, line, written
 
@@ -387,10 +420,13 @@ def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
 
 @dataclass
 class _ParsedPart:
-    """One piece of a buffer, parsed: kept requests and the skip tally, line numbers counted from the piece's start."""
+    """One piece of a buffer, parsed: kept requests and the skip tally, line numbers counted from the piece's start.
+
+    ``requests`` holds blocks of (key spans, times, sizes, key hashes, short key?).
+    """
 
     buf: np.ndarray
-    requests: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    requests: list[tuple[np.ndarray, ...]]
     lines: int
     counts: np.ndarray
     first_lines: np.ndarray
@@ -402,20 +438,26 @@ def _parse_part(buf: np.ndarray, fmt: tuple, options: tuple) -> _ParsedPart:
     requests, position, line = [], 0, 1
     while position < len(buf):
         capacity = (len(buf) - position) // 64 + 1024
-        out = (np.empty((capacity, 4), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64))
+        out = (np.empty((capacity, 4), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
+               np.empty(capacity, np.uint64), np.empty(capacity, np.bool_))  # fmt: skip
         position, line, written = _parse_block(buf, position, line, fmt, options, out, (counts, first_lines))
         requests.append(tuple(column[:written] for column in out))
     return _ParsedPart(buf, requests, line - 1, counts, first_lines)
 
 
-def _halves(buf: np.ndarray) -> list[np.ndarray]:
-    """``buf`` cut at a line end near its middle, so two threads parse it (whole if no line end is near)."""
-    middle = len(buf) // 2
-    near = np.flatnonzero(buf[middle : middle + (1 << 16)] == 10)
-    if len(buf) < (1 << 20) or not len(near) or middle + near[0] + 1 == len(buf):
-        return [buf]
-    cut = middle + int(near[0]) + 1
-    return [buf[:cut], buf[cut:]]
+def _pieces(buf: np.ndarray, piece_bytes: int = 1024 << 10) -> list[np.ndarray]:
+    """``buf`` cut at line ends into pieces of about ``piece_bytes``, small enough that two threads share the
+    parsing evenly while the reading thread reads ahead and interns what they finished."""
+    pieces, start = [], 0
+    while len(buf) - start > piece_bytes + (piece_bytes >> 1):
+        near = np.flatnonzero(buf[start + piece_bytes : start + piece_bytes + (1 << 16)] == 10)
+        if not len(near):
+            break  # a line longer than 64 KiB: leave the rest whole
+        cut = start + piece_bytes + int(near[0]) + 1
+        pieces.append(buf[start:cut])
+        start = cut
+    pieces.append(buf[start:])
+    return pieces
 
 
 def _method_filter(methods: str) -> tuple[bool, np.ndarray, np.ndarray]:
@@ -466,22 +508,35 @@ def read_access_log(
         raise TraceError(f"{path}: statuses needs a status field in the log format")
     fmt = (compiled.kinds, compiled.roles, compiled.literal_starts, compiled.literal_ends, compiled.literals,
            compiled.quoted, compiled.optional_from)  # fmt: skip
-    options = (drop_query, *_method_filter(methods), kept_statuses is not None, _status_table(kept_statuses))
+    options = (drop_query, key_host, *_method_filter(methods), kept_statuses is not None,
+               _status_table(kept_statuses))  # fmt: skip
     keys, tally = KeyTable(), Tally()
     counts, first_lines = np.zeros(STATUS_FILTERED + 1, np.int64), np.full(STATUS_FILTERED + 1, -1, np.int64)
     ids, times, sizes, line = [], [], [], 1
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for buf in iter_text(path):
-            for part in pool.map(partial(_parse_part, fmt=fmt, options=options), _halves(buf)):
-                part.first_lines[part.first_lines >= 0] += line - 1
-                first_lines[first_lines < 0] = part.first_lines[first_lines < 0]
-                counts += part.counts
-                line += part.lines
-                for spans, time, size in part.requests:
-                    prefix = (spans[:, 2], spans[:, 3]) if key_host else (None, None)
-                    ids.append(keys.intern(part.buf, spans[:, 0], spans[:, 1], *prefix))
-                    times.append(time)
-                    sizes.append(size)
+
+    def take(part: _ParsedPart) -> None:
+        """Count a parsed piece's lines and intern its keys (pieces come in file order)."""
+        nonlocal line
+        part.first_lines[part.first_lines >= 0] += line - 1
+        first_lines[first_lines < 0] = part.first_lines[first_lines < 0]
+        counts[:] += part.counts
+        line += part.lines
+        for spans, time, size, hashes, shorts in part.requests:
+            ids.append(keys.intern_hashed(part.buf, spans, hashes, shorts))
+            times.append(time)
+            sizes.append(size)
+
+    parsing: deque = deque()  # futures of the pieces being parsed, in file order
+    with ThreadPoolExecutor(max_workers=2) as parsers:
+        # two buffers take turns: while the parsers work on one, this thread reads the next into the other and
+        # interns the pieces they finished; a buffer is read into again only once all its keys are interned
+        for buf in iter_text(path, 4 << 20, stores=2):
+            started = [parsers.submit(_parse_part, piece, fmt, options) for piece in _pieces(buf)]
+            while parsing:
+                take(parsing.popleft().result())
+            parsing.extend(started)
+        while parsing:
+            take(parsing.popleft().result())
     tally.lines = line - 1
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])

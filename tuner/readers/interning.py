@@ -79,7 +79,7 @@ def _packed_short(buf, prefix_start, prefix_end, start, end):
 
 
 @njit(cache=True, nogil=True)
-def _key_hash(buf, prefix_start, prefix_end, start, end):
+def key_hash(buf, prefix_start, prefix_end, start, end):
     """(hash, short) of the key ``buf[prefix] + buf[start:end]``; a short key (``_packed_short``) is its own hash."""
     short = _packed_short(buf, prefix_start, prefix_end, start, end)
     if short >= 0:
@@ -125,7 +125,7 @@ def _intern(buf, prefix_starts, prefix_ends, starts, ends, first, ids, slots, ha
     for batch_start in range(first, len(starts), _BATCH):
         batch_end = min(batch_start + _BATCH, len(starts))
         for i in range(batch_start, batch_end):
-            value, short = _key_hash(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i])
+            value, short = key_hash(buf, prefix_starts[i], prefix_ends[i], starts[i], ends[i])
             batch_hashes[i - batch_start], batch_short[i - batch_start] = value, short >= 0
         for i in range(batch_start, batch_end):
             length = (prefix_ends[i] - prefix_starts[i]) + (ends[i] - starts[i])
@@ -151,6 +151,36 @@ def _intern(buf, prefix_starts, prefix_ends, starts, ends, first, ids, slots, ha
                 slot = (slot + 1) & mask
             ids[i] = np.int32(key)
     return count, len(starts)
+
+
+@njit(cache=True, nogil=True)
+def _intern_hashed(buf, spans, key_hashes, shorts, first, ids, slots, hashes, data, offsets, count):
+    """``_intern`` for keys a parser hashed already (in parallel): ``spans`` rows are (start, end, prefix)."""
+    mask = len(slots) // 2 - 1
+    for i in range(first, len(ids)):
+        start, end, prefix_start, prefix_end = spans[i, 0], spans[i, 1], spans[i, 2], spans[i, 3]
+        length = (prefix_end - prefix_start) + (end - start)
+        if _too_full(count + 1, mask + 1) or count + 2 > len(hashes) or offsets[count] + length > len(data):
+            return count, i
+        value, short = key_hashes[i], np.int64(shorts[i])
+        signed = np.int64(value)
+        slot = np.int64(value & np.uint64(mask))
+        while True:
+            tagged = slots[2 * slot + 1]
+            if tagged == _EMPTY:
+                key = count
+                slots[2 * slot], slots[2 * slot + 1] = signed, 2 * key + short
+                hashes[key] = value
+                _store_key(buf, prefix_start, prefix_end, start, end, key, data, offsets)
+                count += 1
+                break
+            key = tagged >> 1
+            if (slots[2 * slot] == signed and (tagged & 1) == short
+                    and (short or _equal(data, offsets, key, buf, prefix_start, prefix_end, start, end))):  # fmt: skip
+                break
+            slot = (slot + 1) & mask
+        ids[i] = np.int32(key)
+    return count, len(ids)
 
 
 @njit(cache=True, nogil=True)
@@ -205,6 +235,20 @@ class KeyTable:
             if done == len(starts):
                 return ids
             self._grow(int(ends[done] - starts[done] + prefix_ends[done] - prefix_starts[done]))
+
+    def intern_hashed(
+        self, buf: np.ndarray, spans: np.ndarray, key_hashes: np.ndarray, shorts: np.ndarray
+    ) -> np.ndarray:
+        """Ids of keys a parser has hashed with ``key_hash``: ``buf[prefix] + buf[start:end]`` for each span row
+        (start, end, prefix start, prefix end)."""
+        ids = np.empty(len(spans), np.int32)
+        done = 0
+        while True:
+            self.count, done = _intern_hashed(buf, spans, key_hashes, shorts, done, ids, self.slots, self.hashes,
+                                              self.data, self.offsets, self.count)  # fmt: skip
+            if done == len(spans):
+                return ids
+            self._grow(int(spans[done, 1] - spans[done, 0] + spans[done, 3] - spans[done, 2]))
 
     def _grow(self, key_bytes: int) -> None:
         """Double whatever stopped the interning kernel: the slots, the key arrays or the key bytes."""

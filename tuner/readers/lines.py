@@ -33,14 +33,17 @@ class LineBlock:
         return len(self.starts)
 
 
-def iter_text(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
+def iter_text(path: Path, chunk_bytes: int = CHUNK_BYTES, stores: int = 1) -> Iterator[np.ndarray]:
     """The decompressed text as uint8 views of whole lines, each view ending with a line feed.
 
-    The views share one buffer: a view holds its bytes only until the next one
-    is taken, so a reader copies what it keeps (the key table does). A last
-    line without a line feed gets one.
+    The views share ``stores`` buffers that take turns: a view holds its bytes
+    only until the ``stores``-th next one is taken, so a reader copies what it
+    keeps (the key table does); with two, a reader can still work on one view
+    while the next is read and parsed. A last line without a line feed gets one.
     """
-    text = bytearray(min(chunk_bytes, FIRST_READ) + 1)  # a bytearray finds line ends at C speed (rfind)
+    texts = [bytearray(min(chunk_bytes, FIRST_READ) + 1) for _ in range(stores)]  # bytearrays find line ends at C speed
+    turn = 0
+    text = texts[turn]
     store = np.frombuffer(text, np.uint8)
     held = 0  # bytes of an unfinished line at the front of the store
     with DecompressedStream(path) as stream:
@@ -53,14 +56,21 @@ def iter_text(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray
                 raise TraceError(f"{path}: byte offset {stream.delivered - filled:,}: a line longer than "
                                  f"{LONGEST_LINE >> 20} MiB: not a text trace")  # fmt: skip
             if filled == len(text) - 1 and (cut < 0 or len(text) - 1 < chunk_bytes):
-                text = text + bytearray(len(text) - 1)  # small files stay cheap, large ones read in big chunks
+                text = texts[turn] = text + bytearray(
+                    len(text) - 1
+                )  # small files stay cheap, large ones read in big chunks
                 store = np.frombuffer(text, np.uint8)
             if cut < 0:
                 held = filled
                 continue
             yield store[: cut + 1]
             held = filled - cut - 1
-            store[:held] = store[cut + 1 : filled]
+            turn = (turn + 1) % stores
+            if len(texts[turn]) < len(text):
+                texts[turn] = bytearray(len(text))
+            following = np.frombuffer(texts[turn], np.uint8)
+            following[:held] = store[cut + 1 : filled]
+            text, store = texts[turn], following
     if held:
         store[held] = 10
         yield store[: held + 1]
