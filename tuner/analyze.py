@@ -11,6 +11,7 @@ marks each object's latest request (Bennett & Kruskal 1975).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,21 +27,52 @@ POPULARITY_POINTS = 200
 
 
 @njit(cache=True, nogil=True)
+def _compact(tree, owner, slot_of):
+    """Renumber the live markers (each object's latest request) into the first slots, in order; returns how many.
+
+    Distances count markers between two slots, and renumbering keeps their
+    order, so they are unchanged; the tree, all ones over the live slots, is rebuilt.
+    """
+    live = 0
+    for slot in range(len(owner)):
+        obj = owner[slot]
+        if obj >= 0 and slot_of[obj] == slot:
+            slot_of[obj] = live
+            owner[live] = obj
+            live += 1
+    owner[live:] = -1
+    for position in range(1, len(tree)):  # tree[p] sums positions p - lowbit(p) + 1 .. p, ones up to ``live``
+        tree[position] = max(0, min(position, live) - (position - (position & -position)))
+    return live
+
+
+@njit(cache=True, nogil=True)
 def stack_distances(ids: np.ndarray, n_objects: int) -> np.ndarray:
-    """LRU stack distance of every request (COLD for a first request)."""
+    """LRU stack distance of every request (COLD for a first request).
+
+    The Fenwick tree spans slots, not requests: a request takes the next slot
+    and, when they run out, the live markers are compacted (``_compact``). With
+    twice as many slots as objects the tree stays small enough for the CPU's
+    cache instead of growing with the trace.
+    """
     n = len(ids)
-    tree = np.zeros(n + 1, np.int32)  # Fenwick tree over positions 1..n
-    latest = np.full(n_objects, -1, np.int64)
+    n_slots = max(1, min(n, 2 * n_objects))
+    tree = np.zeros(n_slots + 1, np.int32)  # Fenwick tree over slot positions 1..n_slots
+    owner = np.full(n_slots, -1, np.int32)
+    slot_of = np.full(n_objects, -1, np.int64)  # slot of each object's latest request
     distances = np.empty(n, np.int64)
+    next_slot = 0
     for i in range(n):
+        if next_slot == n_slots:
+            next_slot = _compact(tree, owner, slot_of)
         obj = ids[i]
-        previous = latest[obj]
+        previous = slot_of[obj]
         if previous < 0:
             distances[i] = COLD
         else:
-            # distinct objects requested strictly between previous and i: markers at positions previous+2 .. i
+            # distinct objects requested since: markers at positions previous+2 .. next_slot
             count = 0
-            position = i
+            position = next_slot
             while position > 0:
                 count += tree[position]
                 position -= position & -position
@@ -50,14 +82,16 @@ def stack_distances(ids: np.ndarray, n_objects: int) -> np.ndarray:
                 position -= position & -position
             distances[i] = count
             position = previous + 1
-            while position <= n:
+            while position <= n_slots:
                 tree[position] -= 1
                 position += position & -position
-        position = i + 1
-        while position <= n:
+        position = next_slot + 1
+        while position <= n_slots:
             tree[position] += 1
             position += position & -position
-        latest[obj] = i
+        slot_of[obj] = next_slot
+        owner[next_slot] = obj
+        next_slot += 1
     return distances
 
 
@@ -141,12 +175,15 @@ def reuse_distance_table(distances: np.ndarray) -> pd.DataFrame:
 
 
 @njit(cache=True, nogil=True)
-def _hourly_working_set(hours, ids, sizes, n_objects):
-    """Requests, distinct objects and their bytes (each at its largest size) per hour; hours must not decrease."""
+def _hourly_working_set(timestamps, ids, sizes, n_objects):
+    """Requests, distinct objects and their bytes (each at its largest size) per hour since the first request.
+
+    Timestamps must not decrease; each request's hour is computed here, in the same pass, not as arrays.
+    """
     largest = np.zeros(n_objects, np.int64)
     for i in range(len(ids)):
         largest[ids[i]] = max(largest[ids[i]], sizes[i])
-    n_hours = hours[-1] + 1 if len(hours) else 0
+    n_hours = np.int64((timestamps[-1] - timestamps[0]) // 3600) + 1 if len(ids) else 0
     requests, objects, unique_bytes = (
         np.zeros(n_hours, np.int64),
         np.zeros(n_hours, np.int64),
@@ -154,7 +191,7 @@ def _hourly_working_set(hours, ids, sizes, n_objects):
     )
     last_hour = np.full(n_objects, -1, np.int64)
     for i in range(len(ids)):
-        hour, obj = hours[i], ids[i]
+        hour, obj = np.int64((timestamps[i] - timestamps[0]) // 3600), ids[i]
         requests[hour] += 1
         if last_hour[obj] != hour:
             last_hour[obj] = hour
@@ -165,8 +202,7 @@ def _hourly_working_set(hours, ids, sizes, n_objects):
 
 def working_set_table(trace: Trace) -> pd.DataFrame:
     """Requests, distinct objects and their bytes in each hour of the trace (hours without requests left out)."""
-    hours = ((trace.timestamps - trace.timestamps[0]) // 3600).astype(np.int64)
-    requests, objects, unique_bytes = _hourly_working_set(hours, trace.ids, trace.sizes, trace.n_objects)
+    requests, objects, unique_bytes = _hourly_working_set(trace.timestamps, trace.ids, trace.sizes, trace.n_objects)
     active = np.flatnonzero(requests)
     return pd.DataFrame({"hour": active, "requests": requests[active], "unique_objects": objects[active],
                          "unique_bytes": unique_bytes[active]})  # fmt: skip
@@ -179,9 +215,13 @@ def display_key(key: Any) -> str:
 
 def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
     """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys, rank–frequency."""
-    counts = np.bincount(trace.ids, minlength=trace.n_objects)
-    distances = stack_distances(trace.ids, trace.n_objects)
-    alpha, r_squared = zipf_fit(counts)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        # the stack distances, the longest pass, run beside the others (the kernel releases the GIL)
+        distance_pass = helper.submit(stack_distances, trace.ids, trace.n_objects)
+        counts = np.bincount(trace.ids, minlength=trace.n_objects)
+        working_set = working_set_table(trace)
+        alpha, r_squared = zipf_fit(counts)
+        distances = distance_pass.result()
     span = trace.span_seconds
     info = trace.info
     summary = {
@@ -207,5 +247,5 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "requests": counts[order],
         "fraction": counts[order] / max(1, len(trace)),
     })  # fmt: skip
-    tables = (reuse_distance_table(distances), working_set_table(trace), top_keys, popularity_points(counts))
+    tables = (reuse_distance_table(distances), working_set, top_keys, popularity_points(counts))
     return TraceAnalysis(summary, *tables)
