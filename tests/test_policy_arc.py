@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 import tuner
 from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit
 from tuner.capacity import BYTES, Capacity
-from tuner.engine.kernel import MISSES
-from tuner.policies import PolicyInput, get_policy
+from tuner.engine.replay import replay_with_state
+from tuner.policies import get_policy
 
 ARC = get_policy("arc")
 
@@ -21,11 +21,7 @@ ARC = get_policy("arc")
 def _final_lists(keys: list[int], capacity: int) -> tuple[dict[str, list[int]], float, int]:
     """Replay ``keys`` (unit sizes) and read ARC's four lists, MRU first, in original keys."""
     trace = tuner.Trace.from_arrays(keys)
-    sizes = trace.unit_sizes
-    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0)
-    state, arrays = ARC.init(policy_input, {})
-    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
-    state, stats, _ = ARC.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    result, state, arrays = replay_with_state(trace, ARC, capacity)
     links = arrays[0]
     lists = {}
     for name, head in zip(("T1", "T2", "B1", "B2"), state[0:8:2], strict=True):
@@ -34,7 +30,7 @@ def _final_lists(keys: list[int], capacity: int) -> tuple[dict[str, list[int]], 
             walk.append(int(trace.keys[node]))
             node = links[node, 1]
         lists[name] = walk
-    return lists, float(state[12]), int(stats[MISSES])
+    return lists, float(state[12]), result.misses
 
 
 def test_hand_traced_adaptation_and_ghost_hits():

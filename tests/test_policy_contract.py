@@ -25,7 +25,7 @@ def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
     trace = _skewed_trace()
     result = tuner.replay(trace, name, capacity)
     assert result.hits + result.misses == result.requests == len(trace)
-    assert result.peak_objects <= capacity
+    assert result.peak_used <= capacity
     assert result.window_misses.sum() == result.misses
     # Every object's first request misses, and no more can be kept than fit.
     assert result.misses >= trace.n_objects
@@ -35,7 +35,7 @@ def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
 def test_byte_capacity_is_never_exceeded(name):
     trace = _skewed_trace(sized=True)
     result = tuner.replay(trace, name, "20KB")
-    assert result.peak_bytes <= 20_000
+    assert result.peak_used <= 20_000
     assert result.hits + result.misses == len(trace)
     assert 0 < result.byte_miss_ratio <= 1
 
@@ -45,7 +45,7 @@ def test_object_larger_than_cache_is_never_admitted(name):
     trace = tuner.Trace.from_arrays([1, 2, 1, 2, 1], sizes=[10, 500, 10, 500, 10])
     result = tuner.replay(trace, name, "100B")
     assert result.misses == 3  # 1 once (cold), 2 every time (too large)
-    assert result.peak_bytes == 10
+    assert result.peak_used == 10
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -66,5 +66,7 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     trace = tuner.Trace.from_arrays(keys)
     result = tuner.replay(trace, name, capacity)
     assert result.hits + result.misses == len(keys)
-    assert result.peak_objects <= capacity
+    assert result.peak_used <= capacity
     assert result.misses >= trace.n_objects
+    # Unit sizes: the cache fills before its first eviction, then every miss evicts one.
+    assert result.evictions == max(0, result.misses - capacity)

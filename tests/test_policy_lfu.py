@@ -113,7 +113,7 @@ def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
     result = tuner.replay(trace, "lfu", f"{capacity}B", window_seconds=1.0)
     expected = reference_lfu(trace.ids, trace.sizes, capacity)
     assert (result.window_misses == 0).tolist() == expected
-    assert result.peak_bytes <= capacity
+    assert result.peak_used <= capacity
 
 
 def _shared_cases():

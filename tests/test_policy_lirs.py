@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 import tuner
 from tests.conftest import SHARED_TRACES, expected_rows, load_text_trace, needs_jit
 from tuner.capacity import BYTES, Capacity
-from tuner.engine.kernel import MISSES
-from tuner.policies import PolicyInput, get_policy
+from tuner.engine.replay import replay_with_state
+from tuner.policies import get_policy
 from tuner.policies.lirs import LIR, STATUS
 
 LIRS = get_policy("lirs")
@@ -26,14 +26,10 @@ def _walk(links: np.ndarray, head: int, keys: np.ndarray) -> list[int]:
 def _final_state(keys: list[int], capacity: int) -> tuple[list[int], list[int], set[int], int]:
     """Replay ``keys`` (unit sizes): stack S (top first), queue Q (newest first), the LIR set, misses."""
     trace = tuner.Trace.from_arrays(keys)
-    sizes = trace.unit_sizes
-    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0)
-    state, arrays = LIRS.init(policy_input, LIRS.resolve_params({}))
-    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
-    state, stats, _ = LIRS.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    result, state, arrays = replay_with_state(trace, LIRS, capacity)
     stack_links, hir_links = arrays
     lir = {int(trace.keys[x]) for x in range(trace.n_objects) if stack_links[x, STATUS] & LIR}
-    return _walk(stack_links, state[0], trace.keys), _walk(hir_links, state[2], trace.keys), lir, int(stats[MISSES])
+    return _walk(stack_links, state[0], trace.keys), _walk(hir_links, state[2], trace.keys), lir, result.misses
 
 
 def test_hand_traced_promotion_demotion_and_pruning():

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import tuner
 from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit, text_rows
-from tuner.policies import PolicyInput, get_policy
+from tuner.engine.replay import replay_with_state
+from tuner.policies import get_policy
 
 S3FIFO = get_policy("s3fifo")
 
@@ -24,12 +25,7 @@ def hit_pattern(keys, capacity, sizes=None, **params) -> str:
 def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, int]]:
     """Replay ``keys`` (unit sizes, default parameters); read S, M (tail first), G (newest first) and freq."""
     trace = tuner.Trace.from_arrays(list(keys))
-    sizes = trace.unit_sizes
-    state, arrays = S3FIFO.init(
-        PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0), S3FIFO.resolve_params({})
-    )
-    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
-    state, _, _ = S3FIFO.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    _, state, arrays = replay_with_state(trace, S3FIFO, capacity)
     small, main, freq, ghost, _, ghost_slot_of = arrays
 
     def slots(ring, tail, head):
@@ -174,7 +170,7 @@ def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, p
     result = tuner.replay(trace, "s3fifo", f"{capacity}B", window_seconds=1.0, **params)
     expected = reference_s3fifo(keys, sizes.tolist(), capacity, **params)
     assert (result.window_misses == 0).tolist() == expected
-    assert result.peak_bytes <= capacity
+    assert result.peak_used <= capacity
 
 
 def test_threshold_beyond_the_counter_is_refused():

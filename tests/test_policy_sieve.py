@@ -90,7 +90,7 @@ def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "sieve", f"{capacity}B", window_seconds=1.0)
     assert (result.window_misses == 0).tolist() == reference_sieve(keys, sizes.tolist(), capacity)
-    assert result.peak_bytes <= capacity
+    assert result.peak_used <= capacity
 
 
 def _shared_cases():

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import tuner
 from tests.conftest import SHARED_TRACES, load_text_trace, needs_jit, text_rows
-from tuner.policies import PolicyInput, get_policy
+from tuner.engine.replay import replay_with_state
+from tuner.policies import get_policy
 
 TWO_Q = get_policy("2q")
 
@@ -24,11 +25,7 @@ def hit_pattern(keys, capacity, sizes=None, policy="2q") -> str:
 def final_queues(keys, capacity: int) -> dict[str, list[str]]:
     """Replay ``keys`` (unit sizes, default parameters); read A1in (tail first), Am and A1out (head first)."""
     trace = tuner.Trace.from_arrays(list(keys))
-    sizes = trace.unit_sizes
-    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, capacity, 0)
-    state, arrays = TWO_Q.init(policy_input, TWO_Q.resolve_params({}))
-    config = (np.int64(capacity), np.int64(trace.n_objects), 0.0, 0.0, 1e9, np.int64(1))
-    state, _, _ = TWO_Q.replay((trace.ids, sizes, trace.timestamps), config, state, arrays)
+    _, state, arrays = replay_with_state(trace, TWO_Q, capacity)
     a1in, _, links, _ = arrays
 
     def walk(node):
@@ -145,7 +142,7 @@ def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, p
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "2q", f"{capacity}B", window_seconds=1.0, **params)
     assert (result.window_misses == 0).tolist() == reference_two_q(keys, sizes.tolist(), capacity, **params)
-    assert result.peak_bytes <= capacity
+    assert result.peak_used <= capacity
 
 
 def _shared_cases():

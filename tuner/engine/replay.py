@@ -30,8 +30,7 @@ class ReplayResult:
     bytes_requested: int
     bytes_missed: int
     evictions: int
-    peak_bytes: int
-    peak_objects: int
+    peak_used: int  # the most capacity in use at once, in the capacity's unit
     span_seconds: float
     window_seconds: float
     window_misses: np.ndarray = field(repr=False)
@@ -74,6 +73,24 @@ def replay(
     policies; ``ttl`` (seconds) expires entries that were fetched that long
     ago; misses are also counted per ``window_seconds`` for timelines.
     """
+    result, _, _ = replay_with_state(
+        trace, policy, capacity, seed=seed, ttl=ttl, window_seconds=window_seconds, **params
+    )
+    return result
+
+
+def replay_with_state(
+    trace: Trace,
+    policy: str | Policy,
+    capacity: int | str | Capacity,
+    *,
+    seed: int = 0,
+    ttl: float | None = None,
+    window_seconds: float = HOUR,
+    **params: Any,
+) -> tuple[ReplayResult, tuple, tuple]:
+    """``replay``, also returning the policy's final state and arrays, so
+    tests can check a policy's queues against a hand-traced sequence."""
     chosen = get_policy(policy) if isinstance(policy, str) else policy
     resolved_params = chosen.resolve_params(params)
     size = parse_capacity(capacity, trace.n_objects)
@@ -81,24 +98,17 @@ def replay(
         raise ValueError("window_seconds must be positive")
     if ttl is not None and ttl <= 0:
         raise ValueError("ttl must be positive")
-    sizes = trace.unit_sizes if size.unit == OBJECTS else trace.sizes
-    requests = (trace.ids, sizes, trace.timestamps)
-    start = float(trace.timestamps[0]) if len(trace) else 0.0
-    n_windows = int(trace.span_seconds // window_seconds) + 1
-    config = (
-        np.int64(size.amount),
-        np.int64(trace.n_objects),
-        float(ttl or 0.0),
-        start,
-        float(window_seconds),
-        np.int64(n_windows),
-    )
+    count_objects = size.unit == OBJECTS
+    requests = (trace.ids, trace.sizes, trace.timestamps, trace.window_ends(window_seconds))
+    cached = np.full(max(trace.n_objects, 1), -1, _residency_dtype(trace, count_objects))
+    config = (np.int64(size.amount), count_objects, float(ttl or 0.0), cached)
+    sizes = trace.unit_sizes if count_objects else trace.sizes
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, seed)
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
-    _, stats, window_misses = chosen.replay(requests, config, state, arrays)
+    state, stats, window_misses = chosen.replay(requests, config, state, arrays)
     elapsed = time.perf_counter() - began
-    return ReplayResult(
+    result = ReplayResult(
         policy=chosen.name,
         params=resolved_params,
         capacity=size,
@@ -108,10 +118,15 @@ def replay(
         bytes_requested=int(stats[kernel.BYTES_REQUESTED]),
         bytes_missed=int(stats[kernel.BYTES_MISSED]),
         evictions=int(stats[kernel.EVICTIONS]),
-        peak_bytes=int(stats[kernel.PEAK_BYTES]),
-        peak_objects=int(stats[kernel.PEAK_OBJECTS]),
+        peak_used=int(stats[kernel.PEAK_USED]),
         span_seconds=trace.span_seconds,
         window_seconds=float(window_seconds),
         window_misses=window_misses,
         seconds=elapsed,
     )
+    return result, state, arrays
+
+
+def _residency_dtype(trace: Trace, count_objects: bool) -> type:
+    """int32 bytes per cached object (half the memory traffic of int64) unless one is 2 GiB or more."""
+    return np.int32 if count_objects or trace.largest_size <= np.iinfo(np.int32).max else np.int64
