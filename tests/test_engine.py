@@ -25,6 +25,24 @@ def test_misses_per_window_follow_the_timestamps():
     assert result.window_misses.tolist() == [60, 60, 60, 60]
 
 
+def test_a_request_on_a_window_edge_opens_the_next_window():
+    # a misses at 0, hits at 3599.5; b misses at exactly 3600 (window 1); a hits at 7199, b at 7200 (window 2).
+    trace = tuner.Trace.from_arrays(list("aabab"), timestamps=[0, 3599.5, 3600, 7199, 7200])
+    result = tuner.replay(trace, "lru", 2, window_seconds=3600)
+    assert result.window_misses.tolist() == [1, 1, 0]
+    assert trace.window_ends(3600).tolist() == [2, 4, 5]
+
+
+def test_evictions_leave_out_refetches_and_objects_too_large():
+    trace = tuner.Trace.from_arrays(list("abcaz"), timestamps=[0, 1, 2, 30, 31], sizes=[10, 10, 10, 10, 99])
+    # "20B": c evicts a; a (cold again) evicts b; z never fits.
+    assert tuner.replay(trace, "lru", "20B").evictions == 2
+    # TTL refetches happen in place: a expires and is fetched again, nothing is evicted.
+    refetched = tuner.Trace.from_arrays(list("aaa"), timestamps=[0, 20, 40])
+    result = tuner.replay(refetched, "lru", 1, ttl=10)
+    assert (result.misses, result.evictions) == (3, 0)
+
+
 def test_ttl_expires_entries_fetched_that_long_ago():
     trace = tuner.Trace.from_arrays(list("aaaa"), timestamps=[0, 5, 10, 12])
     assert tuner.replay(trace, "lru", 10).misses == 1

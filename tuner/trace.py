@@ -131,23 +131,14 @@ class Trace:
         """All-ones sizes, used when the capacity counts objects (a read-only view, no memory)."""
         return np.broadcast_to(np.int64(1), (len(self),))
 
-    @cached_property
-    def clock(self) -> np.ndarray:
-        """The latest timestamp seen at each request: the timestamps themselves
-        unless the order was kept from a file whose times go back and forth."""
-        if len(self) < 2 or bool(np.all(self.timestamps[1:] >= self.timestamps[:-1])):
-            return self.timestamps
-        return np.maximum.accumulate(self.timestamps)
-
     def window_ends(self, window_seconds: float) -> np.ndarray:
-        """One past the last request of each ``window_seconds`` window,
-        counted from the first request's time on the trace's ``clock``."""
+        """One past the last request of each ``window_seconds`` window, counted from the first request's time."""
         if not len(self):
             return np.zeros(1, np.int64)
         start = float(self.timestamps[0])
-        n_windows = int((float(self.clock[-1]) - start) // window_seconds) + 1
+        n_windows = int(self.span_seconds // window_seconds) + 1
         edges = start + window_seconds * np.arange(1, n_windows + 1)
-        ends = np.searchsorted(self.clock, edges, side="left").astype(np.int64)
+        ends = np.searchsorted(self.timestamps, edges, side="left").astype(np.int64)
         ends[-1] = len(self)
         return ends
 
