@@ -1,16 +1,14 @@
 """ARC: hand-traced lists, a slow reference model, and exact counts on the shared traces."""
 
-import io
-import lzma
 from collections import OrderedDict
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit
+from tests.conftest import needs_jit
+from tests.policy_checks import ALL_TRACES, assert_expected_misses, expected_cases
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -145,73 +143,11 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity):
     assert result.misses == _reference_misses(keys, sizes, capacity)
 
 
-def _load_block_ranges(relative: str) -> tuner.Trace:
-    """ARC's ``.lis.zst`` traces: lines ``start count _ _`` expand to blocks start .. start+count-1."""
-    zstandard = pytest.importorskip("zstandard")
-    path = SHARED_TRACES / relative
-    with path.open("rb") as handle:
-        text = zstandard.ZstdDecompressor().stream_reader(handle).read()
-    columns = np.loadtxt(io.BytesIO(text), dtype=np.int64, usecols=(0, 1), ndmin=2)
-    starts, counts = columns[:, 0], columns[:, 1]
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return tuner.Trace.from_arrays(np.repeat(starts, counts) + offsets, name=relative)
-
-
-def _load_packed_keys(relative: str, dtype: str) -> tuner.Trace:
-    """Caffeine's and cache2k's ``.xz`` traces: packed big-endian integer keys."""
-    with lzma.open(SHARED_TRACES / relative) as handle:
-        keys = np.frombuffer(handle.read(), dtype=dtype).astype(np.int64)
-    return tuner.Trace.from_arrays(keys, name=relative)
-
-
-_LOADERS = {
-    ".trace.gz": load_text_trace,
-    ".txt": load_text_trace,
-    ".lis.zst": _load_block_ranges,
-    "scarab-recs.trace.xz": lambda relative: _load_packed_keys(relative, ">i8"),
-}
-_LOADED: dict[str, tuner.Trace] = {}
-
-
-def _load(relative: str) -> tuner.Trace:
-    if relative not in _LOADED:
-        loader = next(load for suffix, load in _LOADERS.items() if relative.endswith(suffix))
-        _LOADED[relative] = loader(relative)
-    return _LOADED[relative]
-
-
-def _object_rows():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    return [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in expected_rows("ARC")]
-
-
 @needs_jit
-@pytest.mark.parametrize("row", _object_rows())
-def test_exact_misses_at_object_capacity(row):
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    trace = _load(row["trace_file"])
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "arc", int(row["cache_size"])).misses == int(row["expected_misses"])
-
-
-def _byte_rows():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    rows = expected_rows("ARC", "bytes (variable obj size)")
-    return [pytest.param(row, id=f"cloudPhysicsIO-{row['cache_size']}B") for row in rows]
-
-
-@needs_jit
-@pytest.mark.parametrize("row", _byte_rows())
-def test_exact_misses_at_byte_capacity(row):
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    trace = load_oracle_trace(row["trace_file"])
-    capacity = int(row["cache_size"])
-    result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
-    assert result.misses == int(row["expected_misses"])
+@pytest.mark.parametrize("row", expected_cases("ARC", "ARC", object_traces=ALL_TRACES))
+def test_exact_misses_match_expected(row):
+    """Exact at object capacities (every trace with ARC rows) and at byte capacities (cloudPhysicsIO)."""
+    assert_expected_misses(row, "arc")
 
 
 def test_objects_beyond_32_bit_sizes_are_refused():

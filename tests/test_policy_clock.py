@@ -1,40 +1,32 @@
 """CLOCK: hand-traced second chances, a classic clock-hand reference model, and exact shared-trace counts."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tuner
-from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit, text_rows
-
-
-def hit_pattern(keys, capacity, sizes=None) -> str:
-    """'H' or 'M' per request (requests are one second apart, so each one-second window holds one)."""
-    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
-    result = tuner.replay(trace, "clock", capacity, window_seconds=1.0)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
+from tests.conftest import needs_jit
+from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 
 
 def test_referenced_tail_gets_a_second_chance():
     # A, B, C fill the cache; A hits (bit set). D: tail A has its bit, so it is cleared and
     # moved to the head, and B goes. A hits again; E: tail C (bit clear) goes; queue A(1), D, E.
     # B: A is recycled once more and D goes; D: E goes; A still hits.
-    assert hit_pattern("ABCADAEBDA", 3) == "MMMHMHMMMH"
+    assert hit_miss_string("ABCADAEBDA", "clock", 3) == "MMMHMHMMMH"
 
 
 def test_new_objects_start_unreferenced():
     # With no hits CLOCK is FIFO: a new object's bit is clear, so D evicts A, E evicts B.
-    assert hit_pattern("ABCDEAB", 3) == "MMMMMMM"
+    assert hit_miss_string("ABCDEAB", "clock", 3) == "MMMMMMM"
     # B's hit protects it once; C evicts A (bit clear since it entered), not B.
-    assert hit_pattern("ABBCB", 2) == "MMHMH"
+    assert hit_miss_string("ABBCB", "clock", 2) == "MMHMH"
 
 
 def test_variable_sizes_keep_the_referenced_object():
     # 10 bytes: A(4) and B(4) in, A hits. C(6) needs 8 + 6 - 10 = 4 bytes: A is recycled, B goes.
-    assert hit_pattern("ABACA", "10B", sizes=[4, 4, 4, 6, 4]) == "MMHMH"
+    assert hit_miss_string("ABACA", "clock", "10B", sizes=[4, 4, 4, 6, 4]) == "MMHMH"
     # Without the hit A is the tail with its bit clear: C evicts A, and A then evicts B.
-    assert hit_pattern("ABCA", "10B", sizes=[4, 4, 6, 4]) == "MMMM"
+    assert hit_miss_string("ABCA", "clock", "10B", sizes=[4, 4, 6, 4]) == "MMMM"
 
 
 def reference_clock(keys, sizes, capacity: int) -> list[bool]:
@@ -71,9 +63,7 @@ def reference_clock(keys, sizes, capacity: int) -> list[bool]:
 @settings(max_examples=80, deadline=None)
 @given(keys=st.lists(st.integers(0, 15), min_size=1, max_size=200), capacity=st.integers(1, 16))
 def test_matches_reference_model_with_unit_sizes(keys, capacity):
-    trace = tuner.Trace.from_arrays(keys)
-    result = tuner.replay(trace, "clock", capacity, window_seconds=1.0)
-    assert (result.window_misses == 0).tolist() == reference_clock(keys, [1] * len(keys), capacity)
+    assert_hits_match_reference("clock", reference_clock, keys, capacity)
 
 
 @settings(max_examples=60, deadline=None)
@@ -83,33 +73,11 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity):
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
-    sizes = np.array(object_sizes)[keys]
-    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
-    result = tuner.replay(trace, "clock", f"{capacity}B", window_seconds=1.0)
-    assert (result.window_misses == 0).tolist() == reference_clock(keys, sizes.tolist(), capacity)
-    assert result.peak_used <= capacity
-
-
-def _shared_cases():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("CLOCK")]
-    sized = [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B")
-        for row in expected_rows("Clock", "bytes (variable obj size)")
-    ]
-    return text + sized
+    assert_hits_match_reference("clock", reference_clock, keys, capacity, object_sizes)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", _shared_cases())
+@pytest.mark.parametrize("row", expected_cases("CLOCK", "Clock"))
 def test_misses_match_expected(row):
     """Exact: libCacheSim's Clock (1-bit counter) and an independent model agree on every row."""
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    if row["size_unit"] == "objects":
-        trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
-    else:
-        trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "clock", capacity).misses == int(row["expected_misses"])
+    assert_expected_misses(row, "clock")

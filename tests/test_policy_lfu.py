@@ -1,57 +1,36 @@
 """LFU: hand-traced sequences, a naive reference model, and libCacheSim's counts on the shared traces."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import (
-    SHARED_TRACES,
-    expected_rows,
-    load_oracle_trace,
-    load_text_trace,
-    needs_jit,
-    shared_trace_path,
-    text_rows,
+from tests.conftest import needs_jit
+from tests.policy_checks import (
+    ALL_TRACES,
+    assert_expected_misses,
+    assert_hits_match_reference,
+    expected_cases,
+    hit_miss_string,
 )
-from tuner.readers import read_trace
-
-# Binary and block-range traces with LFU rows, and the reader format each needs.
-OTHER_FORMATS = {"arc/OLTP.lis.zst": "arc", "caffeine/scarab-recs.trace.xz": "i64be"}
-_OTHER_TRACES: dict[str, tuner.Trace] = {}
-
-
-def load_other_trace(relative: str) -> tuner.Trace:
-    if relative not in _OTHER_TRACES:
-        path = shared_trace_path(relative)
-        _OTHER_TRACES[relative] = read_trace(path, OTHER_FORMATS[relative], cache_parsed=False)
-    return _OTHER_TRACES[relative]
-
-
-def hit_pattern(keys: str, capacity: int, policy: str = "lfu") -> str:
-    """'H' or 'M' per request: with requests one second apart, one-second windows hold one request each."""
-    trace = tuner.Trace.from_arrays(list(keys))
-    result = tuner.replay(trace, policy, capacity, window_seconds=1.0)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
 
 
 def test_lowest_count_is_evicted_even_when_most_recent():
     # A reaches count 2; C then evicts B (count 1), B evicts C, C evicts B: A always stays.
-    assert hit_pattern("ABACBCA", 2) == "MMHMMMH"
+    assert hit_miss_string("ABACBCA", "lfu", 2) == "MMHMMMH"
 
 
 def test_ties_evict_the_least_recently_used():
     # A, B, C all at count 1: C evicts A (older), then A evicts B, so C still hits.
-    assert hit_pattern("ABCAC", 2) == "MMMMH"
+    assert hit_miss_string("ABCAC", "lfu", 2) == "MMMMH"
     # B's second access is newer than A's, so at count 2 A is the older tie and goes.
-    assert hit_pattern("ABABCCDB", 3) == "MMHHMHMH"
+    assert hit_miss_string("ABABCCDB", "lfu", 3) == "MMHHMHMH"
 
 
 def test_count_is_forgotten_on_eviction():
     # A (count 2) is evicted by C; back again it starts at 1 and loses to B (count 3),
     # so D evicts A, not B, and the last B hits.
-    assert hit_pattern("AABBBCADAB", 2) == "MHMHHMMMMH"
+    assert hit_miss_string("AABBBCADAB", "lfu", 2) == "MHMHHMMMMH"
 
 
 def test_variable_sizes_evict_lowest_counts_until_the_object_fits():
@@ -64,14 +43,14 @@ def test_variable_sizes_evict_lowest_counts_until_the_object_fits():
     assert again.hits == 2
 
 
-def reference_lfu(ids, sizes, capacity: int) -> list[bool]:
+def reference_lfu(keys, sizes, capacity: int) -> list[bool]:
     """In-cache LFU the obvious way: scan every resident for the lowest (count, last use)."""
     count: dict[int, int] = {}
     last_use: dict[int, int] = {}
     held: dict[int, int] = {}
     used = 0
     hits = []
-    for i, (obj, size) in enumerate(zip(ids.tolist(), sizes.tolist(), strict=True)):
+    for i, (obj, size) in enumerate(zip(keys, sizes, strict=True)):
         if obj in held:
             count[obj] += 1
             last_use[obj] = i
@@ -95,10 +74,7 @@ def reference_lfu(ids, sizes, capacity: int) -> list[bool]:
     capacity=st.integers(1, 16),
 )
 def test_matches_reference_model_with_unit_sizes(keys, capacity):
-    trace = tuner.Trace.from_arrays(keys)
-    result = tuner.replay(trace, "lfu", capacity, window_seconds=1.0)
-    expected = reference_lfu(trace.ids, trace.unit_sizes, capacity)
-    assert (result.window_misses == 0).tolist() == expected
+    assert_hits_match_reference("lfu", reference_lfu, keys, capacity)
 
 
 @settings(max_examples=40, deadline=None)
@@ -108,42 +84,11 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity):
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
-    sizes = np.array(object_sizes)[keys]
-    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
-    result = tuner.replay(trace, "lfu", f"{capacity}B", window_seconds=1.0)
-    expected = reference_lfu(trace.ids, trace.sizes, capacity)
-    assert (result.window_misses == 0).tolist() == expected
-    assert result.peak_used <= capacity
-
-
-def _shared_cases():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("LFU")]
-    other = [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}")
-        for row in expected_rows("LFU")
-        if row["trace_file"] in OTHER_FORMATS
-    ]
-    sized = [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B-{row['published'].split()[-1]}")
-        for row in expected_rows("LFU", "bytes (variable obj size)")
-    ]
-    return text + other + sized
+    assert_hits_match_reference("lfu", reference_lfu, keys, capacity, object_sizes)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", _shared_cases())
+@pytest.mark.parametrize("row", expected_cases("LFU", "LFU", object_traces=ALL_TRACES))
 def test_misses_match_libcachesim_lfu(row):
     """libCacheSim's LFU keeps each count's objects in access order, so ties break as ours do: counts match exactly."""
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    if row["trace_file"] in OTHER_FORMATS:
-        trace, capacity = load_other_trace(row["trace_file"]), int(row["cache_size"])
-    elif row["size_unit"] == "objects":
-        trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
-    else:
-        trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
-    assert len(trace) == int(row["n_req"])
-    result = tuner.replay(trace, "lfu", capacity)
-    assert result.misses == int(row["expected_misses"])
+    assert_expected_misses(row, "lfu")

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import SHARED_TRACES, expected_rows, load_text_trace, needs_jit
+from tests.conftest import expected_rows, load_text_trace, needs_jit
+from tests.policy_checks import expected_cases
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -184,15 +185,9 @@ def _lirs_misses(trace_file: str, capacity: int) -> int:
     return _MISSES[trace_file, capacity]
 
 
-def _author_rows():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    rows = [row for row in expected_rows("LIRS_author") if row["trace_file"].startswith("lirs/")]
-    return [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in rows]
-
-
 @needs_jit
-@pytest.mark.parametrize("row", _author_rows())
+# LIRS_author rows on one-key-per-line traces: the authors' own traces, lirs/*.trace.gz.
+@pytest.mark.parametrize("row", expected_cases("LIRS_author"))
 def test_exact_misses_of_the_lirs_authors_simulator(row):
     if row is None:
         pytest.skip("../shared/traces not present")

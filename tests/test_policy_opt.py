@@ -1,24 +1,15 @@
 """OPT (Belady's MIN): hand-traced sequences, a naive reference, the lower bound, exact published counts."""
 
-import io
-import lzma
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import (
-    SHARED_TRACES,
-    expected_rows,
-    load_oracle_trace,
-    load_text_trace,
-    needs_jit,
-    shared_trace_path,
-)
+from tests.conftest import needs_jit
+from tests.policy_checks import ALL_TRACES, assert_expected_misses, expected_cases
 from tuner.policies import POLICIES
 from tuner.policies.opt import NEVER, next_uses
 
@@ -105,65 +96,9 @@ def test_equal_sizes_in_bytes_behave_like_object_counts(keys, capacity, object_b
     assert in_bytes.misses == tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity).misses
 
 
-def _load_arc_trace(relative: str) -> tuner.Trace:
-    """ARC's ``.lis`` format: each line ``start n ignored request`` stands for keys start..start+n-1."""
-    zstandard = pytest.importorskip("zstandard")
-    with shared_trace_path(relative).open("rb") as handle:
-        text = zstandard.ZstdDecompressor().stream_reader(handle).read()
-    lines = pd.read_csv(io.BytesIO(text), sep=" ", header=None, usecols=[0, 1], dtype=np.int64)
-    starts, counts = lines[0].to_numpy(), lines[1].to_numpy()
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return tuner.Trace.from_arrays(np.repeat(starts, counts) + offsets, name=relative)
-
-
-def _load_scarab_trace(relative: str) -> tuner.Trace:
-    """Caffeine's Scarab trace: packed big-endian int64 keys, xz-compressed."""
-    with lzma.open(shared_trace_path(relative)) as handle:
-        return tuner.Trace.from_arrays(np.frombuffer(handle.read(), ">i8").astype(np.int64), name=relative)
-
-
-_LOADERS = {".trace.gz": load_text_trace, ".lis.zst": _load_arc_trace, "scarab-recs.trace.xz": _load_scarab_trace}
-_LOADED: dict[str, tuner.Trace] = {}
-
-
-def _trace_for(relative: str) -> tuner.Trace:
-    if relative not in _LOADED:
-        loader = next(load for suffix, load in _LOADERS.items() if relative.endswith(suffix))
-        _LOADED[relative] = loader(relative)
-    return _LOADED[relative]
-
-
-def _object_rows():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    return [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}")
-        for row in expected_rows("OPT")
-        if row["trace_file"].endswith(tuple(_LOADERS))
-    ]
-
-
 @needs_jit
-@pytest.mark.parametrize("row", _object_rows())
-def test_exact_misses_match_expected_at_object_capacities(row):
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    trace = _trace_for(row["trace_file"])
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "opt", int(row["cache_size"])).misses == int(row["expected_misses"])
-
-
-def _byte_rows():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    return [pytest.param(row, id=row["cache_size"]) for row in expected_rows("Belady", "bytes (variable obj size)")]
-
-
-@needs_jit
-@pytest.mark.parametrize("row", _byte_rows())
-def test_matches_libcachesim_belady_at_byte_capacities(row):
-    """Farthest-next-use at byte capacities: a heuristic, but libCacheSim's exact numbers."""
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    result = tuner.replay(load_oracle_trace(), "opt", f"{row['cache_size']}B")
-    assert result.misses == int(row["expected_misses"])
+@pytest.mark.parametrize("row", expected_cases("OPT", "Belady", object_traces=ALL_TRACES))
+def test_exact_misses_match_expected(row):
+    """MIN's published counts at object capacities; at byte capacities farthest-next-use is a
+    heuristic, but libCacheSim's Belady gives exactly its numbers."""
+    assert_expected_misses(row, "opt")

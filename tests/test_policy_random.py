@@ -8,6 +8,7 @@ from numba import njit
 
 import tuner
 from tests.conftest import needs_jit
+from tests.policy_checks import hit_miss_string
 from tuner.policies.rng import below, next_u64, seed_state
 
 MASK_64 = (1 << 64) - 1
@@ -62,16 +63,9 @@ def test_bounded_draws_are_uniform():
     assert chi_square < 27.9
 
 
-def hit_pattern(keys: str, capacity: int, seed: int = 0, policy: str = "random") -> str:
-    """'H' or 'M' per request (one-second windows hold one request each)."""
-    trace = tuner.Trace.from_arrays(list(keys))
-    result = tuner.replay(trace, policy, capacity, seed=seed, window_seconds=1.0)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
-
-
 @pytest.mark.parametrize("seed", range(5))
 def test_capacity_one_keeps_only_the_last_object(seed):
-    assert hit_pattern("AABABBBA", 1, seed) == "MHMMMHHM"
+    assert hit_miss_string("AABABBBA", "random", 1, seed=seed) == "MHMMMHHM"
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -85,7 +79,7 @@ def test_every_resident_is_an_equally_likely_victim():
     # Residents A, B, C, D; E evicts one; the second pass shows which (the first of A..D to miss).
     victims = []
     for seed in range(400):
-        pattern = hit_pattern("ABCDEABCD", 4, seed)
+        pattern = hit_miss_string("ABCDEABCD", "random", 4, seed=seed)
         victims.append(pattern[5:].index("M"))
     counts = np.bincount(victims, minlength=4)
     assert counts.sum() == 400 and (counts > 70).all()

@@ -2,24 +2,17 @@
 
 from collections import OrderedDict, deque
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit, text_rows
+from tests.conftest import needs_jit
+from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
 
 S3FIFO = get_policy("s3fifo")
-
-
-def hit_pattern(keys, capacity, sizes=None, **params) -> str:
-    """'H' or 'M' per request (requests are one second apart, so each one-second window holds one)."""
-    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
-    result = tuner.replay(trace, "s3fifo", capacity, window_seconds=1.0, **params)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
 
 
 def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, int]]:
@@ -56,7 +49,7 @@ def test_small_fifo_promotes_twice_used_objects_and_ghost_hits_enter_main():
     # moves to M; 1 (freq 0) is evicted into G. 1 misses but is in G: S's tail 2 goes to G
     # and 1 enters M. 0 hits; 2 is a ghost hit too (3 goes to G).
     keys = FILL + "00A102"
-    assert hit_pattern(keys, 10) == "M" * 10 + "HHMMHM"
+    assert hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM"
     assert final_queues(keys, 10)[0] == {"S": list("456789A"), "M": list("012"), "G": ["3"]}
 
 
@@ -64,7 +57,7 @@ def test_one_hit_wonders_pass_through_small_and_main_survives_a_scan():
     keys = FILL + "00A102" + "BCDEFGHIJ" + "012"
     # The scan of nine new keys evicts only S (M = 3 <= 9): 4..9, A, B, C go to G, so G (9 ids)
     # drops its oldest, 3; the scan misses, and 0, 1, 2 still hit.
-    assert hit_pattern(keys, 10) == "M" * 10 + "HHMMHM" + "M" * 9 + "HHH"
+    assert hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM" + "M" * 9 + "HHH"
     assert final_queues(keys, 10)[0]["G"] == list("CBA987654")
     # 4 is still remembered: it re-enters through M; 3 was forgotten and re-enters S.
     assert final_queues(keys + "43", 10)[0]["M"] == list("0124")
@@ -77,7 +70,7 @@ def test_main_reinserts_with_a_two_bit_counter():
     # A hits three times (freq 3), B once. F: S is empty, so M is swept from its tail:
     # A is reinserted with freq min(3, 3) - 1 = 2, B with 0, and C (freq 0) is evicted.
     keys = "ABCDE" + "ABCD" + "AAAB" + "F"
-    assert hit_pattern(keys, 4) == "M" * 9 + "HHHH" + "M"
+    assert hit_miss_string(keys, "s3fifo", 4) == "M" * 9 + "HHHH" + "M"
     queues, freq = final_queues(keys, 4)
     assert queues == {"S": ["F"], "M": list("DAB"), "G": ["E"]}
     assert freq == {"A": 2, "B": 0, "D": 0, "F": 0}
@@ -152,9 +145,7 @@ PARAMS = st.fixed_dictionaries(
 @settings(max_examples=100, deadline=None)
 @given(keys=st.lists(st.integers(0, 30), min_size=1, max_size=300), capacity=st.integers(1, 30), params=PARAMS)
 def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
-    trace = tuner.Trace.from_arrays(keys)
-    result = tuner.replay(trace, "s3fifo", capacity, window_seconds=1.0, **params)
-    assert (result.window_misses == 0).tolist() == reference_s3fifo(keys, [1] * len(keys), capacity, **params)
+    assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, **params)
 
 
 @settings(max_examples=60, deadline=None)
@@ -165,12 +156,7 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
     params=PARAMS,
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
-    sizes = np.array(object_sizes)[keys]
-    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
-    result = tuner.replay(trace, "s3fifo", f"{capacity}B", window_seconds=1.0, **params)
-    expected = reference_s3fifo(keys, sizes.tolist(), capacity, **params)
-    assert (result.window_misses == 0).tolist() == expected
-    assert result.peak_used <= capacity
+    assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, object_sizes, **params)
 
 
 def test_threshold_beyond_the_counter_is_refused():
@@ -178,26 +164,8 @@ def test_threshold_beyond_the_counter_is_refused():
         tuner.replay(tuner.Trace.from_arrays([1, 2]), "s3fifo", 2, move_threshold=500)
 
 
-def _shared_cases():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("S3FIFO")]
-    sized = [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B")
-        for row in expected_rows("S3-FIFO", "bytes (variable obj size)")
-    ]
-    return text + sized
-
-
 @needs_jit
-@pytest.mark.parametrize("row", _shared_cases())
+@pytest.mark.parametrize("row", expected_cases("S3FIFO", "S3-FIFO"))
 def test_misses_match_expected(row):
     """Exact: libCacheSim's S3FIFO.c (as its own tests pin it) and an independent model agree on every row."""
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    if row["size_unit"] == "objects":
-        trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
-    else:
-        trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "s3fifo", capacity).misses == int(row["expected_misses"])
+    assert_expected_misses(row, "s3fifo")

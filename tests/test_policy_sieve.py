@@ -1,19 +1,11 @@
 """SIEVE: hand-traced hand movements, a list-walking reference model, and exact shared-trace counts."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tuner
-from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, needs_jit, text_rows
-
-
-def hit_pattern(keys, capacity, sizes=None, policy="sieve") -> str:
-    """'H' or 'M' per request (requests are one second apart, so each one-second window holds one)."""
-    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
-    result = tuner.replay(trace, policy, capacity, window_seconds=1.0)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
+from tests.conftest import needs_jit
+from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 
 
 def test_hand_stays_at_the_victims_predecessor_and_wraps():
@@ -24,21 +16,21 @@ def test_hand_stays_at_the_victims_predecessor_and_wraps():
     # E hits. G: the hand clears E, evicts F (the head), falls off: tail.   Queue G E A.
     # H: the hand at the tail clears A (visited since its second hit), evicts E. Queue H G A.
     # A still hits: survivors keep their place while newcomers are judged first.
-    assert hit_pattern("ABCADEAFEGHA", 3) == "MMMHMMHMHMMH"
+    assert hit_miss_string("ABCADEAFEGHA", "sieve", 3) == "MMMHMMHMHMMH"
 
 
 def test_survivors_do_not_move_unlike_clock():
     # After A's hit and D's eviction of B, SIEVE leaves A at the tail with its bit cleared,
     # so E evicts C (the hand's next stop). CLOCK moves A to the head and E evicts C too,
     # but then F: SIEVE's hand is at D and evicts it; CLOCK's tail is A (bit clear) and A goes.
-    assert hit_pattern("ABCADEFA", 3) == "MMMHMMMH"
-    assert hit_pattern("ABCADEFA", 3, policy="clock") == "MMMHMMMM"
+    assert hit_miss_string("ABCADEFA", "sieve", 3) == "MMMHMMMH"
+    assert hit_miss_string("ABCADEFA", "clock", 3) == "MMMHMMMM"
 
 
 def test_variable_sizes_evict_until_the_object_fits():
     # 10 bytes: A(4), B(3), C(3); B hits. D(5) needs 5 bytes: the hand evicts A (4), then
     # clears B and evicts C. B survives.
-    assert hit_pattern("ABCBDB", "10B", sizes=[4, 3, 3, 3, 5, 3]) == "MMMHMH"
+    assert hit_miss_string("ABCBDB", "sieve", "10B", sizes=[4, 3, 3, 3, 5, 3]) == "MMMHMH"
 
 
 def reference_sieve(keys, sizes, capacity: int) -> list[bool]:
@@ -74,9 +66,7 @@ def reference_sieve(keys, sizes, capacity: int) -> list[bool]:
 @settings(max_examples=80, deadline=None)
 @given(keys=st.lists(st.integers(0, 15), min_size=1, max_size=200), capacity=st.integers(1, 16))
 def test_matches_reference_model_with_unit_sizes(keys, capacity):
-    trace = tuner.Trace.from_arrays(keys)
-    result = tuner.replay(trace, "sieve", capacity, window_seconds=1.0)
-    assert (result.window_misses == 0).tolist() == reference_sieve(keys, [1] * len(keys), capacity)
+    assert_hits_match_reference("sieve", reference_sieve, keys, capacity)
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,33 +76,11 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity):
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
-    sizes = np.array(object_sizes)[keys]
-    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
-    result = tuner.replay(trace, "sieve", f"{capacity}B", window_seconds=1.0)
-    assert (result.window_misses == 0).tolist() == reference_sieve(keys, sizes.tolist(), capacity)
-    assert result.peak_used <= capacity
-
-
-def _shared_cases():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    text = [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("SIEVE")]
-    sized = [
-        pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}B")
-        for row in expected_rows("Sieve", "bytes (variable obj size)")
-    ]
-    return text + sized
+    assert_hits_match_reference("sieve", reference_sieve, keys, capacity, object_sizes)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", _shared_cases())
+@pytest.mark.parametrize("row", expected_cases("SIEVE", "Sieve"))
 def test_misses_match_expected(row):
     """Exact: libCacheSim's Sieve and an independent model agree on every row."""
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    if row["size_unit"] == "objects":
-        trace, capacity = load_text_trace(row["trace_file"]), int(row["cache_size"])
-    else:
-        trace, capacity = load_oracle_trace(row["trace_file"]), f"{row['cache_size']}B"
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "sieve", capacity).misses == int(row["expected_misses"])
+    assert_expected_misses(row, "sieve")

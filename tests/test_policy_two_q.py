@@ -2,24 +2,17 @@
 
 from collections import OrderedDict, deque
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import SHARED_TRACES, load_text_trace, needs_jit, text_rows
+from tests.conftest import needs_jit
+from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
 
 TWO_Q = get_policy("2q")
-
-
-def hit_pattern(keys, capacity, sizes=None, policy="2q") -> str:
-    """'H' or 'M' per request (requests are one second apart, so each one-second window holds one)."""
-    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
-    result = tuner.replay(trace, policy, capacity, window_seconds=1.0)
-    return "".join("M" if missed else "H" for missed in result.window_misses)
 
 
 def final_queues(keys, capacity: int) -> dict[str, list[str]]:
@@ -50,22 +43,22 @@ def test_ghost_hits_enter_am_and_a1out_forgets_its_oldest():
     # A1out and A enters Am, where it then hits. B is a ghost hit too (C to A1out). F pushes D to
     # A1out, G pushes E (A1out keeps 2: C is forgotten), so C misses and pushes F out.
     keys = "ABCDE" + "AAB" + "FGC" + "AB"
-    assert hit_pattern(keys, 4) == "MMMMM" + "MHM" + "MMM" + "HH"
+    assert hit_miss_string(keys, "2q", 4) == "MMMMM" + "MHM" + "MMM" + "HH"
     assert final_queues(keys, 4) == {"A1in": list("GC"), "Am": list("BA"), "A1out": list("FE")}
 
 
 def test_hits_in_a1in_do_not_promote():
     # A hits four times while in A1in: correlated references. E still pushes A out (to A1out),
     # so A misses once more, then enters Am. LRU would have kept A.
-    assert hit_pattern("ABCDAAAAEA", 4) == "MMMMHHHHMM"
-    assert hit_pattern("ABCDAAAAEA", 4, policy="lru") == "MMMMHHHHMH"
+    assert hit_miss_string("ABCDAAAAEA", "2q", 4) == "MMMMHHHHMM"
+    assert hit_miss_string("ABCDAAAAEA", "lru", 4) == "MMMMHHHHMH"
 
 
 def test_am_evicts_its_lru_when_a1in_is_within_kin_and_forgets_it():
     # A, B, C return as ghost hits (Am = C B A, A1in = E), A hits (Am = A C B). F: A1in (1) is
     # not above Kin, so Am's LRU B goes, not into A1out: B then misses as a newcomer (A1in).
     keys = "ABCDE" + "ABC" + "A" + "FB" + "CA"
-    assert hit_pattern(keys, 4) == "MMMMM" + "MMM" + "H" + "MM" + "HH"
+    assert hit_miss_string(keys, "2q", 4) == "MMMMM" + "MMM" + "H" + "MM" + "HH"
     assert final_queues(keys, 4) == {"A1in": list("FB"), "Am": list("AC"), "A1out": list("ED")}
 
 
@@ -74,7 +67,7 @@ def test_variable_sizes_use_bytes_for_kin_and_kout():
     # B go to A1out (8 bytes); G(3): C goes and A1out drops A to fit C (B C = 8). B is a ghost
     # hit and enters Am (D goes to A1out); A was forgotten and re-enters A1in (E goes); B hits.
     sizes = [4, 4, 4, 4, 4, 6, 3, 4, 4, 4]
-    assert hit_pattern("ABCDEFGBAB", "20B", sizes=sizes) == "MMMMMMMMMH"
+    assert hit_miss_string("ABCDEFGBAB", "2q", "20B", sizes=sizes) == "MMMMMMMMMH"
 
 
 def reference_two_q(keys, sizes, capacity, kin_ratio=0.25, kout_ratio=0.50) -> list[bool]:
@@ -125,9 +118,7 @@ PARAMS = st.fixed_dictionaries(
 @settings(max_examples=100, deadline=None)
 @given(keys=st.lists(st.integers(0, 30), min_size=1, max_size=300), capacity=st.integers(1, 30), params=PARAMS)
 def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
-    trace = tuner.Trace.from_arrays(keys)
-    result = tuner.replay(trace, "2q", capacity, window_seconds=1.0, **params)
-    assert (result.window_misses == 0).tolist() == reference_two_q(keys, [1] * len(keys), capacity, **params)
+    assert_hits_match_reference("2q", reference_two_q, keys, capacity, **params)
 
 
 @settings(max_examples=60, deadline=None)
@@ -138,29 +129,15 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
     params=PARAMS,
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
-    sizes = np.array(object_sizes)[keys]
-    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
-    result = tuner.replay(trace, "2q", f"{capacity}B", window_seconds=1.0, **params)
-    assert (result.window_misses == 0).tolist() == reference_two_q(keys, sizes.tolist(), capacity, **params)
-    assert result.peak_used <= capacity
-
-
-def _shared_cases():
-    if not SHARED_TRACES.exists():
-        return [pytest.param(None, id="shared-traces-missing")]
-    return [pytest.param(row, id=f"{row['trace_file']}-{row['cache_size']}") for row in text_rows("TwoQ")]
+    assert_hits_match_reference("2q", reference_two_q, keys, capacity, object_sizes, **params)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", _shared_cases())
+@pytest.mark.parametrize("row", expected_cases("TwoQ"))
 def test_misses_match_libcachesim_two_q(row):
     """expected.csv calls 2Q approximate (one implementation, libCacheSim's TwoQ), yet the counts are exact.
 
     libCacheSim's extra evictions from Am (its own capacity C - Kin) would need A1in below Kin while
     the cache is full, which never happens at unit sizes once A1in has filled.
     """
-    if row is None:
-        pytest.skip("../shared/traces not present")
-    trace = load_text_trace(row["trace_file"])
-    assert len(trace) == int(row["n_req"])
-    assert tuner.replay(trace, "2q", int(row["cache_size"])).misses == int(row["expected_misses"])
+    assert_expected_misses(row, "2q")

@@ -10,13 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import expected_rows, load_text_trace, needs_jit, shared_trace_path
-from tuner.readers import read_trace
+from tests.conftest import expected_rows, load_text_trace, needs_jit
+from tests.policy_checks import hit_miss_string, load_row_trace
 
 # expected.csv rows whose miss counts this policy reproduces exactly (out of 189 where
 # libCacheSim's window is not empty); the others differ by the sketch's hash input.
 EXACT_ROWS = 46
-OTHER_FORMATS = {"arc/OLTP.lis.zst": "arc", "caffeine/scarab-recs.trace.xz": "i64be"}
 
 _MASK64 = (1 << 64) - 1
 _P1, _P2, _P3 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
@@ -155,9 +154,7 @@ def test_hand_traced_admission_duels():
     assert tuner.replay(tuner.Trace.from_arrays([1, 2, 3, 4, 5, 6, 6, 7, 6]), "wtinylfu", 6).misses == 8
     # Continued: 6 re-entering makes 7 the candidate (2 counts), which loses to 1; then 6
     # (request, duel, request: 3) beats 1 (2) for 8's room, so 1 misses and 6 hits in main.
-    keys = [1, 2, 3, 4, 5, 6, 7, 6, 8, 1, 6]
-    result = tuner.replay(tuner.Trace.from_arrays(keys), "wtinylfu", 6, window_seconds=1.0)
-    assert "".join("M" if missed else "H" for missed in result.window_misses) == "MMMMMMMMMMH"
+    assert hit_miss_string([1, 2, 3, 4, 5, 6, 7, 6, 8, 1, 6], "wtinylfu", 6) == "MMMMMMMMMMH"
 
 
 @needs_jit
@@ -214,18 +211,12 @@ def test_small_caches_are_not_degenerate():
     assert result.miss_ratio < tuner.replay(trace, "lru", 50).miss_ratio < 1.0
 
 
-def _load_row_trace(relative: str) -> tuner.Trace:
-    if relative in OTHER_FORMATS:
-        return read_trace(shared_trace_path(relative), OTHER_FORMATS[relative], cache_parsed=False)
-    return load_text_trace(relative)
-
-
 @needs_jit
 def test_expected_csv_libcachesim_wtinylfu():
     """Every WTinyLFU row of expected.csv; rows where libCacheSim's window is empty (it
     misses everything there) are left out of the mean, as this policy keeps a window."""
     rows = expected_rows("WTinyLFU")
-    traces = {relative: _load_row_trace(relative) for relative in {row["trace_file"] for row in rows}}
+    traces = {relative: load_row_trace(relative) for relative in {row["trace_file"] for row in rows}}
     differences, exact = [], 0
     for row in rows:
         if float(row["expected_miss_ratio"]) >= 0.999:
