@@ -122,10 +122,45 @@ def _merge_literals(tokens: list[tuple[int, int, bytes]]) -> list[tuple[int, int
     return merged
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _at_line_end(buf, position):
+    """Whether ``position`` is where its line ends: at the line feed, or at a carriage return right before it."""
+    byte = buf[position]
+    return byte == 10 or (byte == 13 and buf[position + 1] == 10)
+
+
 @njit(cache=True, nogil=True)
-def _literal_at(buf, position, end, literals, literal_start, literal_end):
-    if position + (literal_end - literal_start) > end:
-        return False
+def _field_end(buf, cursor, stop):
+    """Where a field that runs to the byte ``stop`` or to the line's end ends."""
+    while True:
+        byte = buf[cursor]
+        if byte == stop or (byte < 14 and _at_line_end(buf, cursor)):
+            return cursor
+        cursor += 1
+
+
+@njit(cache=True, nogil=True)
+def _quoted_end(buf, cursor, literals, next_start, next_end):
+    """Where a quoted field ends: at a ``"`` (not escaped by ``\\``) followed by the rest of the next literal; -1
+    when the line ends first."""
+    while True:
+        byte = buf[cursor]
+        if byte == 92:
+            if _at_line_end(buf, cursor + 1):
+                return -1
+            cursor += 2
+            continue
+        if byte == 34:
+            if _literal_at(buf, cursor, literals, next_start, next_end):
+                return cursor
+        elif byte < 14 and _at_line_end(buf, cursor):
+            return -1
+        cursor += 1
+
+
+@njit(cache=True, nogil=True)
+def _literal_at(buf, position, literals, literal_start, literal_end):
+    """Whether the literal is at ``position``; a literal holds no line break, so a match never leaves the line."""
     for k in range(literal_end - literal_start):  # noqa: SIM110  (a generator would not compile)
         if buf[position + k] != literals[literal_start + k]:
             return False
@@ -133,47 +168,42 @@ def _literal_at(buf, position, end, literals, literal_start, literal_end):
 
 
 @njit(cache=True, nogil=True)
-def _scan_line(buf, position, end, spans, kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from):
-    """Fill ``spans`` (role: start, end; -1 when absent) for ``buf[position:end]``; False if the line does not fit."""
-    spans[:] = -1
+def _scan_line(buf, position, spans, kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from):
+    """Fill ``spans`` (role: start, end; -1 when absent) for the line at ``position``; (whether it fits, where the
+    scan stopped, at or before the line's end).
+
+    The line's end is found on the way (``_at_line_end``), not in a pass of its own before the scan.
+    """
+    for slot in range(N_ROLES):
+        spans[slot, 0] = -1
+        spans[slot, 1] = -1
     n_tokens = len(kinds)
     token = 0
     while token < n_tokens:
-        if position >= end and token >= optional_from:
-            return True
+        if token >= optional_from and _at_line_end(buf, position):
+            return True, position
         if kinds[token] == LITERAL:
-            if not _literal_at(buf, position, end, literals, literal_starts[token], literal_ends[token]):
-                return False
+            if not _literal_at(buf, position, literals, literal_starts[token], literal_ends[token]):
+                return False, position
             position += literal_ends[token] - literal_starts[token]
             token += 1
             continue
         after = token + 1
         cursor = position
         if after >= n_tokens:
-            while cursor < end and buf[cursor] != 32:
-                cursor += 1
+            cursor = _field_end(buf, cursor, 32)
         elif quoted[token]:
-            next_start, next_end = literal_starts[after], literal_ends[after]
-            while True:
-                if cursor >= end:
-                    return False
-                byte = buf[cursor]
-                if byte == 92:
-                    cursor += 2
-                    continue
-                if byte == 34 and _literal_at(buf, cursor, end, literals, next_start, next_end):
-                    break
-                cursor += 1
+            cursor = _quoted_end(buf, cursor, literals, literal_starts[after], literal_ends[after])
+            if cursor < 0:
+                return False, position
         else:
-            stop = literals[literal_starts[after]]
-            while cursor < end and buf[cursor] != stop:
-                cursor += 1
+            cursor = _field_end(buf, cursor, literals[literal_starts[after]])
         if roles[token] != IGNORE:
             spans[roles[token], 0] = position
             spans[roles[token], 1] = cursor
         position = cursor
         token += 1
-    return True
+    return True, position
 
 
 @njit(cache=True, nogil=True)
@@ -229,10 +259,13 @@ def _time_local(buf, start, end, day_cache):
         return np.nan
     previous = day_cache[0]
     same_day = previous >= 0
-    for offset in range(26 if same_day else 0):  # the date (dd/Mon/yyyy) and zone ( -0700), not the time of day
-        if (offset < 11 or offset >= 20) and buf[start + offset] != buf[previous + offset]:
-            same_day = False
-            break
+    if same_day:  # the date (dd/Mon/yyyy) and zone ( -0700), not the time of day
+        for offset in range(11):
+            if buf[start + offset] != buf[previous + offset]:
+                same_day = False
+        for offset in range(20, 26):
+            if buf[start + offset] != buf[previous + offset]:
+                same_day = False
     if same_day:
         day = day_cache[1]
     else:
@@ -299,29 +332,38 @@ def _method_allowed(buf, start, end, methods, method_offsets):
 
 
 @njit(cache=True, nogil=True)
-def _line_code(buf, spans, drop_query, request, moment, day_cache):
-    """0 for a usable line (``request`` gets key start, end, method start, end, status, size; ``moment`` its time).
+def _space_at_or_after(buf, cursor, end):
+    """The first space in ``buf[cursor:end]``, or ``end``."""
+    while cursor < end:
+        if buf[cursor] == 32:
+            return cursor
+        cursor += 1
+    return end
 
-    Any other value is the reason the line is skipped.
+
+@njit(cache=True, nogil=True)
+def _line_code(buf, spans, drop_query, day_cache):
+    """(code, key start, key end, method start, method end, status, size, time) of a line that fits the format.
+
+    ``code`` is 0 for a usable line, else the reason it is skipped (and the
+    rest is meaningless).
     """
     target_start, target_end = spans[URI, 0], spans[URI, 1]
     method_start, method_end = spans[METHOD, 0], spans[METHOD, 1]
     if spans[REQUEST, 0] >= 0:
         start, end = spans[REQUEST, 0], spans[REQUEST, 1]
-        cursor = start
-        while cursor < end and buf[cursor] != 32:
-            cursor += 1
+        cursor = _space_at_or_after(buf, start, end)
         if method_start < 0:
             method_start, method_end = start, cursor
-        while cursor < end and buf[cursor] == 32:
+        while cursor < end:
+            if buf[cursor] != 32:
+                break
             cursor += 1
         if target_start < 0:
             target_start = cursor
-            while cursor < end and buf[cursor] != 32:
-                cursor += 1
-            target_end = cursor
+            target_end = _space_at_or_after(buf, cursor, end)
     if target_start < 0 or target_end <= target_start or method_end <= method_start:
-        return NO_REQUEST
+        return NO_REQUEST, 0, 0, 0, 0, 0, 0, 0.0
     if drop_query:
         for position in range(target_start, target_end):
             if buf[position] == 63:
@@ -333,21 +375,18 @@ def _line_code(buf, spans, drop_query, request, moment, day_cache):
     elif spans[MSEC, 0] >= 0:
         time = _seconds(buf, spans[MSEC, 0], spans[MSEC, 1])
     if np.isnan(time):
-        return BAD_TIME
+        return BAD_TIME, 0, 0, 0, 0, 0, 0, 0.0
     status = 0
     if spans[STATUS, 0] >= 0:
         status = _unsigned(buf, spans[STATUS, 0], spans[STATUS, 1], False)
         if status < 0 or status > 999:
-            return BAD_STATUS
+            return BAD_STATUS, 0, 0, 0, 0, 0, 0, 0.0
     size = 0
     if spans[BYTES, 0] >= 0:
         size = _unsigned(buf, spans[BYTES, 0], spans[BYTES, 1], True)
         if size < 0:
-            return BAD_SIZE
-    request[0], request[1], request[2], request[3] = target_start, target_end, method_start, method_end
-    request[4], request[5] = status, size
-    moment[0] = time
-    return 0
+            return BAD_SIZE, 0, 0, 0, 0, 0, 0, 0.0
+    return 0, target_start, target_end, method_start, method_end, status, size, time
 
 
 @njit(cache=True, nogil=True)
@@ -367,25 +406,22 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
     spans_out, times_out, sizes_out, hashes_out, shorts_out = out
     counts, first_lines = tally
     spans = np.empty((N_ROLES, 2), np.int64)
-    request, moment = np.empty(6, np.int64), np.empty(1, np.float64)
     day_cache = np.full(2, -1, np.int64)
     n_buf, written, capacity = len(buf), 0, len(times_out)
     while position < n_buf and written < capacity:
-        end = position
-        while buf[end] != 10:
-            end += 1
-        next_position = end + 1
-        if end > position and buf[end - 1] == 13:
-            end -= 1
-        code = NOT_LOG
-        if _scan_line(buf, position, end, spans, kinds, roles, literal_starts, literal_ends, literals, quoted,
-                      optional_from):  # fmt: skip
-            code = _line_code(buf, spans, drop_query, request, moment, day_cache)
-        position = next_position
+        fits, cursor = _scan_line(buf, position, spans, kinds, roles, literal_starts, literal_ends, literals, quoted,
+                                  optional_from)  # fmt: skip
+        code, key_start, key_end, method_start, method_end, status, size, time = NOT_LOG, 0, 0, 0, 0, 0, 0, 0.0
+        if fits:
+            code, key_start, key_end, method_start, method_end, status, size, time = _line_code(buf, spans, drop_query,
+                                                                                                day_cache)  # fmt: skip
+        while buf[cursor] != 10:  # what follows the last field is ignored
+            cursor += 1
+        position = cursor + 1
         line += 1
-        if code == 0 and check_methods and not _method_allowed(buf, request[2], request[3], methods, method_offsets):
+        if code == 0 and check_methods and not _method_allowed(buf, method_start, method_end, methods, method_offsets):
             code = METHOD_FILTERED
-        if code == 0 and check_statuses and not status_kept[request[4]]:
+        if code == 0 and check_statuses and not status_kept[status]:
             code = STATUS_FILTERED
         if code:
             counts[code] += 1
@@ -393,11 +429,11 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
                 first_lines[code] = line - 1
             continue
         host_start, host_end = (spans[HOST, 0], spans[HOST, 1]) if key_host else (0, 0)
-        spans_out[written, 0], spans_out[written, 1] = request[0], request[1]
+        spans_out[written, 0], spans_out[written, 1] = key_start, key_end
         spans_out[written, 2], spans_out[written, 3] = host_start, host_end
-        times_out[written] = moment[0]
-        sizes_out[written] = request[5]
-        hashes_out[written], short = key_hash(buf, host_start, host_end, request[0], request[1])
+        times_out[written] = time
+        sizes_out[written] = size
+        hashes_out[written], short = key_hash(buf, host_start, host_end, key_start, key_end)
         shorts_out[written] = short >= 0
         written += 1
     return position, line, written
