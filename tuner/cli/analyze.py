@@ -12,8 +12,9 @@ import typer
 from rich.table import Table
 
 from tuner.analyze import TraceAnalysis, analyze
-from tuner.cli import output, source
+from tuner.cli import output
 from tuner.cli.console import stdout
+from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError
 from tuner.reports.files import run_record
 
@@ -62,28 +63,9 @@ def print_analysis(result: TraceAnalysis) -> None:
     stdout.print(top)
 
 
+@with_source_options(trace_first=True)  # analyze is mostly run on a trace: its options lead
 def analyze_command(
-    trace_file: source.TraceFile = None,
-    trace_format: source.TraceFormat = "auto",
-    log_format: source.LogFormat = None,
-    key_host: source.KeyHost = False,
-    drop_query: source.DropQuery = False,
-    methods: source.Methods = None,
-    statuses: source.Statuses = None,
-    object_size: source.ObjectSize = None,
-    key_col: source.KeyCol = None,
-    time_col: source.TimeCol = None,
-    size_col: source.SizeCol = None,
-    op_col: source.OpCol = None,
-    strict: source.Strict = False,
-    keep_order: source.KeepOrder = False,
-    no_cache: source.NoCache = False,
-    workload: source.Workload = None,
-    requests: source.Requests = None,
-    objects: source.Objects = None,
-    alpha: source.Alpha = None,
-    rate: source.Rate = None,
-    seed: source.Seed = None,
+    source: SourceOptions,
     top: Annotated[int, typer.Option(help="How many of the most requested keys to list.")] = 10,
     out: output.Out = None,
     no_report: output.NoReport = False,
@@ -93,13 +75,10 @@ def analyze_command(
     if output_format not in FORMATS:
         raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
     folder = output.prepare("analyze", out)
-    trace = source.load_source(workload, requests, objects, alpha, rate, seed, trace=trace_file,
-                               trace_format=trace_format, log_format=log_format, key_host=key_host,
-                               drop_query=drop_query, methods=methods, statuses=statuses, object_size=object_size,
-                               key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col, strict=strict,
-                               keep_order=keep_order, no_cache=no_cache)  # fmt: skip
+    trace = source.load()
     result = analyze(trace, top=top)
-    options = {"trace": trace.info.get("path"), "workload": workload, "trace_format": trace_format, "top": top}
+    options = {"trace": trace.info.get("path"), "workload": source.workload, "trace_format": source.trace_format,
+               "top": top}  # fmt: skip
     summary_row = pd.DataFrame([{key: value for key, value in result.summary.items() if not isinstance(value, dict)}])
     tables = {
         "summary": summary_row,

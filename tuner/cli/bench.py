@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from tuner.bench import DEFAULT_SIZES, bench
-from tuner.cli import output, source
+from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
+from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError
 from tuner.policies import parse_policies
 from tuner.reports.files import run_record
@@ -18,28 +19,9 @@ from tuner.reports.terminal import print_bench_table
 FORMATS = ("table", "csv", "json")
 
 
+@with_source_options()
 def bench_command(
-    workload: source.Workload = None,
-    requests: source.Requests = None,
-    objects: source.Objects = None,
-    alpha: source.Alpha = None,
-    rate: source.Rate = None,
-    seed: source.Seed = None,
-    trace_file: source.TraceFile = None,
-    trace_format: source.TraceFormat = "auto",
-    log_format: source.LogFormat = None,
-    key_host: source.KeyHost = False,
-    drop_query: source.DropQuery = False,
-    methods: source.Methods = None,
-    statuses: source.Statuses = None,
-    object_size: source.ObjectSize = None,
-    key_col: source.KeyCol = None,
-    time_col: source.TimeCol = None,
-    size_col: source.SizeCol = None,
-    op_col: source.OpCol = None,
-    strict: source.Strict = False,
-    keep_order: source.KeepOrder = False,
-    no_cache: source.NoCache = False,
+    source: SourceOptions,
     size: Annotated[
         list[str] | None, typer.Option("--size", "-s", help="Cache size: 1000 (objects), 64MiB (bytes) or 1%. Repeat.")
     ] = None,
@@ -53,19 +35,14 @@ def bench_command(
         raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
     chosen = parse_policies(policies)
     folder = output.prepare("bench", out)
-    trace = source.load_source(
-        workload, requests, objects, alpha, rate, seed, trace=trace_file, trace_format=trace_format,
-        log_format=log_format, key_host=key_host, drop_query=drop_query, methods=methods, statuses=statuses,
-        object_size=object_size, key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col,
-        strict=strict, keep_order=keep_order, no_cache=no_cache,
-    )  # fmt: skip
+    trace = source.load()
     sizes = size or list(DEFAULT_SIZES)
     with progress_bar() as progress:
         task = progress.add_task(f"replaying {trace.name}", total=None)
-        result = bench(trace, [p.name for p in chosen], sizes, seed=seed or 0,
+        result = bench(trace, [p.name for p in chosen], sizes, seed=source.seed or 0,
                        on_progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
-    options = {"workload": workload, "trace": trace.info.get("path"), "sizes": sizes,
-               "policies": [p.name for p in chosen], "seed": seed}  # fmt: skip
+    options = {"workload": source.workload, "trace": trace.info.get("path"), "sizes": sizes,
+               "policies": [p.name for p in chosen], "seed": source.seed}  # fmt: skip
     record = run_record("bench", options, trace)
     output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
     if output_format == "csv":

@@ -11,8 +11,9 @@ import typer
 from rich.table import Table
 
 from tuner.capacity import BYTES
-from tuner.cli import output, source
+from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
+from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError
 from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
 from tuner.policies import parse_policies
@@ -81,28 +82,9 @@ def print_curves(curves: pd.DataFrame, title: str) -> None:
     stdout.print(f"miss ratio = misses ÷ requests; how: {how}")
 
 
+@with_source_options()
 def mrc_command(
-    workload: source.Workload = None,
-    requests: source.Requests = None,
-    objects: source.Objects = None,
-    alpha: source.Alpha = None,
-    rate: source.Rate = None,
-    seed: source.Seed = None,
-    trace_file: source.TraceFile = None,
-    trace_format: source.TraceFormat = "auto",
-    log_format: source.LogFormat = None,
-    key_host: source.KeyHost = False,
-    drop_query: source.DropQuery = False,
-    methods: source.Methods = None,
-    statuses: source.Statuses = None,
-    object_size: source.ObjectSize = None,
-    key_col: source.KeyCol = None,
-    time_col: source.TimeCol = None,
-    size_col: source.SizeCol = None,
-    op_col: source.OpCol = None,
-    strict: source.Strict = False,
-    keep_order: source.KeepOrder = False,
-    no_cache: source.NoCache = False,
+    source: SourceOptions,
     policies: Annotated[
         str, typer.Option(help="Comma-separated policy names, or 'all'. OPT joins any list beyond lru.")
     ] = "lru",
@@ -133,23 +115,18 @@ def mrc_command(
         raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
     names = chosen_policies(policies, no_opt)
     folder = output.prepare("mrc", out)
-    trace = source.load_source(
-        workload, requests, objects, alpha, rate, seed, trace=trace_file, trace_format=trace_format,
-        log_format=log_format, key_host=key_host, drop_query=drop_query, methods=methods, statuses=statuses,
-        object_size=object_size, key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col,
-        strict=strict, keep_order=keep_order, no_cache=no_cache,
-    )  # fmt: skip
+    trace = source.load()
     chosen_sizes = parse_sizes(sizes, trace)
     parts = []
     with progress_bar() as progress:
         task = progress.add_task(f"curves on {trace.name}", total=len(names))
         for name in names:
             progress.update(task, description=f"{name} on {trace.name}")
-            parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=seed or 0))
+            parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.seed or 0))
             progress.advance(task)
     curves = pd.concat(parts, ignore_index=True)
-    options = {"workload": workload, "trace": trace.info.get("path"), "policies": names, "sizes": chosen_sizes,
-               "method": method, "sample_rate": sample_rate, "seed": seed}  # fmt: skip
+    options = {"workload": source.workload, "trace": trace.info.get("path"), "policies": names, "sizes": chosen_sizes,
+               "method": method, "sample_rate": sample_rate, "seed": source.seed}  # fmt: skip
     output.save_run(folder, run_record("mrc", options, trace), {"curves": curves}, report=not no_report)
     if output_format == "csv":
         buffer = io.StringIO()

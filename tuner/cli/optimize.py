@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tuner.cli import output, source
+from tuner.cli import output
 from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError
 from tuner.optimize import DEFAULT_TRIALS, best_record, front_table, optimize, print_summary
 from tuner.reports.files import run_record
@@ -17,28 +18,9 @@ FORMATS = ("table", "json")
 INTERRUPTED_EXIT = 130
 
 
+@with_source_options()
 def optimize_command(
-    workload: source.Workload = None,
-    requests: source.Requests = None,
-    objects: source.Objects = None,
-    alpha: source.Alpha = None,
-    rate: source.Rate = None,
-    seed: source.Seed = None,
-    trace_file: source.TraceFile = None,
-    trace_format: source.TraceFormat = "auto",
-    log_format: source.LogFormat = None,
-    key_host: source.KeyHost = False,
-    drop_query: source.DropQuery = False,
-    methods: source.Methods = None,
-    statuses: source.Statuses = None,
-    object_size: source.ObjectSize = None,
-    key_col: source.KeyCol = None,
-    time_col: source.TimeCol = None,
-    size_col: source.SizeCol = None,
-    op_col: source.OpCol = None,
-    strict: source.Strict = False,
-    keep_order: source.KeepOrder = False,
-    no_cache: source.NoCache = False,
+    source: SourceOptions,
     budget: Annotated[
         str | None, typer.Option(help="Largest cache: 1000 (objects), 64MiB (bytes) or 10%. Default: the working set.")
     ] = None,
@@ -77,12 +59,7 @@ def optimize_command(
     if output_format not in FORMATS:
         raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
     folder = output.prepare("optimize", out)
-    trace = source.load_source(
-        workload, requests, objects, alpha, rate, seed, trace=trace_file, trace_format=trace_format,
-        log_format=log_format, key_host=key_host, drop_query=drop_query, methods=methods, statuses=statuses,
-        object_size=object_size, key_col=key_col, time_col=time_col, size_col=size_col, op_col=op_col,
-        strict=strict, keep_order=keep_order, no_cache=no_cache,
-    )  # fmt: skip
+    trace = source.load()
     planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
     with progress_bar() as progress:
         task = progress.add_task(f"tuning on {trace.name}", total=planned)
@@ -93,14 +70,15 @@ def optimize_command(
         result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
                           objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
                           tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
-                          study_name=study_name, jobs=jobs, seed=seed or 0, out=folder, progress=show)  # fmt: skip
+                          study_name=study_name, jobs=jobs, seed=source.seed or 0, out=folder,
+                          progress=show)  # fmt: skip
     best = best_record(result)
     (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
-    options = {"workload": workload, "trace": trace_file and str(trace_file),
+    options = {"workload": source.workload, "trace": source.trace_file and str(source.trace_file),
                "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
                "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
                "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
-               "study_name": result.options["study_name"], "jobs": jobs, "seed": seed}  # fmt: skip
+               "study_name": result.options["study_name"], "jobs": jobs, "seed": source.seed}  # fmt: skip
     tables = {"trials": result.trials}
     if result.front is not None:
         tables["pareto"] = front_table(result)

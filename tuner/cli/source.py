@@ -1,8 +1,18 @@
-"""The options every command shares for choosing its requests: a workload or a trace."""
+"""The options every command shares for choosing its requests: a workload or a trace.
 
+They are declared once, as the fields of :class:`SourceOptions`; a command takes
+them all by naming one parameter ``source: SourceOptions`` and wearing
+:func:`with_source_options`, which puts the fields in that parameter's place on
+the command line and hands the command the filled-in dataclass.
+"""
+
+import functools
+import inspect
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 import typer
 
@@ -40,6 +50,91 @@ KeepOrder = Annotated[bool, typer.Option("--keep-order", help="Keep file order e
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse the trace again; neither use nor fill the cache.")]
 
 
+# The generator's options, and the options a trace reader takes as format-specific keywords.
+WORKLOAD_OPTIONS = ("workload", "requests", "objects", "alpha", "rate", "seed")
+READER_OPTIONS = ("log_format", "key_host", "drop_query", "methods", "statuses", "object_size",
+                  "key_col", "time_col", "size_col", "op_col")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Where a command's requests come from; field names are the options' names (``key_col``: ``--key-col``)."""
+
+    workload: Workload = None
+    requests: Requests = None
+    objects: Objects = None
+    alpha: Alpha = None
+    rate: Rate = None
+    seed: Seed = None
+    trace_file: TraceFile = None
+    trace_format: TraceFormat = "auto"
+    log_format: LogFormat = None
+    key_host: KeyHost = False
+    drop_query: DropQuery = False
+    methods: Methods = None
+    statuses: Statuses = None
+    object_size: ObjectSize = None
+    key_col: KeyCol = None
+    time_col: TimeCol = None
+    size_col: SizeCol = None
+    op_col: OpCol = None
+    strict: Strict = False
+    keep_order: KeepOrder = False
+    no_cache: NoCache = False
+
+    def load(self) -> Trace:
+        """The requests a command runs on: a generated workload or a trace file, never both."""
+        if self.workload is not None and self.trace_file is not None:
+            raise CachetuneError("give --workload or --trace, not both")
+        if self.trace_file is not None:
+            generator_options = {"--requests": self.requests, "--objects": self.objects, "--alpha": self.alpha,
+                                 "--rate": self.rate}  # fmt: skip
+            given = [flag for flag, value in generator_options.items() if value is not None]
+            if given:
+                raise CachetuneError(f"{', '.join(given)} only apply to --workload, not to --trace")
+            reader_options = {name: getattr(self, name) for name in READER_OPTIONS}
+            return load_trace(self.trace_file, self.trace_format, strict=self.strict, keep_order=self.keep_order,
+                              no_cache=self.no_cache, **reader_options)  # fmt: skip
+        if self.workload is None:
+            raise CachetuneError("give --workload NAME (see the workloads/ folder) or --trace FILE")
+        return load_workload(self.workload, self.requests, self.objects, self.alpha, self.rate, self.seed)
+
+
+def with_source_options(*, trace_first: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command every :class:`SourceOptions` field as an option, where its ``SourceOptions`` parameter stands.
+
+    The options come in field order (the workload's, then the trace's), or
+    with the trace's first when ``trace_first``. The command line, and any
+    caller, pass them as keywords; the command receives one ``SourceOptions``.
+    """
+    hints = get_type_hints(SourceOptions, include_extras=True)
+    shared = [inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
+                                annotation=hints[field.name]) for field in fields(SourceOptions)]  # fmt: skip
+    if trace_first:
+        shared.sort(key=lambda parameter: parameter.name in WORKLOAD_OPTIONS)
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = inspect.signature(command, eval_str=True).parameters.values()
+        [slot] = [parameter.name for parameter in own if parameter.annotation is SourceOptions]
+        parameters = []
+        for parameter in own:
+            parameters += shared if parameter.name == slot else [parameter.replace(kind=parameter.KEYWORD_ONLY)]
+        signature = inspect.Signature(parameters)
+
+        @functools.wraps(command)
+        def run(**options) -> None:
+            given = signature.bind(**options)
+            given.apply_defaults()
+            chosen = {name: given.arguments.pop(name) for name in hints}
+            return command(**given.arguments, **{slot: SourceOptions(**chosen)})
+
+        run.__signature__ = signature
+        run.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+        return run
+
+    return decorate
+
+
 def load_workload(workload: str, requests: int | None, objects: int | None, alpha: float | None,
                   rate: float | None, seed: int | None) -> Trace:  # fmt: skip
     """Generate ``workload`` with the options the user gave (None: spec default)."""
@@ -59,33 +154,3 @@ def load_trace(path: Path, trace_format: str = "auto", *, strict: bool = False, 
     if trace.info.get("skipped_lines"):
         stderr.print(f"{trace.name}: {trace.info['skipped_summary']}", highlight=False)
     return trace
-
-
-def load_source(
-    workload: str | None = None,
-    requests: int | None = None,
-    objects: int | None = None,
-    alpha: float | None = None,
-    rate: float | None = None,
-    seed: int | None = None,
-    *,
-    trace: Path | None = None,
-    trace_format: str = "auto",
-    strict: bool = False,
-    keep_order: bool = False,
-    no_cache: bool = False,
-    **reader_options,
-) -> Trace:
-    """The requests a command runs on: a generated workload or a trace file, never both."""
-    if workload is not None and trace is not None:
-        raise CachetuneError("give --workload or --trace, not both")
-    if trace is not None:
-        generator_options = {"--requests": requests, "--objects": objects, "--alpha": alpha, "--rate": rate}
-        given = [flag for flag, value in generator_options.items() if value is not None]
-        if given:
-            raise CachetuneError(f"{', '.join(given)} only apply to --workload, not to --trace")
-        return load_trace(trace, trace_format, strict=strict, keep_order=keep_order, no_cache=no_cache,
-                          **reader_options)  # fmt: skip
-    if workload is None:
-        raise CachetuneError("give --workload NAME (see the workloads/ folder) or --trace FILE")
-    return load_workload(workload, requests, objects, alpha, rate, seed)
