@@ -1,5 +1,6 @@
 """Checks every per-policy test file runs the same way: hit/miss strings, hit-for-hit comparisons
-with a plain-Python reference model, and exact miss counts on the rows of expected.csv."""
+with a plain-Python reference model (and the request path those models share), hypothesis inputs,
+and exact miss counts on the rows of expected.csv."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 import tuner
 from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, shared_trace_path
@@ -54,6 +56,48 @@ def assert_hits_match_reference(
     assert (result.window_misses == 0).tolist() == reference(keys, sizes, capacity, **params)
     if object_sizes is not None:
         assert result.peak_used <= capacity
+
+
+class ReferenceCache:
+    """A plain-Python cache for ``assert_hits_match_reference``: the request path every compiled
+    policy shares (tuner/engine/kernel.py) written once, the policy's order kept by a subclass.
+
+    A hit calls ``on_hit``; a miss on an object that fits calls ``evict`` (which unlinks one
+    resident and returns it) until the object fits, then ``on_insert``; an object larger than
+    the whole cache is not stored. ``now`` is the request's time, or its index without times.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.held: dict = {}  # resident key -> its bytes
+        self.used = 0
+
+    def on_hit(self, key, now) -> None:
+        pass
+
+    def evict(self, now):
+        raise NotImplementedError
+
+    def on_insert(self, key, now) -> None:
+        pass
+
+    def hits(self, keys: Sequence, sizes: Sequence[int], times: Sequence[float] | None = None) -> list[bool]:
+        """Whether each request hits."""
+        hits = []
+        for key, size, now in zip(keys, sizes, range(len(keys)) if times is None else times, strict=True):
+            if key in self.held:
+                self.on_hit(key, now)
+                hits.append(True)
+                continue
+            hits.append(False)
+            if size > self.capacity:
+                continue
+            while self.used + size > self.capacity:
+                self.used -= self.held.pop(self.evict(now))
+            self.held[key] = size
+            self.used += size
+            self.on_insert(key, now)
+        return hits
 
 
 def expected_cases(
@@ -121,3 +165,13 @@ def load_row_trace(relative: str) -> tuner.Trace:
         loader = next(load for suffix, load in _LOADERS.items() if relative.endswith(suffix))
         _LOADED[relative] = loader(relative)
     return _LOADED[relative]
+
+
+def key_lists(distinct: int, longest: int) -> st.SearchStrategy[list[int]]:
+    """Hypothesis request keys 0 .. distinct-1: few values, so small caches both hit and evict."""
+    return st.lists(st.integers(0, distinct - 1), min_size=1, max_size=longest)
+
+
+def sizes_per_key(smallest: int, distinct: int = 16) -> st.SearchStrategy[list[int]]:
+    """Hypothesis byte sizes up to 40, one per key value (``object_sizes`` of ``assert_hits_match_reference``)."""
+    return st.lists(st.integers(smallest, 40), min_size=distinct, max_size=distinct)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import ALL_TRACES, assert_expected_misses, expected_cases
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -123,7 +123,7 @@ def _reference_misses(keys, sizes, capacity) -> int:
 
 
 @settings(max_examples=150, deadline=None)
-@given(keys=st.lists(st.integers(0, 20), min_size=1, max_size=300), capacity=st.integers(1, 16))
+@given(keys=checks.key_lists(21, 300), capacity=st.integers(1, 16))
 def test_matches_reference_model_at_object_capacity(keys, capacity):
     trace = tuner.Trace.from_arrays(keys)
     assert tuner.replay(trace, "arc", capacity).misses == _reference_misses(keys, [1] * len(keys), capacity)
@@ -144,10 +144,10 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity):
 
 
 @needs_jit
-@pytest.mark.parametrize("row", expected_cases("ARC", "ARC", object_traces=ALL_TRACES))
+@pytest.mark.parametrize("row", checks.expected_cases("ARC", "ARC", object_traces=checks.ALL_TRACES))
 def test_exact_misses_match_expected(row):
     """Exact at object capacities (every trace with ARC rows) and at byte capacities (cloudPhysicsIO)."""
-    assert_expected_misses(row, "arc")
+    checks.assert_expected_misses(row, "arc")
 
 
 def test_objects_beyond_32_bit_sizes_are_refused():

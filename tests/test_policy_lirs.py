@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import expected_rows, load_text_trace, needs_jit
-from tests.policy_checks import expected_cases
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -148,7 +148,7 @@ def _reference_misses(keys, sizes, capacity, hir_ratio, nonresident_ratio) -> in
 
 @settings(max_examples=150, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 24), min_size=1, max_size=300),
+    keys=checks.key_lists(25, 300),
     capacity=st.integers(1, 18),
     hir_ratio=st.sampled_from([0.01, 0.2, 0.5]),
     nonresident_ratio=st.sampled_from([0.5, 1.0, 3.0, 2500.0]),
@@ -187,7 +187,7 @@ def _lirs_misses(trace_file: str, capacity: int) -> int:
 
 @needs_jit
 # LIRS_author rows on one-key-per-line traces: the authors' own traces, lirs/*.trace.gz.
-@pytest.mark.parametrize("row", expected_cases("LIRS_author"))
+@pytest.mark.parametrize("row", checks.expected_cases("LIRS_author"))
 def test_exact_misses_of_the_lirs_authors_simulator(row):
     if row is None:
         pytest.skip("../shared/traces not present")

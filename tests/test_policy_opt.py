@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import ALL_TRACES, assert_expected_misses, expected_cases
 from tuner.policies import POLICIES
 from tuner.policies.opt import NEVER, next_uses
 
@@ -55,7 +55,7 @@ def test_hand_traced_sequences(keys, capacity, misses):
 
 
 @settings(max_examples=200, deadline=None)
-@given(keys=st.lists(st.integers(0, 15), min_size=1, max_size=150), capacity=st.integers(1, 17))
+@given(keys=checks.key_lists(16, 150), capacity=st.integers(1, 17))
 def test_equals_the_reference_model(keys, capacity):
     result = tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity)
     assert result.misses == reference_opt_misses(keys, capacity)
@@ -63,7 +63,7 @@ def test_equals_the_reference_model(keys, capacity):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 20), min_size=1, max_size=200),
+    keys=checks.key_lists(21, 200),
     capacity=st.integers(1, 22),
     seed=st.integers(0, 2**16),
 )
@@ -86,7 +86,7 @@ def test_no_registered_policy_misses_less_on_skewed_traces(seed):
 
 @settings(max_examples=50, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=120),
+    keys=checks.key_lists(16, 120),
     capacity=st.integers(1, 16),
     object_bytes=st.integers(1, 4096),
 )
@@ -97,8 +97,8 @@ def test_equal_sizes_in_bytes_behave_like_object_counts(keys, capacity, object_b
 
 
 @needs_jit
-@pytest.mark.parametrize("row", expected_cases("OPT", "Belady", object_traces=ALL_TRACES))
+@pytest.mark.parametrize("row", checks.expected_cases("OPT", "Belady", object_traces=checks.ALL_TRACES))
 def test_exact_misses_match_expected(row):
     """MIN's published counts at object capacities; at byte capacities farthest-next-use is a
     heuristic, but libCacheSim's Belady gives exactly its numbers."""
-    assert_expected_misses(row, "opt")
+    checks.assert_expected_misses(row, "opt")

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from numba import njit
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import hit_miss_string
 from tuner.policies.rng import below, next_u64, seed_state
 
 MASK_64 = (1 << 64) - 1
@@ -65,7 +65,7 @@ def test_bounded_draws_are_uniform():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_capacity_one_keeps_only_the_last_object(seed):
-    assert hit_miss_string("AABABBBA", "random", 1, seed=seed) == "MHMMMHHM"
+    assert checks.hit_miss_string("AABABBBA", "random", 1, seed=seed) == "MHMMMHHM"
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -79,42 +79,42 @@ def test_every_resident_is_an_equally_likely_victim():
     # Residents A, B, C, D; E evicts one; the second pass shows which (the first of A..D to miss).
     victims = []
     for seed in range(400):
-        pattern = hit_miss_string("ABCDEABCD", "random", 4, seed=seed)
+        pattern = checks.hit_miss_string("ABCDEABCD", "random", 4, seed=seed)
         victims.append(pattern[5:].index("M"))
     counts = np.bincount(victims, minlength=4)
     assert counts.sum() == 400 and (counts > 70).all()
 
 
-def reference_random(ids, sizes, capacity: int, seed: int) -> list[bool]:
+class ReferenceRandom(checks.ReferenceCache):
     """Uniform random eviction over a dense resident list, drawing exactly as the policy does."""
-    rng = ReferenceRng(seed)
-    residents: list[int] = []
-    held: dict[int, int] = {}
-    used = 0
-    hits = []
-    for obj, size in zip(ids.tolist(), sizes.tolist(), strict=True):
-        if obj in held:
-            hits.append(True)
-            continue
-        hits.append(False)
-        if size > capacity:
-            continue
-        while used + size > capacity:
-            slot = rng.below(len(residents))
-            victim = residents[slot]
-            residents[slot] = residents[-1]
-            residents.pop()
-            used -= held.pop(victim)
-        residents.append(obj)
-        held[obj] = size
-        used += size
-    return hits
+
+    def __init__(self, capacity: int, seed: int):
+        super().__init__(capacity)
+        self.rng = ReferenceRng(seed)
+        self.residents: list[int] = []
+
+    def victim_slot(self, now) -> int:
+        return self.rng.below(len(self.residents))
+
+    def evict(self, now):
+        slot = self.victim_slot(now)
+        victim = self.residents[slot]
+        self.residents[slot] = self.residents[-1]
+        self.residents.pop()
+        return victim
+
+    def on_insert(self, key, now) -> None:
+        self.residents.append(key)
+
+
+def reference_random(ids, sizes, capacity: int, seed: int) -> list[bool]:
+    return ReferenceRandom(capacity, seed).hits(ids.tolist(), sizes.tolist())
 
 
 @settings(max_examples=50, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
-    object_sizes=st.lists(st.integers(1, 40), min_size=16, max_size=16),
+    keys=checks.key_lists(16, 200),
+    object_sizes=checks.sizes_per_key(1),
     capacity=st.integers(1, 120),
     in_bytes=st.booleans(),
     seed=st.integers(0, 2**64 - 1),

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.test_policy_random import ReferenceRng
+from tests.test_policy_random import ReferenceRandom
 from tuner.policies import get_policy
 
 
@@ -66,45 +67,39 @@ def test_min_age_searches_from_one_second_to_the_trace_span():
     assert params["samples"].search_range(7200.0) == (1, 64)
 
 
+class ReferenceRandomAge(ReferenceRandom):
+    """Random-age the plain way: random's resident list and draws, and a last-access dict."""
+
+    def __init__(self, capacity: int, seed: int, min_age: float, samples: int):
+        super().__init__(capacity, seed)
+        self.min_age, self.samples = min_age, samples
+        self.last_access: dict[int, float] = {}
+
+    def on_hit(self, key, now) -> None:
+        self.last_access[key] = now
+
+    def victim_slot(self, now) -> int:
+        residents = self.residents
+        drawn = [self.rng.below(len(residents))]
+        while now - self.last_access[residents[drawn[-1]]] < self.min_age and len(drawn) < self.samples:
+            drawn.append(self.rng.below(len(residents)))
+        idle = [now - self.last_access[residents[slot]] for slot in drawn]
+        return drawn[-1] if idle[-1] >= self.min_age else drawn[idle.index(max(idle))]
+
+    def on_insert(self, key, now) -> None:
+        super().on_insert(key, now)
+        self.last_access[key] = now
+
+
 def reference_random_age(ids, sizes, times, capacity: int, seed: int, min_age: float, samples: int) -> list[bool]:
-    """Random-age the plain way: a resident list, a last-access dict and the same draws."""
-    rng = ReferenceRng(seed)
-    residents: list[int] = []
-    held: dict[int, int] = {}
-    last_access: dict[int, float] = {}
-    used = 0
-    hits = []
-    for obj, size, now in zip(ids.tolist(), sizes.tolist(), times.tolist(), strict=True):
-        if obj in held:
-            last_access[obj] = now
-            hits.append(True)
-            continue
-        hits.append(False)
-        if size > capacity:
-            continue
-        while used + size > capacity:
-            drawn = [rng.below(len(residents))]
-            while now - last_access[residents[drawn[-1]]] < min_age and len(drawn) < samples:
-                drawn.append(rng.below(len(residents)))
-            idle = [now - last_access[residents[slot]] for slot in drawn]
-            slot = drawn[-1] if idle[-1] >= min_age else drawn[idle.index(max(idle))]
-            victim = residents[slot]
-            residents[slot] = residents[-1]
-            residents.pop()
-            used -= held.pop(victim)
-            del last_access[victim]
-        residents.append(obj)
-        held[obj] = size
-        last_access[obj] = now
-        used += size
-    return hits
+    return ReferenceRandomAge(capacity, seed, min_age, samples).hits(ids.tolist(), sizes.tolist(), times.tolist())
 
 
 @settings(max_examples=50, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
+    keys=checks.key_lists(16, 200),
     gaps=st.lists(st.sampled_from([0, 0, 1, 3]), min_size=200, max_size=200),  # zeros make idle-time ties
-    object_sizes=st.lists(st.integers(1, 40), min_size=16, max_size=16),
+    object_sizes=checks.sizes_per_key(1),
     capacity=st.integers(1, 120),
     in_bytes=st.booleans(),
     min_age=st.floats(0.0, 30.0),

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
 
@@ -49,7 +49,7 @@ def test_small_fifo_promotes_twice_used_objects_and_ghost_hits_enter_main():
     # moves to M; 1 (freq 0) is evicted into G. 1 misses but is in G: S's tail 2 goes to G
     # and 1 enters M. 0 hits; 2 is a ghost hit too (3 goes to G).
     keys = FILL + "00A102"
-    assert hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM"
+    assert checks.hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM"
     assert final_queues(keys, 10)[0] == {"S": list("456789A"), "M": list("012"), "G": ["3"]}
 
 
@@ -57,7 +57,7 @@ def test_one_hit_wonders_pass_through_small_and_main_survives_a_scan():
     keys = FILL + "00A102" + "BCDEFGHIJ" + "012"
     # The scan of nine new keys evicts only S (M = 3 <= 9): 4..9, A, B, C go to G, so G (9 ids)
     # drops its oldest, 3; the scan misses, and 0, 1, 2 still hit.
-    assert hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM" + "M" * 9 + "HHH"
+    assert checks.hit_miss_string(keys, "s3fifo", 10) == "M" * 10 + "HHMMHM" + "M" * 9 + "HHH"
     assert final_queues(keys, 10)[0]["G"] == list("CBA987654")
     # 4 is still remembered: it re-enters through M; 3 was forgotten and re-enters S.
     assert final_queues(keys + "43", 10)[0]["M"] == list("0124")
@@ -70,7 +70,7 @@ def test_main_reinserts_with_a_two_bit_counter():
     # A hits three times (freq 3), B once. F: S is empty, so M is swept from its tail:
     # A is reinserted with freq min(3, 3) - 1 = 2, B with 0, and C (freq 0) is evicted.
     keys = "ABCDE" + "ABCD" + "AAAB" + "F"
-    assert hit_miss_string(keys, "s3fifo", 4) == "M" * 9 + "HHHH" + "M"
+    assert checks.hit_miss_string(keys, "s3fifo", 4) == "M" * 9 + "HHHH" + "M"
     queues, freq = final_queues(keys, 4)
     assert queues == {"S": ["F"], "M": list("DAB"), "G": ["E"]}
     assert freq == {"A": 2, "B": 0, "D": 0, "F": 0}
@@ -143,20 +143,20 @@ PARAMS = st.fixed_dictionaries(
 
 
 @settings(max_examples=100, deadline=None)
-@given(keys=st.lists(st.integers(0, 30), min_size=1, max_size=300), capacity=st.integers(1, 30), params=PARAMS)
+@given(keys=checks.key_lists(31, 300), capacity=st.integers(1, 30), params=PARAMS)
 def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
-    assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, **params)
+    checks.assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, **params)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
-    object_sizes=st.lists(st.integers(0, 40), min_size=16, max_size=16),
+    keys=checks.key_lists(16, 200),
+    object_sizes=checks.sizes_per_key(0),
     capacity=st.integers(1, 160),
     params=PARAMS,
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
-    assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, object_sizes, **params)
+    checks.assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, object_sizes, **params)
 
 
 def test_threshold_beyond_the_counter_is_refused():
@@ -165,7 +165,7 @@ def test_threshold_beyond_the_counter_is_refused():
 
 
 @needs_jit
-@pytest.mark.parametrize("row", expected_cases("S3FIFO", "S3-FIFO"))
+@pytest.mark.parametrize("row", checks.expected_cases("S3FIFO", "S3-FIFO"))
 def test_misses_match_expected(row):
     """Exact: libCacheSim's S3FIFO.c (as its own tests pin it) and an independent model agree on every row."""
-    assert_expected_misses(row, "s3fifo")
+    checks.assert_expected_misses(row, "s3fifo")

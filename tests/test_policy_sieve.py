@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 
 
 def test_hand_stays_at_the_victims_predecessor_and_wraps():
@@ -16,71 +16,72 @@ def test_hand_stays_at_the_victims_predecessor_and_wraps():
     # E hits. G: the hand clears E, evicts F (the head), falls off: tail.   Queue G E A.
     # H: the hand at the tail clears A (visited since its second hit), evicts E. Queue H G A.
     # A still hits: survivors keep their place while newcomers are judged first.
-    assert hit_miss_string("ABCADEAFEGHA", "sieve", 3) == "MMMHMMHMHMMH"
+    assert checks.hit_miss_string("ABCADEAFEGHA", "sieve", 3) == "MMMHMMHMHMMH"
 
 
 def test_survivors_do_not_move_unlike_clock():
     # After A's hit and D's eviction of B, SIEVE leaves A at the tail with its bit cleared,
     # so E evicts C (the hand's next stop). CLOCK moves A to the head and E evicts C too,
     # but then F: SIEVE's hand is at D and evicts it; CLOCK's tail is A (bit clear) and A goes.
-    assert hit_miss_string("ABCADEFA", "sieve", 3) == "MMMHMMMH"
-    assert hit_miss_string("ABCADEFA", "clock", 3) == "MMMHMMMM"
+    assert checks.hit_miss_string("ABCADEFA", "sieve", 3) == "MMMHMMMH"
+    assert checks.hit_miss_string("ABCADEFA", "clock", 3) == "MMMHMMMM"
 
 
 def test_variable_sizes_evict_until_the_object_fits():
     # 10 bytes: A(4), B(3), C(3); B hits. D(5) needs 5 bytes: the hand evicts A (4), then
     # clears B and evicts C. B survives.
-    assert hit_miss_string("ABCBDB", "sieve", "10B", sizes=[4, 3, 3, 3, 5, 3]) == "MMMHMH"
+    assert checks.hit_miss_string("ABCBDB", "sieve", "10B", sizes=[4, 3, 3, 3, 5, 3]) == "MMMHMH"
+
+
+class ReferenceSieve(checks.ReferenceCache):
+    """SIEVE on a Python list ordered head (index 0, newest) to tail, the hand kept as a key."""
+
+    def __init__(self, capacity: int):
+        super().__init__(capacity)
+        self.queue: list = []
+        self.visited: dict = {}
+        self.hand = None
+
+    def on_hit(self, key, now) -> None:
+        self.visited[key] = True
+
+    def evict(self, now):
+        queue = self.queue
+        at = queue.index(self.hand) if self.hand is not None else len(queue) - 1
+        while self.visited[queue[at]]:
+            self.visited[queue[at]] = False
+            at = at - 1 if at > 0 else len(queue) - 1
+        victim = queue.pop(at)
+        self.hand = queue[at - 1] if at > 0 else None
+        return victim
+
+    def on_insert(self, key, now) -> None:
+        self.queue.insert(0, key)
+        self.visited[key] = False
 
 
 def reference_sieve(keys, sizes, capacity: int) -> list[bool]:
-    """SIEVE on a Python list ordered head (index 0, newest) to tail, the hand kept as a key."""
-    queue: list = []
-    visited: dict = {}
-    held: dict = {}
-    hand = None
-    used = 0
-    hits = []
-    for key, size in zip(keys, sizes, strict=True):
-        if key in held:
-            visited[key] = True
-            hits.append(True)
-            continue
-        hits.append(False)
-        if size > capacity:
-            continue
-        while used + size > capacity:
-            at = queue.index(hand) if hand is not None else len(queue) - 1
-            while visited[queue[at]]:
-                visited[queue[at]] = False
-                at = at - 1 if at > 0 else len(queue) - 1
-            victim = queue.pop(at)
-            hand = queue[at - 1] if at > 0 else None
-            used -= held.pop(victim)
-        queue.insert(0, key)
-        held[key], visited[key] = size, False
-        used += size
-    return hits
+    return ReferenceSieve(capacity).hits(keys, sizes)
 
 
 @settings(max_examples=80, deadline=None)
-@given(keys=st.lists(st.integers(0, 15), min_size=1, max_size=200), capacity=st.integers(1, 16))
+@given(keys=checks.key_lists(16, 200), capacity=st.integers(1, 16))
 def test_matches_reference_model_with_unit_sizes(keys, capacity):
-    assert_hits_match_reference("sieve", reference_sieve, keys, capacity)
+    checks.assert_hits_match_reference("sieve", reference_sieve, keys, capacity)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
-    object_sizes=st.lists(st.integers(1, 40), min_size=16, max_size=16),
+    keys=checks.key_lists(16, 200),
+    object_sizes=checks.sizes_per_key(1),
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
-    assert_hits_match_reference("sieve", reference_sieve, keys, capacity, object_sizes)
+    checks.assert_hits_match_reference("sieve", reference_sieve, keys, capacity, object_sizes)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", expected_cases("SIEVE", "Sieve"))
+@pytest.mark.parametrize("row", checks.expected_cases("SIEVE", "Sieve"))
 def test_misses_match_expected(row):
     """Exact: libCacheSim's Sieve and an independent model agree on every row."""
-    assert_expected_misses(row, "sieve")
+    checks.assert_expected_misses(row, "sieve")

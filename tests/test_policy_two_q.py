@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import needs_jit
-from tests.policy_checks import assert_expected_misses, assert_hits_match_reference, expected_cases, hit_miss_string
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
 
@@ -43,22 +43,22 @@ def test_ghost_hits_enter_am_and_a1out_forgets_its_oldest():
     # A1out and A enters Am, where it then hits. B is a ghost hit too (C to A1out). F pushes D to
     # A1out, G pushes E (A1out keeps 2: C is forgotten), so C misses and pushes F out.
     keys = "ABCDE" + "AAB" + "FGC" + "AB"
-    assert hit_miss_string(keys, "2q", 4) == "MMMMM" + "MHM" + "MMM" + "HH"
+    assert checks.hit_miss_string(keys, "2q", 4) == "MMMMM" + "MHM" + "MMM" + "HH"
     assert final_queues(keys, 4) == {"A1in": list("GC"), "Am": list("BA"), "A1out": list("FE")}
 
 
 def test_hits_in_a1in_do_not_promote():
     # A hits four times while in A1in: correlated references. E still pushes A out (to A1out),
     # so A misses once more, then enters Am. LRU would have kept A.
-    assert hit_miss_string("ABCDAAAAEA", "2q", 4) == "MMMMHHHHMM"
-    assert hit_miss_string("ABCDAAAAEA", "lru", 4) == "MMMMHHHHMH"
+    assert checks.hit_miss_string("ABCDAAAAEA", "2q", 4) == "MMMMHHHHMM"
+    assert checks.hit_miss_string("ABCDAAAAEA", "lru", 4) == "MMMMHHHHMH"
 
 
 def test_am_evicts_its_lru_when_a1in_is_within_kin_and_forgets_it():
     # A, B, C return as ghost hits (Am = C B A, A1in = E), A hits (Am = A C B). F: A1in (1) is
     # not above Kin, so Am's LRU B goes, not into A1out: B then misses as a newcomer (A1in).
     keys = "ABCDE" + "ABC" + "A" + "FB" + "CA"
-    assert hit_miss_string(keys, "2q", 4) == "MMMMM" + "MMM" + "H" + "MM" + "HH"
+    assert checks.hit_miss_string(keys, "2q", 4) == "MMMMM" + "MMM" + "H" + "MM" + "HH"
     assert final_queues(keys, 4) == {"A1in": list("FB"), "Am": list("AC"), "A1out": list("ED")}
 
 
@@ -67,7 +67,7 @@ def test_variable_sizes_use_bytes_for_kin_and_kout():
     # B go to A1out (8 bytes); G(3): C goes and A1out drops A to fit C (B C = 8). B is a ghost
     # hit and enters Am (D goes to A1out); A was forgotten and re-enters A1in (E goes); B hits.
     sizes = [4, 4, 4, 4, 4, 6, 3, 4, 4, 4]
-    assert hit_miss_string("ABCDEFGBAB", "2q", "20B", sizes=sizes) == "MMMMMMMMMH"
+    assert checks.hit_miss_string("ABCDEFGBAB", "2q", "20B", sizes=sizes) == "MMMMMMMMMH"
 
 
 def reference_two_q(keys, sizes, capacity, kin_ratio=0.25, kout_ratio=0.50) -> list[bool]:
@@ -116,28 +116,28 @@ PARAMS = st.fixed_dictionaries(
 
 
 @settings(max_examples=100, deadline=None)
-@given(keys=st.lists(st.integers(0, 30), min_size=1, max_size=300), capacity=st.integers(1, 30), params=PARAMS)
+@given(keys=checks.key_lists(31, 300), capacity=st.integers(1, 30), params=PARAMS)
 def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
-    assert_hits_match_reference("2q", reference_two_q, keys, capacity, **params)
+    checks.assert_hits_match_reference("2q", reference_two_q, keys, capacity, **params)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 15), min_size=1, max_size=200),
-    object_sizes=st.lists(st.integers(0, 40), min_size=16, max_size=16),
+    keys=checks.key_lists(16, 200),
+    object_sizes=checks.sizes_per_key(0),
     capacity=st.integers(1, 160),
     params=PARAMS,
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
-    assert_hits_match_reference("2q", reference_two_q, keys, capacity, object_sizes, **params)
+    checks.assert_hits_match_reference("2q", reference_two_q, keys, capacity, object_sizes, **params)
 
 
 @needs_jit
-@pytest.mark.parametrize("row", expected_cases("TwoQ"))
+@pytest.mark.parametrize("row", checks.expected_cases("TwoQ"))
 def test_misses_match_libcachesim_two_q(row):
     """expected.csv calls 2Q approximate (one implementation, libCacheSim's TwoQ), yet the counts are exact.
 
     libCacheSim's extra evictions from Am (its own capacity C - Kin) would need A1in below Kin while
     the cache is full, which never happens at unit sizes once A1in has filled.
     """
-    assert_expected_misses(row, "2q")
+    checks.assert_expected_misses(row, "2q")

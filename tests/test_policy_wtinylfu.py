@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests import policy_checks as checks
 from tests.conftest import expected_rows, load_text_trace, needs_jit
-from tests.policy_checks import hit_miss_string, load_row_trace
 
 # expected.csv rows whose miss counts this policy reproduces exactly (out of 189 where
 # libCacheSim's window is not empty); the others differ by the sketch's hash input.
@@ -154,7 +154,7 @@ def test_hand_traced_admission_duels():
     assert tuner.replay(tuner.Trace.from_arrays([1, 2, 3, 4, 5, 6, 6, 7, 6]), "wtinylfu", 6).misses == 8
     # Continued: 6 re-entering makes 7 the candidate (2 counts), which loses to 1; then 6
     # (request, duel, request: 3) beats 1 (2) for 8's room, so 1 misses and 6 hits in main.
-    assert hit_miss_string([1, 2, 3, 4, 5, 6, 7, 6, 8, 1, 6], "wtinylfu", 6) == "MMMMMMMMMMH"
+    assert checks.hit_miss_string([1, 2, 3, 4, 5, 6, 7, 6, 8, 1, 6], "wtinylfu", 6) == "MMMMMMMMMMH"
 
 
 @needs_jit
@@ -177,7 +177,7 @@ def test_same_misses_as_libcachesim_0_3_5(tmp_path):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 30), min_size=1, max_size=400),
+    keys=checks.key_lists(31, 400),
     capacity=st.integers(1, 25),
     window_ratio=st.sampled_from([0.01, 0.2, 0.5]),
     protected_ratio=st.sampled_from([0.0, 0.5, 0.8, 1.0]),
@@ -216,7 +216,7 @@ def test_expected_csv_libcachesim_wtinylfu():
     """Every WTinyLFU row of expected.csv; rows where libCacheSim's window is empty (it
     misses everything there) are left out of the mean, as this policy keeps a window."""
     rows = expected_rows("WTinyLFU")
-    traces = {relative: load_row_trace(relative) for relative in {row["trace_file"] for row in rows}}
+    traces = {relative: checks.load_row_trace(relative) for relative in {row["trace_file"] for row in rows}}
     differences, exact = [], 0
     for row in rows:
         if float(row["expected_miss_ratio"]) >= 0.999:
