@@ -94,6 +94,7 @@ class ReferenceRandom(checks.ReferenceCache):
         self.residents: list[int] = []
 
     def victim_slot(self, now) -> int:
+        """The slot in ``residents`` to evict: one uniform draw (random-age draws more)."""
         return self.rng.below(len(self.residents))
 
     def evict(self, now):
