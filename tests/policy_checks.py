@@ -19,8 +19,6 @@ from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load
 
 SIZED = "bytes (variable obj size)"
 # One-key-per-line traces: the rows most policy files pin (their loaders came first).
-TEXT_TRACES = (".trace.gz", ".txt")
-ALL_TRACES = ("",)
 
 
 def hit_miss_string(keys: Sequence, policy: str, capacity: int | str, sizes=None, **options) -> str:
@@ -100,17 +98,15 @@ class ReferenceCache:
         return hits
 
 
-def expected_cases(
-    objects: str | None = None, sized: str | None = None, *, object_traces: tuple[str, ...] = TEXT_TRACES
-) -> list:
+def expected_cases(objects: str | None = None, sized: str | None = None) -> list:
     """expected.csv rows as test parameters: ``objects`` (its name in the csv) at object
-    capacities on traces ending in one of ``object_traces``, then ``sized`` at byte capacities.
+    capacities on every trace, then ``sized`` at byte capacities.
 
     Without ../shared/traces this is one ``None`` case that ``assert_expected_misses`` skips.
     """
     if not SHARED_TRACES.exists():
         return [pytest.param(None, id="shared-traces-missing")]
-    rows = [row for row in expected_rows(objects) if row["trace_file"].endswith(object_traces)] if objects else []
+    rows = expected_rows(objects) if objects else []
     rows += expected_rows(sized, SIZED) if sized else []
     ids = [f"{row['trace_file']}-{row['cache_size']}{'' if row['size_unit'] == 'objects' else 'B'}" for row in rows]
     repeated = Counter(ids)

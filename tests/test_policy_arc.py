@@ -144,7 +144,7 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity):
 
 
 @needs_jit
-@pytest.mark.parametrize("row", checks.expected_cases("ARC", "ARC", object_traces=checks.ALL_TRACES))
+@pytest.mark.parametrize("row", checks.expected_cases("ARC", "ARC"))
 def test_exact_misses_match_expected(row):
     """Exact at object capacities (every trace with ARC rows) and at byte capacities (cloudPhysicsIO)."""
     checks.assert_expected_misses(row, "arc")

@@ -82,7 +82,7 @@ def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
 
 
 @needs_jit
-@pytest.mark.parametrize("row", checks.expected_cases("LFU", "LFU", object_traces=checks.ALL_TRACES))
+@pytest.mark.parametrize("row", checks.expected_cases("LFU", "LFU"))
 def test_misses_match_libcachesim_lfu(row):
     """libCacheSim's LFU keeps each count's objects in access order, so ties break as ours do: counts match exactly."""
     checks.assert_expected_misses(row, "lfu")

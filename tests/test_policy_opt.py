@@ -97,7 +97,7 @@ def test_equal_sizes_in_bytes_behave_like_object_counts(keys, capacity, object_b
 
 
 @needs_jit
-@pytest.mark.parametrize("row", checks.expected_cases("OPT", "Belady", object_traces=checks.ALL_TRACES))
+@pytest.mark.parametrize("row", checks.expected_cases("OPT", "Belady"))
 def test_exact_misses_match_expected(row):
     """MIN's published counts at object capacities; at byte capacities farthest-next-use is a
     heuristic, but libCacheSim's Belady gives exactly its numbers."""
