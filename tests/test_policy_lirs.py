@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import tuner
 from tests import policy_checks as checks
-from tests.conftest import expected_rows, load_text_trace, needs_jit
+from tests.conftest import expected_rows, needs_jit
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -181,7 +181,7 @@ _MISSES: dict[tuple[str, int], int] = {}
 def _lirs_misses(trace_file: str, capacity: int) -> int:
     """LIRS's misses on a LIRS-authors' trace, replayed once per session for both comparisons."""
     if (trace_file, capacity) not in _MISSES:
-        _MISSES[trace_file, capacity] = tuner.replay(load_text_trace(trace_file), "lirs", capacity).misses
+        _MISSES[trace_file, capacity] = tuner.replay(checks.load_row_trace(trace_file), "lirs", capacity).misses
     return _MISSES[trace_file, capacity]
 
 
