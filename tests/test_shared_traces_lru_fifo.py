@@ -1,9 +1,10 @@
-"""Exact LRU and FIFO miss counts on the public reference traces (../shared/traces)."""
+"""Exact LRU and FIFO miss counts on the public reference traces (../shared/traces), every object-capacity row."""
 
 import pytest
 
 import tuner
-from tests.conftest import SHARED_TRACES, load_text_trace, needs_jit, text_rows
+from tests import policy_checks as checks
+from tests.conftest import SHARED_TRACES, expected_rows, needs_jit
 
 POLICY_NAMES = {"LRU": "lru", "FIFO": "fifo"}
 
@@ -14,7 +15,7 @@ def _cases():
     return [
         pytest.param(row, id=f"{row['policy']}-{row['trace_file']}-{row['cache_size']}")
         for name in POLICY_NAMES
-        for row in text_rows(name)
+        for row in expected_rows(name)
     ]
 
 
@@ -23,7 +24,7 @@ def _cases():
 def test_exact_misses_match_expected(row):
     if row is None:
         pytest.skip("../shared/traces not present")
-    trace = load_text_trace(row["trace_file"])
+    trace = checks.load_row_trace(row["trace_file"])
     assert len(trace) == int(row["n_req"])
     result = tuner.replay(trace, POLICY_NAMES[row["policy"]], int(row["cache_size"]))
     if row["expected_misses"]:
