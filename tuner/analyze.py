@@ -152,23 +152,55 @@ def zipf_fit(counts: np.ndarray) -> tuple[float, float]:
     return float(-fit.slope), float(fit.rvalue**2)
 
 
+@njit(cache=True, nogil=True)
+def _distance_counts(distances):
+    """Requests at each stack distance (index = distance) and the cold ones, in one pass."""
+    largest = -1
+    for distance in distances:
+        largest = max(largest, distance)
+    counts = np.zeros(largest + 1, np.int64)
+    cold = 0
+    for distance in distances:
+        if distance == COLD:
+            cold += 1
+        else:
+            counts[distance] += 1
+    return counts, cold
+
+
+def _median_distance(counts: np.ndarray) -> float | None:
+    """The median of the distances ``counts`` holds (as ``np.median`` gives it), None when there are none."""
+    below = np.cumsum(counts)
+    reused = int(below[-1]) if len(below) else 0
+    if not reused:
+        return None
+    upper = int(np.searchsorted(below, reused // 2, side="right"))
+    if reused % 2:
+        return float(upper)
+    lower = int(np.searchsorted(below, reused // 2 - 1, side="right"))
+    return (lower + upper) / 2.0
+
+
 def reuse_distance_table(distances: np.ndarray) -> pd.DataFrame:
     """Requests per power-of-two distance band, and LRU's hit ratio at a cache of ``distance_to + 1`` objects."""
-    n = len(distances)
-    reused = distances[distances != COLD]
-    largest = int(reused.max()) if len(reused) else 0
+    return _reuse_table(*_distance_counts(distances), len(distances))
+
+
+def _reuse_table(counts: np.ndarray, cold: int, n: int) -> pd.DataFrame:
+    """``reuse_distance_table`` from the requests at each distance (``_distance_counts``): no pass over requests."""
+    largest = len(counts) - 1 if len(counts) else 0
     edges = [0, 1] + [1 << k for k in range(1, max(1, largest.bit_length()) + 1)]
     edges = sorted(set(edges))
     if edges[-1] <= largest:
         edges.append(largest + 1)
-    counts = np.histogram(reused, bins=[*edges[:-1], edges[-1]])[0] if len(reused) else np.zeros(len(edges) - 1)
+    below = np.concatenate([[0], np.cumsum(counts)])  # below[d] = requests at distances < d
+    band_counts = below[np.minimum(edges[1:], len(counts))] - below[np.minimum(edges[:-1], len(counts))]
     rows = []
     hits = 0
-    for low, high, count in zip(edges[:-1], edges[1:], counts, strict=True):
+    for low, high, count in zip(edges[:-1], edges[1:], band_counts, strict=True):
         hits += int(count)
         rows.append({"distance_from": low, "distance_to": high - 1, "requests": int(count),
                      "fraction": count / n if n else 0.0, "lru_hit_ratio": hits / n if n else 0.0})  # fmt: skip
-    cold = int(np.count_nonzero(distances == COLD))
     rows.append({"distance_from": -1, "distance_to": -1, "requests": cold, "fraction": cold / n if n else 0.0,
                  "lru_hit_ratio": float("nan")})  # fmt: skip
     return pd.DataFrame(rows)
@@ -190,8 +222,12 @@ def _hourly_working_set(timestamps, ids, sizes, n_objects):
         np.zeros(n_hours, np.int64),
     )
     last_hour = np.full(n_objects, -1, np.int64)
+    hour, next_hour_at = 0, 3600.0  # hours found by stepping past their boundaries: a float // per request is slow
     for i in range(len(ids)):
-        hour, obj = np.int64((timestamps[i] - timestamps[0]) // 3600), ids[i]
+        since_first, obj = timestamps[i] - timestamps[0], ids[i]
+        while since_first >= next_hour_at:
+            hour += 1
+            next_hour_at += 3600.0
         requests[hour] += 1
         if last_hour[obj] != hour:
             last_hour[obj] = hour
@@ -222,6 +258,7 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         working_set = working_set_table(trace)
         alpha, r_squared = zipf_fit(counts)
         distances = distance_pass.result()
+    distance_counts, cold = _distance_counts(distances)  # the reuse table and the median from one pass
     span = trace.span_seconds
     info = trace.info
     summary = {
@@ -235,7 +272,7 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "one_hit_wonder_ratio": float(np.count_nonzero(counts == 1) / max(1, trace.n_objects)),
         "zipf_alpha": alpha,
         "zipf_r_squared": r_squared,
-        "median_reuse_distance": float(np.median(distances[distances != COLD])) if np.any(distances != COLD) else None,
+        "median_reuse_distance": _median_distance(distance_counts),
         "skipped_lines": int(info.get("skipped_lines", 0)),
         "skipped": info.get("skipped", {}),
         "lines": info.get("lines"),
@@ -247,5 +284,5 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "requests": counts[order],
         "fraction": counts[order] / max(1, len(trace)),
     })  # fmt: skip
-    tables = (reuse_distance_table(distances), working_set, top_keys, popularity_points(counts))
+    tables = (_reuse_table(distance_counts, cold, len(trace)), working_set, top_keys, popularity_points(counts))
     return TraceAnalysis(summary, *tables)
