@@ -113,3 +113,18 @@ def test_cli_writes_the_rank_frequency_points_and_the_report(tmp_path):
     summary = json.loads((tmp_path / "run.json").read_text())["summary"]
     assert len(saved) > 100 and saved["rank"].max() == summary["unique_objects"]
     assert "requests per object (sampled ranks)" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_median_and_reuse_bands_match_numpy(seed):
+    """Both come from one count of requests per distance; np.median and a per-request count are the references."""
+    rng = np.random.default_rng(seed)
+    trace = tuner.Trace.from_arrays(rng.integers(0, int(rng.integers(2, 300)), int(rng.integers(2, 3000))))
+    distances = stack_distances(trace.ids, trace.n_objects)
+    reused = distances[distances != COLD]
+    result = analyze(trace)
+    assert result.summary["median_reuse_distance"] == (float(np.median(reused)) if len(reused) else None)
+    for row in result.reuse_distance.itertuples():
+        inside = distances == COLD if row.distance_from == COLD else (
+            (distances >= row.distance_from) & (distances <= row.distance_to))  # fmt: skip
+        assert row.requests == np.count_nonzero(inside)

@@ -140,3 +140,20 @@ def test_a_log_of_only_junk_is_an_error(tmp_path):
     path = _write(tmp_path / "junk.log", [b"hello", b"world and more"])
     with pytest.raises(TraceError, match=r"junk\.log: no requests in 2 lines; first: line 1: not a log line"):
         read_trace(path)
+
+
+def test_line_ends_found_by_the_field_scan(tmp_path):
+    """CRLF ends, a backslash or an open quote at the very end of a line, and a last line without a line feed."""
+    path = tmp_path / "ends.log"
+    path.write_bytes(
+        b'1.2.3.4 - - [10/Oct/2026:13:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "ua"\r\n'
+        b'1.2.3.4 - - [10/Oct/2026:13:00:01 +0000] "GET /b HTTP/1.1" 200 7\r\n'
+        b'1.2.3.4 - - [10/Oct/2026:13:00:02 +0000] "GET /c HTTP/1.1" 200 9 "-" "ua\\"\r\n'
+        b'1.2.3.4 - - [10/Oct/2026:13:00:03 +0000] "GET /d HTTP/1.1" 200 3 "-" "ua\\\r\n'
+        b'1.2.3.4 - - [10/Oct/2026:13:00:04 +0000] "GET /e\rx HTTP/1.1" 200 4 "-" "u\ra"\n'
+        b'1.2.3.4 - - [10/Oct/2026:13:00:05 +0000] "GET /f HTTP/1.1" 200 6'
+    )
+    trace = read_trace(path, object_size="each")
+    assert trace.keys.tolist() == [b"/a", b"/b", b"/e\rx", b"/f"]
+    assert trace.sizes.tolist() == [5, 7, 4, 6]
+    assert trace.info["skipped"] == {"not a log line": 2}
