@@ -5,8 +5,8 @@ other objects were requested since the same object's previous request
 (Mattson et al., "Evaluation techniques for storage hierarchies", IBM Systems
 Journal 1970). An LRU cache of C objects hits exactly the requests whose
 distance is below C, so the distribution is LRU's whole miss-ratio curve. It
-is computed in O(N log N) with a Fenwick tree over request positions that
-marks each object's latest request (Bennett & Kruskal 1975).
+comes from the same one-pass histogram as ``cachetune mrc``
+(``tuner.mrc.stack_distance``), whose distances count the object itself.
 """
 
 from __future__ import annotations
@@ -20,79 +20,12 @@ import pandas as pd
 from numba import njit
 from scipy import stats
 
+from tuner.mrc.stack_distance import COLD as COLD_SLOT
+from tuner.mrc.stack_distance import stack_distance_histogram
 from tuner.trace import Trace
 
-COLD = -1
+COLD = -1  # the reuse table's row of first requests
 POPULARITY_POINTS = 200
-
-
-@njit(cache=True, nogil=True)
-def _compact(tree, owner, slot_of):
-    """Renumber the live markers (each object's latest request) into the first slots, in order; returns how many.
-
-    Distances count markers between two slots, and renumbering keeps their
-    order, so they are unchanged; the tree, all ones over the live slots, is rebuilt.
-    """
-    live = 0
-    for slot in range(len(owner)):
-        obj = owner[slot]
-        if obj >= 0 and slot_of[obj] == slot:
-            slot_of[obj] = live
-            owner[live] = obj
-            live += 1
-    owner[live:] = -1
-    for position in range(1, len(tree)):  # tree[p] sums positions p - lowbit(p) + 1 .. p, ones up to ``live``
-        tree[position] = max(0, min(position, live) - (position - (position & -position)))
-    return live
-
-
-@njit(cache=True, nogil=True)
-def stack_distances(ids: np.ndarray, n_objects: int) -> np.ndarray:
-    """LRU stack distance of every request (COLD for a first request).
-
-    The Fenwick tree spans slots, not requests: a request takes the next slot
-    and, when they run out, the live markers are compacted (``_compact``). With
-    twice as many slots as objects the tree stays small enough for the CPU's
-    cache instead of growing with the trace.
-    """
-    n = len(ids)
-    n_slots = max(1, min(n, 2 * n_objects))
-    tree = np.zeros(n_slots + 1, np.int32)  # Fenwick tree over slot positions 1..n_slots
-    owner = np.full(n_slots, -1, np.int32)
-    slot_of = np.full(n_objects, -1, np.int64)  # slot of each object's latest request
-    distances = np.empty(n, np.int64)
-    next_slot = 0
-    for i in range(n):
-        if next_slot == n_slots:
-            next_slot = _compact(tree, owner, slot_of)
-        obj = ids[i]
-        previous = slot_of[obj]
-        if previous < 0:
-            distances[i] = COLD
-        else:
-            # distinct objects requested since: markers at positions previous+2 .. next_slot
-            count = 0
-            position = next_slot
-            while position > 0:
-                count += tree[position]
-                position -= position & -position
-            position = previous + 1
-            while position > 0:
-                count -= tree[position]
-                position -= position & -position
-            distances[i] = count
-            position = previous + 1
-            while position <= n_slots:
-                tree[position] -= 1
-                position += position & -position
-        position = next_slot + 1
-        while position <= n_slots:
-            tree[position] += 1
-            position += position & -position
-        slot_of[obj] = next_slot
-        owner[next_slot] = obj
-        next_slot += 1
-    return distances
 
 
 @dataclass(frozen=True)
@@ -152,20 +85,12 @@ def zipf_fit(counts: np.ndarray) -> tuple[float, float]:
     return float(-fit.slope), float(fit.rvalue**2)
 
 
-@njit(cache=True, nogil=True)
-def _distance_counts(distances):
-    """Requests at each stack distance (index = distance) and the cold ones, in one pass."""
-    largest = -1
-    for distance in distances:
-        largest = max(largest, distance)
-    counts = np.zeros(largest + 1, np.int64)
-    cold = 0
-    for distance in distances:
-        if distance == COLD:
-            cold += 1
-        else:
-            counts[distance] += 1
-    return counts, cold
+def _reuse_counts(histogram: np.ndarray) -> tuple[np.ndarray, int]:
+    """Requests at each reuse distance (index = distinct other objects) and the first requests,
+    from an LRU stack-distance histogram (whose distances count the object itself)."""
+    reused = histogram[1:]
+    used = np.flatnonzero(reused)
+    return reused[: used[-1] + 1 if len(used) else 0], int(histogram[COLD_SLOT])
 
 
 def _median_distance(counts: np.ndarray) -> float | None:
@@ -181,13 +106,8 @@ def _median_distance(counts: np.ndarray) -> float | None:
     return (lower + upper) / 2.0
 
 
-def reuse_distance_table(distances: np.ndarray) -> pd.DataFrame:
-    """Requests per power-of-two distance band, and LRU's hit ratio at a cache of ``distance_to + 1`` objects."""
-    return _reuse_table(*_distance_counts(distances), len(distances))
-
-
 def _reuse_table(counts: np.ndarray, cold: int, n: int) -> pd.DataFrame:
-    """``reuse_distance_table`` from the requests at each distance (``_distance_counts``): no pass over requests."""
+    """Requests per power-of-two distance band, and LRU's hit ratio at a cache of ``distance_to + 1`` objects."""
     largest = len(counts) - 1 if len(counts) else 0
     edges = [0, 1] + [1 << k for k in range(1, max(1, largest.bit_length()) + 1)]
     edges = sorted(set(edges))
@@ -201,7 +121,7 @@ def _reuse_table(counts: np.ndarray, cold: int, n: int) -> pd.DataFrame:
         hits += int(count)
         rows.append({"distance_from": low, "distance_to": high - 1, "requests": int(count),
                      "fraction": count / n if n else 0.0, "lru_hit_ratio": hits / n if n else 0.0})  # fmt: skip
-    rows.append({"distance_from": -1, "distance_to": -1, "requests": cold, "fraction": cold / n if n else 0.0,
+    rows.append({"distance_from": COLD, "distance_to": COLD, "requests": cold, "fraction": cold / n if n else 0.0,
                  "lru_hit_ratio": float("nan")})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -253,12 +173,11 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
     """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys, rank–frequency."""
     with ThreadPoolExecutor(max_workers=1) as helper:
         # the stack distances, the longest pass, run beside the others (the kernel releases the GIL)
-        distance_pass = helper.submit(stack_distances, trace.ids, trace.n_objects)
+        distance_pass = helper.submit(stack_distance_histogram, trace.ids, trace.n_objects)
         counts = np.bincount(trace.ids, minlength=trace.n_objects)
         working_set = working_set_table(trace)
         alpha, r_squared = zipf_fit(counts)
-        distances = distance_pass.result()
-    distance_counts, cold = _distance_counts(distances)  # the reuse table and the median from one pass
+        distance_counts, cold = _reuse_counts(distance_pass.result())
     span = trace.span_seconds
     info = trace.info
     summary = {
