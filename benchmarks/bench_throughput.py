@@ -82,8 +82,9 @@ def libcachesim_run(name: str, capacity: int, path: Path, requests: int):
 
 def cold_start(requests: int) -> tuple[float, float]:
     """Seconds for the first ``cachetune bench`` with an empty kernel cache, then with a warm one."""
-    command = [sys.executable, "-m", "tuner", "bench", "--workload", "zipf", "--requests", str(requests), "--policies", SEED_POLICIES,
-               "--size", "1%", "--format", "csv", "--no-report", "--out", tempfile.mkdtemp()]  # fmt: skip
+    command = [sys.executable, "-m", "tuner", "bench", "--workload", "zipf", "--requests", str(requests),
+               "--policies", SEED_POLICIES, "--size", "1%", "--format", "csv", "--no-report",
+               "--out", tempfile.mkdtemp()]  # fmt: skip
     with tempfile.TemporaryDirectory() as cache_dir:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
         figures = []
