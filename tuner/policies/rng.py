@@ -15,34 +15,15 @@ interval", ACM TOMACS 2019), so the draw is exactly uniform for any
 """
 
 import numpy as np
-from numba import config, njit
+from numba import njit
+
+from tuner.wrapping import wrapping_add, wrapping_mul
 
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
 _LOW_32 = np.uint64(0xFFFFFFFF)
 _TWO_32 = np.uint64(1 << 32)
-
-
-@njit(inline="always")
-def _wrapping_add(a, b):
-    return a + b
-
-
-@njit(inline="always")
-def _wrapping_mul(a, b):
-    return a * b
-
-
-if config.DISABLE_JIT:  # numpy scalars warn about the wraparound compiled code does silently
-
-    def _wrapping_add(a, b):
-        with np.errstate(over="ignore"):
-            return a + b
-
-    def _wrapping_mul(a, b):
-        with np.errstate(over="ignore"):
-            return a * b
 
 
 def seed_state(seed: int) -> np.uint64:
@@ -53,10 +34,10 @@ def seed_state(seed: int) -> np.uint64:
 @njit(inline="always")
 def next_u64(rng):
     """Advance the state; returns ``(new_state, 64 random bits)``."""
-    rng = _wrapping_add(rng, _GOLDEN_GAMMA)
+    rng = wrapping_add(rng, _GOLDEN_GAMMA)
     z = rng
-    z = _wrapping_mul(z ^ (z >> np.uint64(30)), _MIX_1)
-    z = _wrapping_mul(z ^ (z >> np.uint64(27)), _MIX_2)
+    z = wrapping_mul(z ^ (z >> np.uint64(30)), _MIX_1)
+    z = wrapping_mul(z ^ (z >> np.uint64(27)), _MIX_2)
     return rng, z ^ (z >> np.uint64(31))
 
 

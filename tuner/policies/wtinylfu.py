@@ -67,7 +67,7 @@ from numba import njit
 from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Param, Policy
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
-from tuner.policies.rng import _wrapping_add, _wrapping_mul
+from tuner.wrapping import wrapping_add, wrapping_mul
 
 # Per-object row of the ``links`` array: the two list links, then the region the
 # object is in (one 16-byte row, so a request touches one cache line of it).
@@ -96,11 +96,11 @@ def _rotl(value, bits):
 @njit(inline="always")
 def _xxh64_word(value, seed):
     """XXH64 of one 8-byte little-endian word (the input length is 8)."""
-    digest = _wrapping_add(seed, _P5 + np.uint64(8))
-    digest ^= _wrapping_mul(_rotl(_wrapping_mul(value, _P2), 31), _P1)
-    digest = _wrapping_add(_wrapping_mul(_rotl(digest, 27), _P1), _P4)
-    digest = _wrapping_mul(digest ^ (digest >> np.uint64(33)), _P2)
-    digest = _wrapping_mul(digest ^ (digest >> np.uint64(29)), _P3)
+    digest = wrapping_add(seed, _P5 + np.uint64(8))
+    digest ^= wrapping_mul(_rotl(wrapping_mul(value, _P2), 31), _P1)
+    digest = wrapping_add(wrapping_mul(_rotl(digest, 27), _P1), _P4)
+    digest = wrapping_mul(digest ^ (digest >> np.uint64(33)), _P2)
+    digest = wrapping_mul(digest ^ (digest >> np.uint64(29)), _P3)
     return digest ^ (digest >> np.uint64(32))
 
 

@@ -15,6 +15,8 @@ import itertools
 import numpy as np
 from numba import njit
 
+from tuner.wrapping import wrapping_mul
+
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 _EMPTY = -1
@@ -29,7 +31,7 @@ def _absorb(buf, start, end, value, word, shift):
         word |= np.uint64(buf[position]) << np.uint64(shift)
         shift += 8
         if shift == 64:
-            value = (value ^ word) * _FNV_PRIME
+            value = wrapping_mul(value ^ word, _FNV_PRIME)
             word, shift = np.uint64(0), 0
     return value, word, shift
 
@@ -56,7 +58,7 @@ def _equal(data, offsets, key, buf, prefix_start, prefix_end, start, end):
 def _finish_hash(value):
     """Spread FNV's bits (murmur3's finaliser) so linear probing stays short."""
     value ^= value >> np.uint64(33)
-    value *= np.uint64(0xFF51AFD7ED558CCD)
+    value = wrapping_mul(value, np.uint64(0xFF51AFD7ED558CCD))
     value ^= value >> np.uint64(33)
     return value
 
@@ -87,7 +89,7 @@ def key_hash(buf, prefix_start, prefix_end, start, end):
     value, word, shift = _absorb(buf, prefix_start, prefix_end, _FNV_OFFSET, np.uint64(0), 0)
     value, word, shift = _absorb(buf, start, end, value, word, shift)
     length = np.uint64((prefix_end - prefix_start) + (end - start))
-    return _finish_hash((value ^ word ^ (length << np.uint64(56))) * _FNV_PRIME), short
+    return _finish_hash(wrapping_mul(value ^ word ^ (length << np.uint64(56)), _FNV_PRIME)), short
 
 
 @njit(cache=True, nogil=True)
