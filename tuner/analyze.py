@@ -127,21 +127,18 @@ def _reuse_table(counts: np.ndarray, cold: int, n: int) -> pd.DataFrame:
 
 
 @njit(cache=True, nogil=True)
-def _hourly_working_set(timestamps, ids, sizes, n_objects):
+def _hourly_working_set(timestamps, ids, object_sizes):
     """Requests, distinct objects and their bytes (each at its largest size) per hour since the first request.
 
     Timestamps must not decrease; each request's hour is computed here, in the same pass, not as arrays.
     """
-    largest = np.zeros(n_objects, np.int64)
-    for i in range(len(ids)):
-        largest[ids[i]] = max(largest[ids[i]], sizes[i])
     n_hours = np.int64((timestamps[-1] - timestamps[0]) // 3600) + 1 if len(ids) else 0
     requests, objects, unique_bytes = (
         np.zeros(n_hours, np.int64),
         np.zeros(n_hours, np.int64),
         np.zeros(n_hours, np.int64),
     )
-    last_hour = np.full(n_objects, -1, np.int64)
+    last_hour = np.full(len(object_sizes), -1, np.int64)
     hour, next_hour_at = 0, 3600.0  # hours found by stepping past their boundaries: a float // per request is slow
     for i in range(len(ids)):
         since_first, obj = timestamps[i] - timestamps[0], ids[i]
@@ -152,13 +149,13 @@ def _hourly_working_set(timestamps, ids, sizes, n_objects):
         if last_hour[obj] != hour:
             last_hour[obj] = hour
             objects[hour] += 1
-            unique_bytes[hour] += largest[obj]
+            unique_bytes[hour] += object_sizes[obj]
     return requests, objects, unique_bytes
 
 
 def working_set_table(trace: Trace) -> pd.DataFrame:
     """Requests, distinct objects and their bytes in each hour of the trace (hours without requests left out)."""
-    requests, objects, unique_bytes = _hourly_working_set(trace.timestamps, trace.ids, trace.sizes, trace.n_objects)
+    requests, objects, unique_bytes = _hourly_working_set(trace.timestamps, trace.ids, trace.object_sizes)
     active = np.flatnonzero(requests)
     return pd.DataFrame({"hour": active, "requests": requests[active], "unique_objects": objects[active],
                          "unique_bytes": unique_bytes[active]})  # fmt: skip

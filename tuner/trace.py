@@ -143,11 +143,16 @@ class Trace:
         return ends
 
     @cached_property
-    def working_set_bytes(self) -> int:
-        """Bytes of all unique objects, each at its largest size."""
+    def object_sizes(self) -> np.ndarray:
+        """Each object's largest request size in bytes, by id."""
         largest = np.zeros(self.n_objects, np.int64)
         np.maximum.at(largest, self.ids, self.sizes)
-        return int(largest.sum())
+        return largest
+
+    @cached_property
+    def working_set_bytes(self) -> int:
+        """Bytes of all unique objects, each at its largest size."""
+        return int(self.object_sizes.sum())
 
     def slice(self, start: int, stop: int, name: str | None = None) -> Trace:
         """Requests ``start:stop`` as a new trace with ids renumbered densely."""
