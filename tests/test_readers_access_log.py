@@ -99,6 +99,7 @@ def test_methods_statuses_query_and_host_options(tmp_path):
     assert len(read_trace(path)) == 2
     assert read_trace(path).info["filtered"] == {"method": 1, "status": 0}
     assert len(read_trace(path, methods="all")) == 3
+    assert len(read_trace(path, methods="post")) == 1  # methods match in any case
     assert len(read_trace(path, statuses="2xx")) == 1
     assert read_trace(path, drop_query=True).keys.tolist() == [b"/a"]
     with pytest.raises(TraceError, match="host field"):

@@ -26,6 +26,7 @@ from tuner.errors import TraceError
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, key_hash, unpack_keys
 from tuner.readers.lines import iter_text
+from tuner.readers.words import pack_words, word_index
 from tuner.trace import Trace
 
 NAMED_FORMATS = {
@@ -312,26 +313,6 @@ def _seconds(buf, start, end):
 
 
 @njit(cache=True, nogil=True)
-def _method_allowed(buf, start, end, methods, method_offsets):
-    """Whether ``buf[start:end]``, upper-cased (ASCII), is one of the allowed methods."""
-    for k in range(len(method_offsets) - 1):
-        first = method_offsets[k]
-        if method_offsets[k + 1] - first != end - start:
-            continue
-        same = True
-        for offset in range(end - start):
-            byte = buf[start + offset]
-            if 97 <= byte <= 122:
-                byte -= 32
-            if byte != methods[first + offset]:
-                same = False
-                break
-        if same:
-            return True
-    return False
-
-
-@njit(cache=True, nogil=True)
 def _space_at_or_after(buf, cursor, end):
     """The first space in ``buf[cursor:end]``, or ``end``."""
     while cursor < end:
@@ -419,7 +400,7 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
             cursor += 1
         position = cursor + 1
         line += 1
-        if code == 0 and check_methods and not _method_allowed(buf, method_start, method_end, methods, method_offsets):
+        if code == 0 and check_methods and word_index(buf, method_start, method_end, methods, method_offsets) < 0:
             code = METHOD_FILTERED
         if code == 0 and check_statuses and not status_kept[status]:
             code = STATUS_FILTERED
@@ -497,12 +478,10 @@ def _pieces(buf: np.ndarray, piece_bytes: int = 1024 << 10) -> list[np.ndarray]:
 
 
 def _method_filter(methods: str) -> tuple[bool, np.ndarray, np.ndarray]:
-    """'GET,HEAD' as (check?, upper-case names packed, offsets); 'all' checks nothing."""
+    """'GET,HEAD' as (check?, *the names' word table); 'all' checks nothing."""
     if methods.strip().lower() == "all":
-        return False, np.zeros(1, np.uint8), np.zeros(1, np.int64)
-    names = sorted({method.strip().upper().encode() for method in methods.split(",")})
-    offsets = np.cumsum([0] + [len(name) for name in names]).astype(np.int64)
-    return True, np.frombuffer(b"".join(names) or b"\0", np.uint8), offsets
+        return False, *pack_words([])
+    return True, *pack_words(sorted({method.strip().lower().encode() for method in methods.split(",")}))
 
 
 def _status_table(kept_statuses: tuple[set[int], set[int]] | None) -> np.ndarray:

@@ -20,6 +20,7 @@ from tuner.readers.access_log import _seconds, _unsigned
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
 from tuner.readers.lines import iter_text
+from tuner.readers.words import pack_words, word_index
 from tuner.trace import DELETE, GET, SET, Trace
 
 KEY, TIME, SIZE, OP = range(4)
@@ -44,11 +45,7 @@ REASONS = {
     BAD_OP: "unknown operation",
 }
 _OP_NAMES = [(name, code) for code, names in OPS.items() for name in names]
-_OPS_TABLE = (
-    np.frombuffer(b"".join(name for name, _ in _OP_NAMES), np.uint8),
-    np.cumsum([0] + [len(name) for name, _ in _OP_NAMES]).astype(np.int64),
-    np.array([code for _, code in _OP_NAMES], np.int8),
-)
+_OPS_TABLE = (*pack_words(name for name, _ in _OP_NAMES), np.array([code for _, code in _OP_NAMES], np.int8))
 _NUMBER = re.compile(rb"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
 
 
@@ -67,21 +64,8 @@ def _op_code(buf, start, end, op_names, op_offsets, op_codes):
         start += 1
     while end > start and (buf[end - 1] == 32 or 9 <= buf[end - 1] <= 13):
         end -= 1
-    for k in range(len(op_codes)):
-        first = op_offsets[k]
-        if op_offsets[k + 1] - first != end - start:
-            continue
-        same = True
-        for offset in range(end - start):
-            byte = buf[start + offset]
-            if 65 <= byte <= 90:
-                byte += 32
-            if byte != op_names[first + offset]:
-                same = False
-                break
-        if same:
-            return op_codes[k]
-    return -1
+    k = word_index(buf, start, end, op_names, op_offsets)
+    return op_codes[k] if k >= 0 else -1
 
 
 @njit(cache=True, nogil=True)
