@@ -6,9 +6,11 @@ In one process:
    exact LRU curve (Mattson's stack algorithm) against LRU replays at 0.1 %,
    1 % and 10 % of unique objects: median seconds of ``--repeat`` runs, wall
    clock and CPU time (the curve may use several threads), and their ratio;
-2. SHARDS at R = 0.01 against the exact curve at ``default_sizes`` on the
-   shared traces of over 1M requests (``../shared/traces``, skipped where
-   absent): mean absolute error at seed 0 and over seeds 0..``--seeds``-1;
+2. SHARDS at R = 0.01 against the exact curve on the shared traces of over
+   1M requests (``../shared/traces``, skipped where absent): mean absolute
+   error over the whole curve (every size from 1 object to all of them) and
+   over the 20 log-spaced ``default_sizes``, at seed 0 and over seeds
+   0..``--seeds``-1;
 3. miniature simulation at R = 0.1 for fifo, arc and s3fifo against full
    replays on a 1M-request zipf(0.8) trace: mean and largest absolute error.
 
@@ -27,6 +29,7 @@ import numpy as np
 
 import tuner
 from tuner.mrc import default_sizes, miss_ratio_curve
+from tuner.mrc.shards import shards_miss_ratios
 from tuner.mrc.stack_distance import lru_misses
 from tuner.workloads import generate
 
@@ -68,18 +71,20 @@ def shards_error(seeds: int) -> None:
     if not SHARED_TRACES.exists():
         print(f"SHARDS: {SHARED_TRACES} absent, skipped")
         return
-    print(f"SHARDS at R = 0.01, mean absolute error over default_sizes (seed 0; mean and max over {seeds} seeds)")
+    print(f"SHARDS at R = 0.01, mean absolute error (seed 0; mean and max over {seeds} seeds)")
     for relative in LARGE_SHARED:
         trace = tuner.read_trace(SHARED_TRACES / relative)
-        sizes = default_sizes(trace)
-        exact = miss_ratio_curve(trace, "lru", sizes, method="exact")["miss_ratio"].to_numpy()
-        errors = [
-            np.abs(miss_ratio_curve(trace, "lru", sizes, method="shards", sample_rate=0.01, seed=seed)["miss_ratio"]
-                   .to_numpy(float) - exact).mean()
+        every_size = np.arange(1, trace.n_objects + 1)
+        log_spaced = np.searchsorted(every_size, default_sizes(trace))
+        exact = lru_misses(trace.ids, trace.n_objects, every_size) / len(trace)
+        errors = np.array([
+            np.abs(shards_miss_ratios(trace, every_size, rate=0.01, seed=seed) - exact)
             for seed in range(seeds)
-        ]  # fmt: skip
-        print(f"  {relative:32} {len(trace):>10,} requests  seed 0: {errors[0]:.4f}  "
-              f"mean: {np.mean(errors):.4f}  max: {np.max(errors):.4f}")  # fmt: skip
+        ])  # fmt: skip
+        print(f"  {relative:32} {len(trace):>10,} requests, {trace.n_objects:,} objects")
+        per_seed = {"whole curve": errors.mean(axis=1), "default_sizes": errors[:, log_spaced].mean(axis=1)}
+        for label, error in per_seed.items():
+            print(f"    {label:14} seed 0: {error[0]:.4f}  mean: {error.mean():.4f}  max: {error.max():.4f}")
 
 
 def miniature_error() -> None:
