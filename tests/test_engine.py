@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 
 import tuner
+from tuner.engine.borrowed import borrowed
 
 
 def test_statistics_of_a_replay():
@@ -68,3 +70,17 @@ def test_replay_rejects_bad_arguments(kwargs, message):
     call = {"trace": tuner.Trace.from_arrays([1, 2]), "policy": "lru", "capacity": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         tuner.replay(**call)
+
+
+@njit
+def _write_through_borrowed(members, single):
+    first, second, count = borrowed(members)
+    first[0] = count
+    second[1] = 2.5
+    borrowed(single)[2] = 7
+
+
+def test_borrowed_views_write_to_the_callers_arrays():
+    first, second, single = np.zeros(3, np.int64), np.zeros(2, np.float64), np.zeros(4, np.int32)
+    _write_through_borrowed((first, second, 5), single)
+    assert first.tolist() == [5, 0, 0] and second.tolist() == [0.0, 2.5] and single.tolist() == [0, 0, 7, 0]

@@ -35,6 +35,8 @@ touched on the common paths.
 import numpy as np
 from numba import njit
 
+from tuner.engine.borrowed import borrowed
+
 # Positions in the statistics vector returned by replay_requests.
 HITS, MISSES, BYTES_REQUESTED, BYTES_MISSED, EVICTIONS, PEAK_USED = range(6)
 N_STATS = 6
@@ -55,6 +57,9 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     """
     ids, sizes, times, window_ends = requests
     capacity, count_objects, ttl, cached = config
+    # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
+    cached = borrowed(cached)
+    arrays = borrowed(arrays)
     has_ttl = ttl > 0.0
     fetched_at = np.zeros(cached.shape[0] if has_ttl else 1, np.float64)
     window_misses = np.zeros(window_ends.shape[0], np.int64)
