@@ -1,5 +1,7 @@
 """The project's own error types: what the CLI turns into a one-line message."""
 
+from collections.abc import Sequence
+
 
 class CachetuneError(Exception):
     """A problem with the user's input or configuration, not a bug."""
@@ -11,3 +13,9 @@ class TraceError(CachetuneError):
 
 class WorkloadError(CachetuneError):
     """An unknown workload or a bad workload spec."""
+
+
+def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """Refuse ``value`` for ``option`` (e.g. ``--format``) unless it is one of ``choices``, naming them."""
+    if value not in choices:
+        raise CachetuneError(f"unknown {option} {value!r} (choose from: {', '.join(choices)})")

@@ -15,7 +15,7 @@ from tuner.analyze import TraceAnalysis, analyze
 from tuner.cli import output
 from tuner.cli.console import stdout
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import CachetuneError
+from tuner.errors import check_choice
 from tuner.reports.files import run_record
 
 FORMATS = ("table", "json", "csv")
@@ -72,8 +72,7 @@ def analyze_command(
     output_format: Annotated[str, typer.Option("--format", help="table, json or csv on stdout.")] = "table",
 ) -> None:
     """Describe a trace: volume, span, skew (Zipf fit), one-hit wonders, reuse distances, working set, top keys."""
-    if output_format not in FORMATS:
-        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    check_choice("--format", output_format, FORMATS)
     folder = output.prepare("analyze", out)
     trace = source.load()
     result = analyze(trace, top=top)

@@ -11,7 +11,7 @@ from tuner.bench import DEFAULT_SIZES, bench
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import CachetuneError
+from tuner.errors import check_choice
 from tuner.policies import parse_policies
 from tuner.reports.files import run_record
 from tuner.reports.terminal import print_bench_table
@@ -31,8 +31,7 @@ def bench_command(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
 ) -> None:
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
-    if output_format not in FORMATS:
-        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    check_choice("--format", output_format, FORMATS)
     chosen = parse_policies(policies)
     folder = output.prepare("bench", out)
     trace = source.load()

@@ -14,7 +14,7 @@ from tuner.capacity import BYTES
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import CachetuneError
+from tuner.errors import CachetuneError, check_choice
 from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
 from tuner.policies import parse_policies
 from tuner.reports.charts import format_bytes
@@ -107,10 +107,8 @@ def mrc_command(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
 ) -> None:
     """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation."""
-    if output_format not in FORMATS:
-        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
-    if method not in METHODS:
-        raise CachetuneError(f"unknown --method {method!r} (choose from: {', '.join(METHODS)})")
+    check_choice("--format", output_format, FORMATS)
+    check_choice("--method", method, METHODS)
     if sample_rate is not None and not 0 < sample_rate <= 1:
         raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
     names = chosen_policies(policies, no_opt)

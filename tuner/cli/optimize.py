@@ -10,7 +10,7 @@ import typer
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stderr, stdout
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import CachetuneError
+from tuner.errors import check_choice
 from tuner.optimize import DEFAULT_TRIALS, best_record, front_table, optimize, print_summary
 from tuner.reports.files import run_record
 
@@ -56,8 +56,7 @@ def optimize_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
 ) -> None:
     """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
-    if output_format not in FORMATS:
-        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    check_choice("--format", output_format, FORMATS)
     folder = output.prepare("optimize", out)
     trace = source.load()
     planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS

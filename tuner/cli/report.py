@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from tuner.cli.console import stderr, stdout
-from tuner.errors import CachetuneError
+from tuner.errors import CachetuneError, check_choice
 from tuner.reports.html import KINDS, read_run, write_report
 
 FORMATS = ("html", "csv", "json")
@@ -35,8 +35,7 @@ def report_command(
     ] = "html",
 ) -> None:
     """Rebuild a run's report from the CSV/JSON files in DIR; the numbers are never recomputed."""
-    if output_format not in FORMATS:
-        raise CachetuneError(f"unknown --format {output_format!r} (choose from: {', '.join(FORMATS)})")
+    check_choice("--format", output_format, FORMATS)
     if not folder.is_dir():
         raise CachetuneError(f"{folder} is not a folder")
     run = read_run(folder)

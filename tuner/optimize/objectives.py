@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tuner.capacity import BYTES
 from tuner.engine.replay import HOUR, ReplayResult
-from tuner.errors import CachetuneError
+from tuner.errors import CachetuneError, check_choice
 from tuner.optimize.traces import Sample
 
 OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost")
@@ -62,8 +62,7 @@ class Objective:
     bytes_per_object: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.name not in OBJECTIVES:
-            raise CachetuneError(f"unknown --objective {self.name!r} (choose from: {', '.join(OBJECTIVES)})")
+        check_choice("--objective", self.name, OBJECTIVES)
         if self.miss_cost < 0 or self.memory_cost < 0:
             raise CachetuneError("--miss-cost and --memory-cost must not be negative")
 
