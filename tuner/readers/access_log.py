@@ -26,6 +26,7 @@ from tuner.errors import TraceError
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, key_hash, unpack_keys
 from tuner.readers.lines import iter_text
+from tuner.readers.numbers import digits, seconds, unsigned
 from tuner.readers.words import pack_words, word_index
 from tuner.trace import Trace
 
@@ -208,17 +209,6 @@ def _scan_line(buf, position, spans, kinds, roles, literal_starts, literal_ends,
 
 
 @njit(cache=True, nogil=True)
-def _digits(buf, position, count):
-    value = 0
-    for k in range(count):
-        byte = np.int64(buf[position + k])  # uint8 arithmetic would wrap (without the JIT)
-        if byte < 48 or byte > 57:
-            return -1
-        value = value * 10 + (byte - 48)
-    return value
-
-
-@njit(cache=True, nogil=True)
 def _days_from_civil(year, month, day):
     """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
     year -= month <= 2
@@ -230,7 +220,7 @@ def _days_from_civil(year, month, day):
 
 
 @njit(cache=True, nogil=True)
-def _day_seconds(buf, start):
+def _dayseconds(buf, start):
     """``10/Oct/2026:…:… -0700``: UTC epoch seconds of that local midnight; -1 << 62 when malformed."""
     for offset, separator in ((2, 47), (6, 47), (20, 32)):
         if buf[start + offset] != separator:
@@ -240,8 +230,8 @@ def _day_seconds(buf, start):
         if (buf[start + 3] == _MONTHS[3 * candidate] and buf[start + 4] == _MONTHS[3 * candidate + 1]
                 and buf[start + 5] == _MONTHS[3 * candidate + 2]):  # fmt: skip
             month = candidate + 1
-    day, year = _digits(buf, start, 2), _digits(buf, start + 7, 4)
-    zone_hours, zone_minutes = _digits(buf, start + 22, 2), _digits(buf, start + 24, 2)
+    day, year = digits(buf, start, 2), digits(buf, start + 7, 4)
+    zone_hours, zone_minutes = digits(buf, start + 22, 2), digits(buf, start + 24, 2)
     sign = 1 if buf[start + 21] == 43 else (-1 if buf[start + 21] == 45 else 0)
     if month == 0 or sign == 0 or not (1 <= day <= 31) or year < 0 or zone_hours < 0 or zone_minutes < 0:
         return np.int64(-1) << 62
@@ -270,46 +260,16 @@ def _time_local(buf, start, end, day_cache):
     if same_day:
         day = day_cache[1]
     else:
-        day = _day_seconds(buf, start)
+        day = _dayseconds(buf, start)
         if day == np.int64(-1) << 62:
             return np.nan
         day_cache[0], day_cache[1] = start, day
     if buf[start + 11] != 58 or buf[start + 14] != 58 or buf[start + 17] != 58:
         return np.nan
-    hour, minute, second = _digits(buf, start + 12, 2), _digits(buf, start + 15, 2), _digits(buf, start + 18, 2)
+    hour, minute, second = digits(buf, start + 12, 2), digits(buf, start + 15, 2), digits(buf, start + 18, 2)
     if not (0 <= hour < 24) or not (0 <= minute < 60) or not (0 <= second <= 60):
         return np.nan
     return float(day + hour * 3600 + minute * 60 + second)
-
-
-@njit(cache=True, nogil=True)
-def _unsigned(buf, start, end, dash_is_zero):
-    """A decimal integer field; ``-`` may mean 0; -1 when malformed."""
-    if dash_is_zero and end - start == 1 and buf[start] == 45:
-        return 0
-    if end <= start or end - start > 18:
-        return -1
-    return _digits(buf, start, end - start)
-
-
-@njit(cache=True, nogil=True)
-def _seconds(buf, start, end):
-    """``1700000000.123`` as float, NaN when malformed."""
-    value, scale, seen_point, digits = 0.0, 1.0, False, 0
-    for position in range(start, end):
-        byte = buf[position]
-        if byte == 46 and not seen_point:
-            seen_point = True
-        elif 48 <= byte <= 57:
-            digits += 1
-            if seen_point:
-                scale /= 10.0
-                value += (byte - 48) * scale
-            else:
-                value = value * 10.0 + (byte - 48)
-        else:
-            return np.nan
-    return value if digits else np.nan
 
 
 @njit(cache=True, nogil=True)
@@ -354,17 +314,17 @@ def _line_code(buf, spans, drop_query, day_cache):
     if spans[TIME_LOCAL, 0] >= 0:
         time = _time_local(buf, spans[TIME_LOCAL, 0], spans[TIME_LOCAL, 1], day_cache)
     elif spans[MSEC, 0] >= 0:
-        time = _seconds(buf, spans[MSEC, 0], spans[MSEC, 1])
+        time = seconds(buf, spans[MSEC, 0], spans[MSEC, 1])
     if np.isnan(time):
         return BAD_TIME, 0, 0, 0, 0, 0, 0, 0.0
     status = 0
     if spans[STATUS, 0] >= 0:
-        status = _unsigned(buf, spans[STATUS, 0], spans[STATUS, 1], False)
+        status = unsigned(buf, spans[STATUS, 0], spans[STATUS, 1], False)
         if status < 0 or status > 999:
             return BAD_STATUS, 0, 0, 0, 0, 0, 0, 0.0
     size = 0
     if spans[BYTES, 0] >= 0:
-        size = _unsigned(buf, spans[BYTES, 0], spans[BYTES, 1], True)
+        size = unsigned(buf, spans[BYTES, 0], spans[BYTES, 1], True)
         if size < 0:
             return BAD_SIZE, 0, 0, 0, 0, 0, 0, 0.0
     return 0, target_start, target_end, method_start, method_end, status, size, time

@@ -16,10 +16,10 @@ import numpy as np
 from numba import njit
 
 from tuner.errors import TraceError
-from tuner.readers.access_log import _seconds, _unsigned
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
 from tuner.readers.lines import iter_text
+from tuner.readers.numbers import seconds, unsigned
 from tuner.readers.words import pack_words, word_index
 from tuner.trace import DELETE, GET, SET, Trace
 
@@ -123,16 +123,16 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
         code = TOO_FEW if column <= last else 0
         time, size, op = 0.0, np.int64(1), np.int8(0)
         if code == 0 and starts[TIME] >= 0:
-            time = _seconds(buf, starts[TIME], ends[TIME])
+            time = seconds(buf, starts[TIME], ends[TIME])
             if np.isnan(time):
                 code = BAD_TIME
         if code == 0 and starts[SIZE] >= 0:
             start, end = starts[SIZE], ends[SIZE]
-            if end > start + 1 and buf[start] == 45 and _unsigned(buf, start + 1, end, False) >= 0:
+            if end > start + 1 and buf[start] == 45 and unsigned(buf, start + 1, end, False) >= 0:
                 counts[NEGATIVE] += 1
                 first_lines[NEGATIVE] = line - 1
                 return position, line, written
-            size = _unsigned(buf, start, end, False)
+            size = unsigned(buf, start, end, False)
             if size < 0:
                 code = BAD_SIZE
         if code == 0 and starts[OP] >= 0:
