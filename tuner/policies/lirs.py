@@ -66,7 +66,9 @@ def _prune(stack_links, hir_links, state):
     return s_head, s_tail, q_head, q_tail, nr_head, nr_tail, lir_bytes, nonresident, lir_limit, nonresident_limit
 
 
-@njit(inline="always")
+# Not inlined by numba: it runs only on promotions, and copying it (with its two prunes) into
+# three call sites took the first compile from 6 s to 13 s for replays up to 10 % faster.
+@njit
 def _fit_lir_set(stack_links, hir_links, cached, obj, size, state):
     """Demote bottom LIR blocks to the end of Q until the LIR set fits its budget.
 
