@@ -85,7 +85,7 @@ def bench(
     Each row carries ``opt_misses`` (Belady's MIN at the same size, replayed
     even when ``opt`` is not among ``policies``) and ``gap_to_opt`` (misses
     over OPT's, minus one). ``params`` maps a policy name to its parameters; ``jobs`` replays run in
-    parallel threads (the compiled kernels release the GIL); ``on_done`` is
+    parallel threads (the compiled kernels release the GIL); ``on_progress`` is
     called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
     chosen: list[Policy] = parse_policies(policies if policies is None or isinstance(policies, str) else list(policies))
