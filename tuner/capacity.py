@@ -14,8 +14,10 @@ _UNITS = {
     "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-    "k": 2**10, "m": 2**20, "g": 2**30,
+    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,  # single letters are binary, as in nginx and redis
 }  # fmt: skip
+# The largest capacity the compiled core can hold (int64 bytes or objects).
+LARGEST = 2**63 - 1
 _SPEC = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z%]*)\s*$", re.IGNORECASE)
 
 
@@ -35,7 +37,8 @@ def parse_capacity(spec: int | str | Capacity, unique_objects: int | None = None
     """Read ``1000`` (objects), ``64MiB`` / ``1.5GB`` (bytes) or ``1%`` (of unique objects).
 
     A percentage needs ``unique_objects``; it rounds up so ``0.1%`` of a small
-    trace is still one object. Anything not positive is a ValueError.
+    trace is still one object. Single-letter units are binary (``64M`` is
+    64 MiB). Anything not positive, or beyond int64, is a ValueError.
     """
     if isinstance(spec, Capacity):
         return spec
@@ -44,6 +47,8 @@ def parse_capacity(spec: int | str | Capacity, unique_objects: int | None = None
     if not match:
         raise ValueError(f"cannot read cache size {text!r} (try 1000, 64MiB, 1.5GB or 1%)")
     number, unit = float(match.group(1)), match.group(2).lower()
+    if not math.isfinite(number):
+        raise ValueError(f"cache size {text!r} is too large")
     if unit == "%":
         if unique_objects is None:
             raise ValueError(f"cache size {text!r} is a percentage, which needs a trace")
@@ -58,4 +63,6 @@ def parse_capacity(spec: int | str | Capacity, unique_objects: int | None = None
         raise ValueError(f"unknown unit {match.group(2)!r} in cache size {text!r}")
     if amount <= 0:
         raise ValueError(f"cache size must be positive, got {text!r}")
+    if amount > LARGEST:
+        raise ValueError(f"cache size {text!r} is too large (at most {LARGEST:,} {kind})")
     return Capacity(amount, kind, text.strip())
