@@ -117,6 +117,19 @@ def test_custom_nginx_format_with_host_and_request_time(tmp_path):
     assert read_trace(path, log_format=form, key_host=True).keys.tolist() == [b"a.example/x", b"b.example/x"]
 
 
+def test_format_without_bytes_field_has_no_sizes(tmp_path):
+    """No bytes field means no sizes (all 1, like a text trace), not sizes of 0 that make a 0-byte working set."""
+    path = _write(tmp_path / "nobytes.log", [
+        b'1.1.1.1 [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1"',
+        b'1.1.1.1 [10/Oct/2026:13:55:37 +0000] "GET /b HTTP/1.1"',
+        b'1.1.1.1 [10/Oct/2026:13:55:38 +0000] "GET /a HTTP/1.1"',
+    ])  # fmt: skip
+    for object_size in ("largest", "each"):
+        trace = read_trace(path, log_format='$remote_addr [$time_local] "$request"', object_size=object_size)
+        assert trace.sizes.tolist() == [1, 1, 1] and not trace.has_sizes
+        assert trace.working_set_bytes == trace.n_objects == 2
+
+
 def test_apache_format_string(tmp_path):
     path = _write(tmp_path / "x.log", [b'1.2.3.4 - - [10/Oct/2026:13:55:36 +0200] "GET /y HTTP/1.0" 200 7 "-" "ua"'])
     trace = read_trace(path, "apache", log_format='%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\"')

@@ -471,7 +471,7 @@ def read_access_log(
     ``methods`` and ``statuses`` keep only those requests (``methods='all'``
     keeps every method); ``object_size='largest'`` gives each object the largest
     size it was sent with (a 304 or HEAD sends no body), ``'each'`` keeps each
-    request's own.
+    request's own. A format without a bytes field has no sizes: every size is 1, so capacities count objects.
     """
     compiled = LogFormat(log_format, syntax)
     if key_host and HOST not in compiled.roles_present:
@@ -516,9 +516,10 @@ def read_access_log(
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
     filtered = {"method": int(counts[METHOD_FILTERED]), "status": int(counts[STATUS_FILTERED])}
-    id_column, size_column = concat(ids, np.int32), concat(sizes, np.int64)
-    unique_keys = unpack_keys(*keys.packed())
-    if object_size == "largest" and len(id_column):
+    id_column, unique_keys = concat(ids, np.int32), unpack_keys(*keys.packed())
+    # without a bytes field the log has no sizes: all 1, as in every reader whose source has none
+    size_column = concat(sizes, np.int64) if BYTES in compiled.roles_present else None
+    if object_size == "largest" and size_column is not None and len(id_column):
         largest = np.zeros(len(unique_keys), np.int64)
         np.maximum.at(largest, id_column, size_column)
         size_column = largest[id_column]
