@@ -67,6 +67,10 @@ class ReferenceArc:
     def _bytes(lst: OrderedDict) -> int:
         return sum(lst.values())
 
+    def _step(self, other: OrderedDict, hit: OrderedDict) -> float:
+        hit_bytes = self._bytes(hit)
+        return max(self._bytes(other) / hit_bytes, 1.0) if hit_bytes else 1.0  # zero-byte ghosts: step 1
+
     def _replace(self, hit_b2: bool) -> None:
         t1 = self._bytes(self.t1)
         if (t1 > 0 and (t1 > self.p or (t1 == self.p and hit_b2))) or not self.t2:
@@ -104,11 +108,11 @@ class ReferenceArc:
             return False
         ghost = None
         if key in self.b1:
-            self.p = min(self.p + max(self._bytes(self.b2) / self._bytes(self.b1), 1.0), float(self.c))
+            self.p = min(self.p + self._step(self.b2, self.b1), float(self.c))
             del self.b1[key]
             ghost = "B1"
         elif key in self.b2:
-            self.p = max(self.p - max(self._bytes(self.b1) / self._bytes(self.b2), 1.0), 0.0)
+            self.p = max(self.p - self._step(self.b1, self.b2), 0.0)
             del self.b2[key]
             ghost = "B2"
         while self._bytes(self.t1) + self._bytes(self.t2) + size > self.c:
@@ -131,7 +135,7 @@ def test_matches_reference_model_at_object_capacity(keys, capacity):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 40)), min_size=1, max_size=300),
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 40)), min_size=1, max_size=300),
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_at_byte_capacity(requests, capacity):
@@ -141,6 +145,17 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity):
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
     assert result.misses == _reference_misses(keys, sizes, capacity)
+
+
+def test_a_ghost_hit_on_a_list_of_zero_byte_ghosts_adapts_by_one():
+    # Found by a random search: B1 held only zero-byte ghosts when one of them was requested
+    # again, and |B2| / |B1| divided by zero.
+    keys = [2, 4, 1, 2, 3, 0, 1, 0, 2, 4, 0, 1, 2, 4, 1, 2, 1, 0, 3, 0, 1, 2, 2, 0, 4]
+    size_of = {0: 1, 1: 2, 2: 0, 3: 1, 4: 0}
+    sizes = [size_of[key] for key in keys]
+    trace = tuner.Trace.from_arrays(keys, sizes=sizes)
+    result = tuner.replay(trace, "arc", "3B")
+    assert result.misses == _reference_misses(keys, sizes, 3)
 
 
 @needs_jit

@@ -70,3 +70,19 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     assert result.misses >= trace.n_objects
     # Unit sizes: the cache fills before its first eviction, then every miss evicts one.
     assert result.evictions == max(0, result.misses - capacity)
+
+
+@pytest.mark.parametrize("name", ALL)
+@settings(max_examples=25, deadline=None)
+@given(
+    requests=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3)), min_size=1, max_size=120),
+    capacity=st.integers(1, 8),
+)
+def test_zero_byte_objects_at_byte_capacities(name, requests, capacity):
+    # Zero-byte objects are real (a path only ever answered 304): they take no room but are still objects.
+    keys = [key for key, _ in requests]
+    trace = tuner.Trace.from_arrays(keys, sizes=[size for _, size in requests])
+    result = tuner.replay(trace, name, f"{capacity}B")
+    assert result.hits + result.misses == len(keys)
+    assert result.peak_used <= capacity
+    assert result.misses >= trace.n_objects

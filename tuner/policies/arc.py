@@ -40,6 +40,12 @@ NO_GHOST, HIT_B1, HIT_B2 = 0, 1, 2
 
 
 @njit(inline="always")
+def _step(numerator, denominator):
+    """ARC's adaptation step ``max(|B_other| / |B_hit|, 1)``; 1 when the hit list holds only zero-byte ghosts."""
+    return max(numerator / denominator, 1.0) if denominator > 0 else 1.0
+
+
+@njit(inline="always")
 def _on_hit(state, arrays, cached, obj, size, now, i):
     (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
@@ -60,13 +66,13 @@ def _on_miss(state, arrays, cached, obj, size, now, i):
     (links,) = arrays
     t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
     if links[obj, WHERE] == IN_B1:
-        p = min(p + max(b2_bytes / b1_bytes, 1.0), float(capacity))
+        p = min(p + _step(b2_bytes, b1_bytes), float(capacity))
         b1h, b1t = unlink(links, b1h, b1t, obj)
         b1_bytes -= links[obj, GHOST_SIZE]
         links[obj, WHERE] = ABSENT
         ghost_hit = np.int32(HIT_B1)
     elif links[obj, WHERE] == IN_B2:
-        p = max(p - max(b1_bytes / b2_bytes, 1.0), 0.0)
+        p = max(p - _step(b1_bytes, b2_bytes), 0.0)
         b2h, b2t = unlink(links, b2h, b2t, obj)
         b2_bytes -= links[obj, GHOST_SIZE]
         links[obj, WHERE] = ABSENT
