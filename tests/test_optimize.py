@@ -1,5 +1,6 @@
 """``tuner.optimize``: search space, scoring, trace cuts, the tolerance rule and whole studies."""
 
+import dataclasses
 import itertools
 import json
 import math
@@ -14,10 +15,11 @@ from tuner.capacity import BYTES, OBJECTS, Capacity
 from tuner.errors import CachetuneError
 from tuner.optimize import best_record
 from tuner.optimize.objectives import Measured, Objective
-from tuner.optimize.recommend import Scored, pareto_front, within_tolerance
+from tuner.optimize.recommend import Judge, Scored, pareto_front, within_tolerance
 from tuner.optimize.run import SCREENING_LEVELS, candidate_policies, resolve_budget, screening_levels
 from tuner.optimize.space import Config, SearchSpace, config_of
 from tuner.optimize.traces import prefix, spatial_sample, split_by_time
+from tuner.policies import PolicyInput
 from tuner.workloads import generate
 
 ANTI_LRU = {"mru", "random", "random-age"}
@@ -109,11 +111,33 @@ def test_holdout_splits_by_time():
     trace = small_loop(requests=1_000)
     split = split_by_time(trace, 0.3)
     cut = trace.timestamps[0] + 0.7 * trace.span_seconds
-    assert split.tuning.timestamps[-1] <= cut < trace.timestamps[len(split.tuning)]
+    assert split.tuning.timestamps[-1] < cut <= trace.timestamps[len(split.tuning)]
+    assert trace.window_ends(split.window_seconds)[0] == len(split.tuning)
     assert split.whole is trace and split.holdout_hours > 0
     assert split_by_time(trace, 0.0).tuning is trace
     with pytest.raises(CachetuneError, match="holdout"):
         split_by_time(trace, 1.0)
+
+
+def test_holdout_misses_are_those_after_the_cut_in_one_replay_of_the_whole_trace():
+    # W-TinyLFU sizes its sketch from the mean request size of the trace it is given, and later objects are
+    # bigger here, so the tuning part alone replays differently from the start of the whole trace.
+    base = generate("zipf", requests=6_000, objects=1_000, seed=5)
+    trace = tuner.Trace.from_arrays(base.ids, base.timestamps, 100 + 10 * base.ids.astype(np.int64))
+    split = split_by_time(trace, 0.3)
+    config, capacity = Config("wtinylfu", 20_000), Capacity(20_000, BYTES, "20000 B")
+    wtinylfu = tuner.get_policy("wtinylfu")
+    whole_input = PolicyInput(trace.ids, trace.sizes, trace.timestamps, trace.n_objects, capacity.amount, 0)
+    set_up_for_the_whole = dataclasses.replace(wtinylfu, init=lambda _, params: wtinylfu.init(whole_input, params))
+    whole = tuner.replay(trace, wtinylfu, capacity)
+    before_cut = tuner.replay(split.tuning, set_up_for_the_whole, capacity).misses
+    tuning_alone = tuner.replay(split.tuning, wtinylfu, capacity).misses
+    assert tuning_alone != before_cut  # so subtracting the tuning part's own replay would be wrong
+    holdout = Judge(split, Objective(), BYTES, seed=0).figures(config).holdout
+    held_out_requests = len(trace) - len(split.tuning)
+    assert holdout.miss_ratio * held_out_requests == pytest.approx(whole.misses - before_cut, abs=1e-6)
+    assert holdout.misses_per_hour == pytest.approx((whole.misses - before_cut) / split.holdout_hours)
+    assert math.isnan(holdout.byte_miss_ratio)  # the engine counts misses per window, not bytes
 
 
 def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():

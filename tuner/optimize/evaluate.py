@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import optuna
 
 from tuner.capacity import Capacity
-from tuner.engine.replay import ReplayResult, replay
+from tuner.engine.replay import HOUR, ReplayResult, replay
 from tuner.optimize.objectives import Measured, Objective
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.traces import Sample, prefix, scaled_capacity
@@ -29,10 +29,13 @@ PRUNING_SHARE = 0.2
 MIN_SAMPLED_OBJECTS = 32
 
 
-def replay_config(trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None) -> ReplayResult:
-    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``."""
+def replay_config(
+    trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None, window_seconds: float = HOUR
+) -> ReplayResult:
+    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``, by ``window_seconds``."""
     amount = config.capacity if capacity is None else capacity
-    return replay(trace, config.policy, Capacity(amount, unit, f"{amount} {unit}"), seed=seed, **config.params)
+    capacity_in_unit = Capacity(amount, unit, f"{amount} {unit}")
+    return replay(trace, config.policy, capacity_in_unit, seed=seed, window_seconds=window_seconds, **config.params)
 
 
 @dataclass

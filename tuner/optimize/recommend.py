@@ -4,9 +4,10 @@ Trials score configurations; the user should not buy memory that buys
 nothing, so among every configuration whose score is within ``tolerance`` of
 the best found, the one with the smallest capacity wins (ties: the better
 score). Each figure shown next to it comes from an exact replay: on the tuning
-part, on the held-out part (counted after replaying the tuning part first, so
-the cache is warm as it would be in production), for LRU at the same capacity
-and for Belady's offline OPT, the floor no online policy can beat.
+part, on the held-out part (the misses after the cut in one replay of the
+whole trace, so the cache is warm as it would be in production), for LRU at
+the same capacity and for Belady's offline OPT, the floor no online policy
+can beat.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from tuner.capacity import OBJECTS
 from tuner.engine.replay import ReplayResult
 from tuner.optimize.evaluate import replay_config
 from tuner.optimize.objectives import Measured, Objective
@@ -74,15 +76,20 @@ def pareto_front(scored: list[Scored]) -> list[Scored]:
     return front
 
 
-def _holdout(tuning: ReplayResult, whole: ReplayResult, hours: float) -> Measured:
-    misses = whole.misses - tuning.misses
-    requests = whole.requests - tuning.requests
-    missed_bytes = whole.bytes_missed - tuning.bytes_missed
-    requested_bytes = whole.bytes_requested - tuning.bytes_requested
+def _holdout(whole: ReplayResult, split: TimeSplit, unit: str) -> Measured:
+    """The figures of the requests after the cut, from one replay of the whole trace in ``split``'s windows.
+
+    Only the misses per window are counted by the engine, not the bytes, so
+    the held-out byte miss ratio is known only when capacities count objects
+    (where, as for every replay, it is the miss ratio).
+    """
+    misses = int(whole.window_misses[1:].sum())
+    requests = len(split.whole) - len(split.tuning)
+    hours = split.holdout_hours
     return Measured(
         misses / hours if hours > 0 else math.nan,
-        misses / requests if requests else math.nan,
-        missed_bytes / requested_bytes if requested_bytes else math.nan,
+        misses / requests,
+        misses / requests if unit == OBJECTS else math.nan,
     )
 
 
@@ -104,6 +111,7 @@ class Judge:
         measured = Measured.of(tuning)
         holdout = None
         if self.split.holdout > 0:
-            whole = replay_config(self.split.whole, config, self.unit, self.seed)
-            holdout = _holdout(tuning, whole, self.split.holdout_hours)
+            whole = replay_config(self.split.whole, config, self.unit, self.seed,
+                                  window_seconds=self.split.window_seconds)  # fmt: skip
+            holdout = _holdout(whole, self.split, self.unit)
         return Figures(config, self.objective.score(measured, config.capacity, self.unit), measured, holdout)

@@ -7,6 +7,7 @@ prefix exactly as it replays the start of the whole trace.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +30,17 @@ def prefix(trace: Trace, stop: int) -> Trace:
 
 @dataclass(frozen=True)
 class TimeSplit:
-    """The tuning part (the first ``1 - holdout`` of the span) and the whole trace it starts."""
+    """The tuning part (the first ``1 - holdout`` of the span) and the whole trace it starts.
+
+    ``window_seconds`` puts the cut on the end of the whole trace's first
+    window (``Trace.window_ends``), so one replay of the whole trace counts
+    the held-out misses as the misses of the windows after the first.
+    """
 
     tuning: Trace
     whole: Trace
     holdout: float
+    window_seconds: float = math.inf
 
     @property
     def holdout_hours(self) -> float:
@@ -41,18 +48,18 @@ class TimeSplit:
 
 
 def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
-    """Split at ``start + (1 - holdout) × span``; ``holdout = 0`` tunes on everything."""
+    """Tune on the requests before ``start + (1 - holdout) × span``; ``holdout = 0`` tunes on everything."""
     if not 0.0 <= holdout < 1.0:
         raise CachetuneError(f"--holdout must be at least 0 and below 1, got {holdout}")
     if len(trace) < 2:
         raise CachetuneError("the trace needs at least two requests to tune on")
     if holdout == 0.0:
         return TimeSplit(trace, trace, 0.0)
-    cut_time = trace.timestamps[0] + (1.0 - holdout) * trace.span_seconds
-    stop = int(np.searchsorted(trace.timestamps, cut_time, side="right"))
+    window_seconds = (1.0 - holdout) * trace.span_seconds
+    stop = int(trace.window_ends(window_seconds)[0]) if window_seconds > 0 else 0
     if stop < 2 or stop >= len(trace):
         raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
-    return TimeSplit(prefix(trace, stop), trace, holdout)
+    return TimeSplit(prefix(trace, stop), trace, holdout, window_seconds)
 
 
 @dataclass(frozen=True)
