@@ -1,8 +1,10 @@
 """Cutting a trace for tuning: time prefixes (holdout, pruning steps) and spatial samples.
 
 Ids are dense in order of first appearance, so a prefix keeps its ids and only
-drops the keys first seen later: no re-hashing of keys, and a policy replays a
-prefix exactly as it replays the start of the whole trace.
+drops the keys first seen later: no re-hashing of keys. A policy set up from
+the trace it is given (W-TinyLFU sizes its sketch from the mean request size)
+may still replay a prefix unlike the start of the whole trace, so held-out
+misses are counted in one replay of the whole trace (``TimeSplit``).
 """
 
 from __future__ import annotations
