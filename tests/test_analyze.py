@@ -121,3 +121,9 @@ def test_median_and_reuse_bands_match_numpy(seed):
         inside = distances == COLD if row.distance_from == COLD else (
             (distances >= row.distance_from) & (distances <= row.distance_to))  # fmt: skip
         assert row.requests == np.count_nonzero(inside)
+
+
+def test_cli_refuses_a_negative_top(tmp_path):
+    done = CliRunner().invoke(app, ["analyze", "--workload", "zipf", "--requests", "500", "--top", "-3",
+                                    "--out", str(tmp_path)])  # fmt: skip
+    assert done.exit_code == 2 and "--top" in done.output

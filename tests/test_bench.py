@@ -1,8 +1,10 @@
 """The comparison table: every policy at every size, with the gap to Belady's OPT."""
 
 import pytest
+from rich.console import Console
 
 import tuner
+from tuner.reports.terminal import print_bench_table
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +38,20 @@ def test_timeline_sums_to_the_misses(zipf_trace):
 def test_bad_policy_parameters_fail_before_any_replay(zipf_trace):
     with pytest.raises(ValueError, match="no parameter"):
         tuner.bench(zipf_trace, "lru", [10], params={"lru": {"depth": 3}})
+
+
+def test_the_table_highlights_the_best_online_policy_not_opt(zipf_trace):
+    table = tuner.bench(zipf_trace, ["lru", "arc", "opt"], [50]).table
+    console = Console(record=True, width=200, force_terminal=True, color_system="standard")
+    print_bench_table(table, console, "zipf")
+    plain = console.export_text(clear=False).splitlines()
+    styled = console.export_text(styles=True).splitlines()
+    lines = {
+        plain_line.split("│")[2].strip(): line
+        for plain_line, line in zip(plain, styled, strict=True)
+        if "│" in plain_line
+    }
+    bold_green = "\x1b[1;32m"
+    best_online = table.loc[table["policy"] != "opt"].sort_values("miss_ratio")["policy"].iloc[0]
+    assert bold_green in lines[best_online]
+    assert bold_green not in lines["opt"]

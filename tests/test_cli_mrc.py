@@ -73,7 +73,8 @@ def test_table_and_sampled_methods(tmp_path):
     [
         (["--workload", "nope"], "unknown workload"),
         (["--policies", "lru,belady2"], "unknown policy"),
-        (["--sizes", "0"], "at least one point"),
+        (["--sizes", "0"], "give 1 to"),
+        (["--sizes", "1000000000000"], "give 1 to"),
         (["--sizes", "10,-3"], "cache size"),
         (["--sizes", "10,0"], "must be positive"),
         (["--method", "guess"], "unknown --method"),

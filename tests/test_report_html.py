@@ -11,9 +11,10 @@ import pytest
 from tests.cli import assert_one_line_error, cachetune
 from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
 from tuner.errors import CachetuneError
+from tuner.policies import POLICIES
 from tuner.reports.charts import Axis, Series, _linear_ticks, _log_ticks, format_bytes, format_number, line_chart
 from tuner.reports.html import render_report, write_report
-from tuner.reports.palette import policy_colour
+from tuner.reports.palette import POLICY_COLOURS, policy_colour
 
 SMALL = ("--requests", "6000", "--objects", "600", "--policies", "lru,fifo,mru,opt")
 
@@ -75,7 +76,8 @@ def test_one_colour_per_policy_across_charts(bench_folder):
         groups = re.findall(rf'<g class="series" data-series="{policy}">(.*?)</g>', html)
         colours = {colour for group in groups for colour in re.findall(r'(?:fill|stroke)="(#[0-9A-Fa-f]{6})"', group)}
         assert colours == {policy_colour(policy)}, (policy, colours)
-    assert len({policy_colour(p) for p in ("lru", "fifo", "mru", "opt", "clock", "sieve", "arc", "lfu")}) == 8
+    assert set(POLICIES) <= set(POLICY_COLOURS)  # every registered policy has a colour of its own
+    assert len({policy_colour(p) for p in POLICIES}) == len(POLICIES)
 
 
 def test_missing_optional_files_leave_their_charts_out(bench_folder, tmp_path):

@@ -66,7 +66,7 @@ def print_analysis(result: TraceAnalysis) -> None:
 @with_source_options(trace_first=True)  # analyze is mostly run on a trace: its options lead
 def analyze_command(
     source: SourceOptions,
-    top: Annotated[int, typer.Option(help="How many of the most requested keys to list.")] = 10,
+    top: Annotated[int, typer.Option(min=0, help="How many of the most requested keys to list.")] = 10,
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Annotated[str, typer.Option("--format", help="table, json or csv on stdout.")] = "table",

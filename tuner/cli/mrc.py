@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
@@ -23,7 +24,6 @@ from tuner.trace import Trace
 
 FORMATS = ("table", "csv", "json")
 DEFAULT_POINTS = 20
-OPT = "opt"
 
 
 def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
@@ -35,8 +35,9 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
     text = (spec or str(DEFAULT_POINTS)).strip()
     if text.isdigit():
         points = int(text)
-        if points < 1:
-            raise CachetuneError(f"--sizes {text}: give at least one point")
+        most = max(trace.n_objects, 1)  # one point per cache size at most
+        if not 1 <= points <= most:
+            raise CachetuneError(f"--sizes {text}: give 1 to {most:,} points")
         return list(default_sizes(trace, points))
     sizes = [part.strip() for part in text.split(",") if part.strip()]
     if not sizes:
@@ -47,8 +48,8 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
 def chosen_policies(spec: str, no_opt: bool) -> list[str]:
     """The named policies, plus ``opt`` as the floor whenever anything besides LRU is compared."""
     names = [policy.name for policy in parse_policies(spec)]
-    if not no_opt and OPT not in names and names != ["lru"]:
-        names.append(OPT)
+    if not no_opt and FLOOR_POLICY not in names and names != ["lru"]:
+        names.append(FLOOR_POLICY)
     return names
 
 
@@ -65,13 +66,13 @@ def print_curves(curves: pd.DataFrame, title: str) -> None:
     for policy in policies:
         view.add_column(policy, justify="right", no_wrap=True)
     for (unit, cache_size), row in wide.iterrows():
-        contenders = [row.get(policy, math.nan) for policy in policies if policy != OPT]
+        contenders = [row.get(policy, math.nan) for policy in policies if policy != FLOOR_POLICY]
         best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
         cells = [_size_cell(cache_size, unit)]
         for policy in policies:
             value = row.get(policy, math.nan)
             text = "—" if math.isnan(value) else f"{value:.4f}"
-            cells.append(f"[bold green]{text}[/]" if policy != OPT and value == best else text)
+            cells.append(f"[bold green]{text}[/]" if policy != FLOOR_POLICY and value == best else text)
         view.add_row(*cells)
     stdout.print(view)
     methods = curves.groupby("policy", sort=False)[["method", "sample_rate"]].first()

@@ -10,7 +10,7 @@ import zlib
 
 OPT_COLOUR = "#000000"
 
-_FIXED = {
+POLICY_COLOURS = {
     "opt": OPT_COLOUR,
     "lru": "#0072B2",
     "fifo": "#E69F00",
@@ -24,12 +24,11 @@ _FIXED = {
     "s3fifo": "#D62728",
     "2q": "#9467BD",
     "lirs": "#17BECF",
-    "tinylfu": "#2CA02C",
-    "w-tinylfu": "#2CA02C",
+    "wtinylfu": "#2CA02C",
 }
 _FALLBACK = ("#1F77B4", "#FF7F0E", "#E377C2", "#BCBD22", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD")
 
 
 def policy_colour(policy: str) -> str:
     """The colour that stands for ``policy`` in every chart."""
-    return _FIXED.get(policy) or _FALLBACK[zlib.crc32(policy.encode()) % len(_FALLBACK)]
+    return POLICY_COLOURS.get(policy) or _FALLBACK[zlib.crc32(policy.encode()) % len(_FALLBACK)]

@@ -7,6 +7,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from tuner.bench import FLOOR_POLICY
+
 
 def _number(value: float, digits: int = 4) -> str:
     return "—" if isinstance(value, float) and math.isnan(value) else f"{value:,.{digits}f}"
@@ -24,7 +26,7 @@ def _parameters_note(table: pd.DataFrame) -> str:
 
 
 def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None:
-    """One rich table per run; the best policy at each size is highlighted.
+    """One rich table per run; the best online policy at each size is highlighted (OPT is the floor, not a choice).
 
     The byte miss ratio is shown only when some capacity counts bytes (with
     object capacities it equals the miss ratio).
@@ -37,7 +39,7 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None
     for column in columns:
         view.add_column(column, justify="right", no_wrap=True)
     for (_, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
-        best = group["miss_ratio"].min()
+        best = group.loc[group["policy"] != FLOOR_POLICY, "miss_ratio"].min()  # NaN (no highlight) for OPT alone
         for position, row in enumerate(group.itertuples()):
             cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", row.policy]
             cells += [f"{row.hits:,}", f"{row.misses:,}", _number(row.miss_ratio)]
