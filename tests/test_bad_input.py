@@ -48,6 +48,19 @@ def _partial_record(path):
     path.write_bytes(b"\x01" * (RECORD * 3 + 7))
 
 
+def _blank_lines(path):
+    path.write_text("\n*\n\n")
+
+
+def _header_only(path):
+    path.write_text("key,size\n")
+
+
+def _post_only(path):
+    line = '1.1.1.1 - - [10/Oct/2026:13:55:3%d +0000] "POST /p HTTP/1.1" 200 3 "-" "ua"\n'
+    path.write_text(line % 6 + line % 7)
+
+
 CASES = [
     ("empty.log", _empty, "the file is empty"),
     ("random.dat", _random, "binary data of unknown format"),
@@ -56,6 +69,9 @@ CASES = [
     ("nokey.csv", _no_key_column, "line 1: no key column"),
     ("negative.csv", _negative_size, "line 3: negative size"),
     ("partial.bin", _partial_record, "partial record at byte offset 72"),
+    ("blank.txt", _blank_lines, "no requests in 3 lines: all blank or checkpoints"),
+    ("header.csv", _header_only, "no requests in 1 line: only a header"),
+    ("post_only.log", _post_only, "no requests in 2 lines: all filtered out (method not GET,HEAD: 2)"),
 ]
 
 

@@ -156,6 +156,21 @@ def test_a_log_of_only_junk_is_an_error(tmp_path):
         read_trace(path)
 
 
+def test_a_log_whose_lines_are_all_filtered_out_says_by_what(tmp_path):
+    path = _write(tmp_path / "filtered.log", [
+        LINE % (b"h", b"POST", b"/a", 200, b"1", b"x"),
+        LINE % (b"h", b"GET", b"/b", 404, b"1", b"x"),
+        LINE % (b"h", b"PUT", b"/c", 404, b"1", b"x"),
+    ])  # fmt: skip
+    with pytest.raises(TraceError, match=r"filtered\.log: no requests in 3 lines: all filtered out "
+                                         r"\(method not GET,HEAD: 2, status not 2xx: 1\)$"):  # fmt: skip
+        read_trace(path, statuses="2xx")
+    with pytest.raises(TraceError, match=r"no requests in 4 lines; first: line 4: not a log line; "
+                                         r"3 filtered out \(method not GET: 2, status not 2xx: 1\)$"):  # fmt: skip
+        read_trace(_write(path, [*path.read_bytes().splitlines(), b"junk"]), methods="GET", statuses="2xx")
+    assert len(read_trace(path, methods="all")) == 3
+
+
 def test_line_ends_found_by_the_field_scan(tmp_path):
     """CRLF ends, a backslash or an open quote at the very end of a line, and a last line without a line feed."""
     path = tmp_path / "ends.log"

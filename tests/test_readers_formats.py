@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import re
 import warnings
 
 import numpy as np
@@ -29,6 +30,23 @@ def test_text_skips_checkpoints_and_blank_lines_and_accepts_crlf(tmp_path):
     assert trace.info["format"] == "text"
     assert trace.keys.tolist() == [b"1", b"2", b"3"]
     assert trace.ids.tolist() == [0, 1, 0, 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("blank.txt", b"\n \r\n*\n", "no requests in 3 lines: all blank or checkpoints"),
+        ("one.txt", b"*\n", "no requests in 1 line: blank or checkpoints"),
+        ("header.csv", b"key,size\r\n", "no requests in 1 line: only a header"),
+        ("rows.csv", b"key,size\na\n", "no requests in 2 lines; first: line 2: too few fields"),
+    ],
+)
+def test_lines_without_requests_say_why(tmp_path, name, content, reason):
+    """Lines that are not requests but not skipped either (blank, checkpoints, a header) explain an empty trace."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(TraceError, match=f"^{re.escape(f'{path}: {reason}')}$"):
+        read_trace(path)
 
 
 def test_arc_lines_expand_into_their_blocks(tmp_path):

@@ -453,6 +453,13 @@ def _status_table(kept_statuses: tuple[set[int], set[int]] | None) -> np.ndarray
     return np.isin(codes, list(exact)) | np.isin(codes // 100, list(hundreds))
 
 
+def _filtered_reason(filtered: dict[str, int], methods: str, statuses: str | None) -> str:
+    """'filtered out (method not GET,HEAD: 5, status not 2xx: 2)': the lines kept out on purpose, and why."""
+    kept = {"method": methods, "status": statuses}
+    return "filtered out (" + ", ".join(f"{kind} not {kept[kind]}: {count:,}" for kind, count in filtered.items()
+                                        if count) + ")"  # fmt: skip
+
+
 def read_access_log(
     path: Path,
     *,
@@ -516,6 +523,7 @@ def read_access_log(
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
     filtered = {"method": int(counts[METHOD_FILTERED]), "status": int(counts[STATUS_FILTERED])}
+    tally.ignore(_filtered_reason(filtered, methods, statuses), sum(filtered.values()))
     id_column, unique_keys = concat(ids, np.int32), unpack_keys(*keys.packed())
     # without a bytes field the log has no sizes: all 1, as in every reader whose source has none
     size_column = concat(sizes, np.int64) if BYTES in compiled.roles_present else None

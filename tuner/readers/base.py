@@ -26,11 +26,17 @@ class TraceWarning(UserWarning):
 
 @dataclass
 class Tally:
-    """Skipped lines: how many for each reason, and the first line each reason hit."""
+    """Skipped lines: how many for each reason, and the first line each reason hit.
+
+    ``ignored`` counts lines that are not requests on purpose (blank lines,
+    a header, requests filtered out by an option): they are not skipped, so
+    ``strict`` allows them, but they explain a file that yields no request.
+    """
 
     lines: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     first_line: dict[str, int] = field(default_factory=dict)
+    ignored: dict[str, int] = field(default_factory=dict)
 
     def add(self, reason: str, count: int, first_line: int) -> None:
         if count:
@@ -58,9 +64,26 @@ class Tally:
         detail = ", ".join(f"{count:,} {reason}" for reason, count in reasons)
         return f"skipped {self.skipped:,} of {self.lines:,} lines: {detail}"
 
+    def ignore(self, reason: str, count: int) -> None:
+        """Count ``count`` lines that are not requests on purpose (not skipped)."""
+        if count:
+            self.ignored[reason] = self.ignored.get(reason, 0) + int(count)
+
     def first_problem(self) -> str:
         reason = min(self.first_line, key=self.first_line.get)
         return f"line {self.first_line[reason]:,}: {reason}"
+
+    def no_requests(self) -> str:
+        """Why the lines gave no request: 'no requests in 3 lines: all blank or checkpoints', or the first
+        skipped line and the lines ignored ('no requests in 5 lines; first: line 2: bad size; 4 filtered out (…)')."""
+        counted = f"no requests in {self.lines:,} line{'s' if self.lines != 1 else ''}"
+        ignored = "; ".join(f"{count:,} {reason}" for reason, count in self.ignored.items())
+        if self.skipped:
+            return f"{counted}; first: {self.first_problem()}" + (f"; {ignored}" if ignored else "")
+        if list(self.ignored.values()) == [self.lines]:  # every line ignored for one reason
+            reason = next(iter(self.ignored))
+            return f"{counted}: {reason}" if self.lines == 1 else f"{counted}: all {reason}"
+        return f"{counted}: {ignored}" if ignored else counted
 
 
 @dataclass
@@ -122,7 +145,7 @@ def finish(path: Path, columns: Columns, tally: Tally | None, *, strict: bool, k
     if not len(columns.ids):
         if tally.lines == 0:
             raise TraceError(f"{path}: no requests: the file is empty")
-        raise TraceError(f"{path}: no requests in {tally.lines:,} lines; first: {tally.first_problem()}")
+        raise TraceError(f"{path}: {tally.no_requests()}")
     info = columns.info
     info.update(skipped_lines=tally.skipped, skipped=dict(tally.counts))
     if tally.lines:

@@ -210,12 +210,13 @@ def read_csv(
     options = {slot: None if value is None else str(value).strip() for slot, value in options.items()}
     keys, tally = KeyTable(), Tally()
     counts, first_lines = np.zeros(BAD_OP + 1, np.int64), np.full(BAD_OP + 1, -1, np.int64)
-    ids, times, sizes, ops, line, wanted = [], [], [], [], 1, None
+    ids, times, sizes, ops, line, wanted, header_line = [], [], [], [], 1, None, False
     for buf in iter_text(path):
         position = 0
         if wanted is None:
             position, wanted = _columns_from_first_lines(path, buf, separator, options)
-            line = 2 if position else 1
+            header_line = position > 0
+            line = 2 if header_line else 1
         while position < len(buf):
             capacity = (len(buf) - position) // 16 + 1024
             out = (np.empty((capacity, 2), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
@@ -232,6 +233,8 @@ def read_csv(
     tally.lines = line - 1
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
+    if header_line and tally.lines == 1:  # a header and no row: not skipped, but why there is no request
+        tally.ignore("only a header", 1)
     columns = Columns(
         concat(ids, np.int32),
         unpack_keys(*keys.packed()),

@@ -43,6 +43,7 @@ def read_text(path: Path, *, strict: bool = False, keep_order: bool = False) -> 
         request = (lengths > 0) & ~checkpoint
         ignored += len(request) - int(request.sum())
         ids.append(table.intern(block.buf, starts[request], ends[request]))
+    tally.ignore("blank or checkpoints", ignored)
     keys = unpack_keys(*table.packed())
     columns = Columns(concat(ids, np.int32), keys, info={"format": "text", "ignored_lines": ignored})
     return finish(path, columns, tally, strict=strict, keep_order=keep_order)
