@@ -169,6 +169,39 @@ def test_parsed_trace_cache_is_keyed_by_content_and_options(tmp_path):
     assert read_trace(path).keys.tolist() == [b"a", b"c"]
 
 
+def _truncate(entry):
+    entry.write_bytes(entry.read_bytes()[:100])
+
+
+def _resave(entry, **changes):
+    with np.load(entry) as stored:
+        columns = {name: stored[name] for name in stored.files}
+    columns.update(changes)
+    np.savez(entry, **{name: value for name, value in columns.items() if value is not None})
+
+
+DAMAGES = {
+    "truncated": _truncate,
+    "garbage": lambda entry: entry.write_bytes(b"not an npz"),
+    "missing column": lambda entry: _resave(entry, ids=None),
+    "bad info": lambda entry: _resave(entry, info=np.array("{not json")),
+    "info not a dict": lambda entry: _resave(entry, info=np.array("[1]")),
+    "short column": lambda entry: _resave(entry, sizes=np.ones(1, np.int64)),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_damaged_cache_entry_is_a_miss_and_parsed_again(tmp_path, damage):
+    path = tmp_path / "t.csv"
+    path.write_text("key,size\na,1\nb,2\n")
+    read_trace(path)
+    (entry,) = (tmp_path / "cache").glob("*.npz")
+    damage(entry)
+    again = read_trace(path)
+    assert "cached" not in again.info and again.keys.tolist() == [b"a", b"b"] and again.sizes.tolist() == [1, 2]
+    assert read_trace(path).info["cached"]  # the entry was written anew
+
+
 def test_cached_trace_repeats_its_warnings(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("time,key\n2,a\n1,b\n")

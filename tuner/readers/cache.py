@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +60,23 @@ def entry_path(path: Path, reader: str, options: dict[str, Any]) -> Path:
 
 
 def load(entry: Path, name: str) -> Trace | None:
-    """The cached trace, or None when there is no (readable) entry."""
+    """The cached trace, or None when there is no readable entry.
+
+    A damaged entry (a truncated or overwritten file, a missing column, bad
+    info) is a miss like an absent one: the trace is parsed again and the
+    entry rewritten.
+    """
     try:
         with np.load(entry, allow_pickle=False) as stored:
             columns = {field: stored[field] for field in stored.files}
-    except (OSError, ValueError, KeyError, EOFError):
+        packed = "key_offsets" in columns
+        keys = unpack_keys(columns["key_bytes"], columns["key_offsets"]) if packed else columns["keys"]
+        info = json.loads(str(columns["info"]))  # JSONDecodeError is a ValueError
+        info["cached"] = True
+        return Trace(columns["ids"], columns["timestamps"], columns["sizes"], columns["ops"], keys, name=name,
+                     info=info)  # fmt: skip
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile):
         return None
-    packed = "key_offsets" in columns
-    keys = unpack_keys(columns["key_bytes"], columns["key_offsets"]) if packed else columns["keys"]
-    info = json.loads(str(columns["info"]))
-    info["cached"] = True
-    return Trace(columns["ids"], columns["timestamps"], columns["sizes"], columns["ops"], keys, name=name, info=info)
 
 
 def store(entry: Path, trace: Trace) -> None:
