@@ -6,7 +6,6 @@ whole number of keys is corrupt and refused rather than shortened.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +37,3 @@ def read_packed(path: Path, *, dtype_name: str, strict: bool = False, keep_order
         raise TraceError(f"{path}: no requests: the file is empty")
     ids, keys = factorized(concat(parts, np.int64))
     return finish(path, Columns(ids, keys, info={"format": dtype_name}), None, strict=strict, keep_order=keep_order)
-
-
-read_u32be = partial(read_packed, dtype_name="u32be")
-read_i32be = partial(read_packed, dtype_name="i32be")
-read_i64be = partial(read_packed, dtype_name="i64be")
