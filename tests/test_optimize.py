@@ -13,6 +13,7 @@ import tuner
 from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
 from tuner.errors import CachetuneError
+from tuner.mrc.sampling import sample_mask
 from tuner.optimize import best_record
 from tuner.optimize.objectives import Measured, Objective
 from tuner.optimize.recommend import Judge, Scored, pareto_front, within_tolerance
@@ -144,13 +145,21 @@ def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():
     trace = generate("zipf", requests=50_000, objects=20_000, seed=2)
     sample = spatial_sample(trace, 0.1)
     assert 0.08 < sample.trace.n_objects / trace.n_objects < 0.12
-    kept_keys = set(sample.trace.keys.tolist())
+    kept_keys = trace.keys[sample.trace.keys]
     original = trace.keys[trace.ids]
-    assert np.array_equal(sample.trace.keys[sample.trace.ids], original[np.isin(original, list(kept_keys))])
+    assert np.array_equal(kept_keys[sample.trace.ids], original[np.isin(original, kept_keys)])
     assert sample.source_requests == len(trace) and sample.rate == 0.1
     assert spatial_sample(trace, 1.0).trace is trace
-    with pytest.raises(CachetuneError, match="sample-rate"):
+    with pytest.raises(CachetuneError, match=r"--sample-rate must be in \(0, 1\], got 0"):
         spatial_sample(trace, 0.0)
+
+
+def test_spatial_sampling_is_the_projects_one_sampler_and_takes_the_seed():
+    trace = generate("zipf", requests=5_000, objects=2_000, seed=2)
+    for seed in (0, 7):
+        sample = spatial_sample(trace, 0.2, seed)
+        assert np.array_equal(sample.trace.timestamps, trace.timestamps[sample_mask(trace, 0.2, seed)])
+    assert not np.array_equal(spatial_sample(trace, 0.2, 0).trace.keys, spatial_sample(trace, 0.2, 7).trace.keys)
 
 
 def test_recommendation_is_the_smallest_within_tolerance():

@@ -181,9 +181,9 @@ def optimize(
 
     Tunes on the first ``1 - holdout`` of the trace's span and reports the
     recommendation on the rest too; ``sample_rate`` below 1 scores trials on
-    a spatial sample and re-scores the best exactly; the study lives in
-    ``storage`` (default: a journal file in ``out``) under ``study_name`` and
-    resumes when both are given again. Ctrl-C stops the search and returns
+    a spatial sample (drawn with ``seed``) and re-scores the best exactly;
+    the study lives in ``storage`` (default: a journal file in ``out``) under
+    ``study_name`` and resumes when both are given again. Ctrl-C stops the search and returns
     what the finished trials found (``interrupted=True``).
     """
     if tolerance < 0:
@@ -200,7 +200,7 @@ def optimize(
     bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
     scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
     split = split_by_time(trace, holdout)
-    sample = spatial_sample(split.tuning, sample_rate)
+    sample = spatial_sample(split.tuning, sample_rate, seed)
     smallest = int(trace.sizes.min()) if unit == BYTES else 1
     space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest)
     setup = {

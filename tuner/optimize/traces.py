@@ -12,14 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
 from tuner.errors import CachetuneError
+from tuner.mrc.sampling import sample_trace
 from tuner.trace import Trace
-
-# Spatial sampling keeps a key when hash(key) mod MODULUS < rate × MODULUS.
-MODULUS = 1 << 24
 
 
 def prefix(trace: Trace, stop: int) -> Trace:
@@ -74,8 +69,8 @@ class Sample:
     source_bytes: int
 
 
-def spatial_sample(trace: Trace, rate: float) -> Sample:
-    """Keep every request to a key whose hash falls below ``rate`` (SHARDS-style sampling).
+def spatial_sample(trace: Trace, rate: float, seed: int = 0) -> Sample:
+    """Every request to the keys ``tuner.mrc.sampling`` keeps at ``rate`` and ``seed`` (SHARDS-style sampling).
 
     Hashing keys, not requests, keeps each kept object's whole history, so
     reuse distances (and hence hit ratios at a capacity scaled by ``rate``) are
@@ -83,17 +78,12 @@ def spatial_sample(trace: Trace, rate: float) -> Sample:
     with SHARDS", FAST 2015).
     """
     if not 0.0 < rate <= 1.0:
-        raise CachetuneError(f"--sample-rate must be above 0 and at most 1, got {rate}")
+        raise CachetuneError(f"--sample-rate must be in (0, 1], got {rate:g}")
     if rate == 1.0:
         return Sample(trace, 1.0, len(trace), int(trace.sizes.sum()))
-    hashes = pd.util.hash_array(np.asarray(trace.keys))
-    keep_object = (hashes % MODULUS) < int(rate * MODULUS)
-    keep = keep_object[trace.ids]
-    if not keep.any():
-        raise CachetuneError(f"--sample-rate {rate} keeps no key of this trace; raise it")
-    new_ids = (np.cumsum(keep_object) - 1).astype(np.int32)
-    sampled = Trace(new_ids[trace.ids[keep]], trace.timestamps[keep], trace.sizes[keep], trace.ops[keep],
-                    trace.keys[keep_object], name=trace.name, info=trace.info)  # fmt: skip
+    sampled = sample_trace(trace, rate, seed)
+    if not len(sampled):
+        raise CachetuneError(f"--sample-rate {rate:g} keeps no key of this trace; raise it")
     return Sample(sampled, rate, len(trace), int(trace.sizes.sum()))
 
 
