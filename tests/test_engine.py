@@ -64,6 +64,10 @@ def test_zero_span_has_no_misses_per_hour():
         ({"capacity": 0}, "positive"),
         ({"bogus": 3}, "no parameter 'bogus'"),
         ({"ttl": -1}, "ttl"),
+        ({"policy": "wtinylfu", "protected_ratio": 1.5}, "protected_ratio must be at most 1"),
+        ({"policy": "s3fifo", "small_ratio": -0.1}, "small_ratio must be at least 0"),
+        ({"policy": "random-age", "samples": 0}, "samples must be at least 1"),
+        ({"policy": "lirs", "hir_ratio": float("nan")}, "hir_ratio must be at least 0"),
     ],
 )
 def test_replay_rejects_bad_arguments(kwargs, message):

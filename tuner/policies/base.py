@@ -15,7 +15,11 @@ SPAN = "span"
 
 @dataclass(frozen=True)
 class Param:
-    """One tunable policy parameter: its default and the range a tuner searches."""
+    """One tunable policy parameter: its default and the range a tuner searches.
+
+    The search range is narrower than what the policy accepts: values from 0
+    (integers: from ``low``) up to ``most`` (no bound when None) are valid.
+    """
 
     name: str
     default: float | int
@@ -23,6 +27,7 @@ class Param:
     high: float | int | Literal["span"]
     help: str
     log: bool = False
+    most: float | None = None
 
     @property
     def is_int(self) -> bool:
@@ -34,10 +39,13 @@ class Param:
         return self.low, high
 
     def coerce(self, value: Any) -> float | int:
-        """``value`` as this parameter's type, or ValueError if out of domain."""
+        """``value`` as this parameter's type, or ValueError if the policy cannot take it."""
         number = int(value) if self.is_int else float(value)
-        if number < 0 or (self.is_int and number < self.low):
-            raise ValueError(f"{self.name} must be at least {self.low}, got {value}")
+        least = self.low if self.is_int else 0
+        if not number >= least:  # also refuses NaN
+            raise ValueError(f"{self.name} must be at least {least}, got {value}")
+        if self.most is not None and number > self.most:
+            raise ValueError(f"{self.name} must be at most {self.most:g}, got {value}")
         return number
 
 

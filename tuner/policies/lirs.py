@@ -203,7 +203,9 @@ POLICY = Policy(
     init=_init,
     replay=_replay,
     params=(
-        Param("hir_ratio", 0.01, 0.001, 0.5, "share of the cache for resident HIR blocks (queue Q)", log=True),
+        Param(
+            "hir_ratio", 0.01, 0.001, 0.5, "share of the cache for resident HIR blocks (queue Q)", log=True, most=1.0
+        ),
         Param(
             "nonresident_ratio",
             2500.0,

@@ -210,7 +210,7 @@ POLICY = Policy(
     init=_init,
     replay=_replay,
     params=(
-        Param("small_ratio", 0.10, 0.01, 0.50, "share of the capacity for the small probation FIFO"),
+        Param("small_ratio", 0.10, 0.01, 0.50, "share of the capacity for the small probation FIFO", most=1.0),
         Param("ghost_ratio", 0.90, 0.0, 3.0, "ghost FIFO size (ids of recent evictions) as a share of the capacity"),
         Param("move_threshold", 2, 1, 4, "accesses in the small FIFO that earn promotion to the main FIFO"),
     ),

@@ -143,7 +143,12 @@ POLICY = Policy(
     replay=_replay,
     params=(
         Param(
-            "kin_ratio", 0.25, 0.01, 0.75, "share of the capacity A1in (first-time objects) may hold before it yields"
+            "kin_ratio",
+            0.25,
+            0.01,
+            0.75,
+            "share of the capacity A1in (first-time objects) may hold before it yields",
+            most=1.0,
         ),
         Param("kout_ratio", 0.50, 0.0, 3.0, "A1out size (ids of objects evicted from A1in) as a share of the capacity"),
     ),

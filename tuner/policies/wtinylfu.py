@@ -326,8 +326,15 @@ POLICY = Policy(
     init=_init,
     replay=_replay,
     params=(
-        Param("window_ratio", 0.01, 0.0, 0.8, "share of the cache for the LRU admission window (at least 1 unit)"),
-        Param("protected_ratio", 0.80, 0.0, 1.0, "share of the main cache for its protected segment"),
+        Param(
+            "window_ratio",
+            0.01,
+            0.0,
+            0.8,
+            "share of the cache for the LRU admission window (at least 1 unit)",
+            most=1.0,
+        ),
+        Param("protected_ratio", 0.80, 0.0, 1.0, "share of the main cache for its protected segment", most=1.0),
         Param("sample_factor", 32, 1, 100, "the sketch halves after this many x the main cache's size main hits"),
     ),
 )
