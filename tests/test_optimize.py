@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 import tuner
+from tests.cli import assert_one_line_error, cachetune
 from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
 from tuner.errors import CachetuneError
@@ -81,6 +82,21 @@ def test_budget_defaults_to_the_working_set_in_objects_or_bytes():
         resolve_budget(sized, "5B")
     with pytest.raises(CachetuneError, match="budget"):
         resolve_budget(sized, "0")
+
+
+def test_a_trace_of_zero_byte_objects_needs_a_budget_in_objects():
+    weightless = tuner.Trace.from_arrays(["a", "b", "a", "c"], sizes=[0, 0, 0, 0])
+    for budget in (None, "1KiB"):
+        with pytest.raises(CachetuneError, match="size 0 bytes: give --budget in objects"):
+            resolve_budget(weightless, budget)
+    assert (resolve_budget(weightless, "2").amount, resolve_budget(weightless, "2").unit) == (2, OBJECTS)
+
+
+def test_cli_optimize_on_zero_byte_objects_is_a_one_line_error(tmp_path):
+    trace = tmp_path / "weightless.csv"
+    trace.write_text("timestamp,key,size\n" + "".join(f"{second},k{second % 7},0\n" for second in range(50)))
+    completed = cachetune("optimize", "--trace", str(trace), "--trials", "2", "--out", str(tmp_path / "run"))
+    assert_one_line_error(completed, "give --budget in objects")
 
 
 def test_objectives_score_misses_or_cost():

@@ -87,15 +87,22 @@ def screening_levels(policies: int, trials: int | None) -> int:
 
 
 def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacity:
-    """The budget as given, else the whole working set (bytes when the trace has sizes)."""
-    if budget is None:
-        if trace.has_sizes:
-            return Capacity(trace.working_set_bytes, BYTES, f"{trace.working_set_bytes} B (working set)")
+    """The budget as given, else the whole working set (bytes when the trace has sizes).
+
+    A trace whose objects all have size 0 fills no cache measured in bytes, so
+    it needs a budget in objects.
+    """
+    if budget is None and not trace.has_sizes:
         return Capacity(trace.n_objects, OBJECTS, f"{trace.n_objects} objects (working set)")
-    try:
-        resolved = parse_capacity(budget, trace.n_objects)
-    except ValueError as error:
-        raise CachetuneError(f"--budget: {error}") from None
+    if budget is None:
+        resolved = Capacity(trace.working_set_bytes, BYTES, f"{trace.working_set_bytes} B (working set)")
+    else:
+        try:
+            resolved = parse_capacity(budget, trace.n_objects)
+        except ValueError as error:
+            raise CachetuneError(f"--budget: {error}") from None
+    if resolved.unit == BYTES and trace.working_set_bytes == 0:
+        raise CachetuneError("the trace's objects all have size 0 bytes: give --budget in objects (1000 or 10%)")
     smallest = int(trace.sizes.min()) if resolved.unit == BYTES else 1
     if resolved.amount < max(1, smallest):
         raise CachetuneError(f"--budget {budget} is below one object (the smallest is {smallest} bytes)")
