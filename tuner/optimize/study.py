@@ -1,11 +1,14 @@
 """Where a study lives and how it is opened, created or resumed.
 
-Default storage is an optuna journal file (append-only, safe for several
-processes on one machine), so a crashed or interrupted run keeps its trials
-and ``--study-name`` resumes them. A URL (``sqlite:///…``, ``postgresql://…``,
-``mysql://…``) opens an optuna RDB storage that workers on many machines can
-share. A stored study remembers the search space and scoring it was made
-with; opening it with another is an error rather than a silent mix.
+Default storage is an optuna journal file in the run's output folder
+(append-only, safe for several processes on one machine), so a crashed or
+interrupted run keeps its trials. The CLI's default folder is new for every
+run, so resuming a study, or sharing one between processes, takes the same
+``--storage`` (or ``--out``) as well as the same ``--study-name``. A URL
+(``sqlite:///…``, ``postgresql://…``, ``mysql://…``) opens an optuna RDB
+storage that workers on many machines can share. A stored study remembers
+the search space and scoring it was made with; opening it with another is an
+error rather than a silent mix.
 """
 
 from __future__ import annotations
