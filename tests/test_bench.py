@@ -55,3 +55,9 @@ def test_the_table_highlights_the_best_online_policy_not_opt(zipf_trace):
     best_online = table.loc[table["policy"] != "opt"].sort_values("miss_ratio")["policy"].iloc[0]
     assert bold_green in lines[best_online]
     assert bold_green not in lines["opt"]
+
+
+def test_sizes_that_come_to_one_capacity_are_replayed_once():
+    tiny = tuner.Trace.from_arrays(["a", "b", "a", "c"])
+    table = tuner.bench(tiny, "lru,fifo", ["0.1%", "1%", "10%"]).table
+    assert len(table) == 2 and set(table["cache_size"]) == {1} and set(table["size_spec"]) == {"0.1%"}

@@ -96,3 +96,12 @@ def test_generated_trace_replays_like_the_workload_and_like_libcachesim(tmp_path
             reader = lcs.TraceReader(str(binary), lcs.TraceType.ORACLE_GENERAL_TRACE)
             miss_ratio, _ = getattr(lcs, name)(int(size), hashpower=16).process_trace(reader)
             assert math.isclose(miss_ratio * len(frame), ours, abs_tol=0.01)
+
+
+def test_a_failed_run_leaves_no_folder_and_a_bad_out_fails_first(tmp_path):
+    out = tmp_path / "run"
+    assert_one_line_error(cachetune("bench", "--trace", str(tmp_path / "none.txt"), "--out", str(out)), "none.txt")
+    assert not out.exists()
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert_one_line_error(cachetune("bench", "--workload", "nope", "--out", str(a_file / "sub")), "cannot write in")

@@ -89,7 +89,12 @@ def bench(
     called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
     chosen: list[Policy] = parse_policies(policies if policies is None or isinstance(policies, str) else list(policies))
-    capacities = [parse_capacity(size, trace.n_objects) for size in sizes]
+    # Sizes that come to one capacity (1% and 10% of a tiny trace) are replayed once, under the first of them.
+    by_capacity: dict[tuple[int, str], Capacity] = {}
+    for size in sizes:
+        capacity = parse_capacity(size, trace.n_objects)
+        by_capacity.setdefault((capacity.amount, capacity.unit), capacity)
+    capacities = list(by_capacity.values())
     if not capacities:
         raise ValueError("give at least one cache size")
     runs = [(policy, capacity) for capacity in capacities for policy in chosen]

@@ -59,6 +59,7 @@ def optimize_command(
     check_choice("--format", output_format, FORMATS)
     folder = output.prepare("optimize", out)
     trace = source.load()
+    folder.mkdir(parents=True, exist_ok=True)  # the study's journal fills it while trials run
     planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
     with progress_bar() as progress:
         task = progress.add_task(f"tuning on {trace.name}", total=planned)
