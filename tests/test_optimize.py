@@ -147,14 +147,17 @@ def test_holdout_misses_are_those_after_the_cut_in_one_replay_of_the_whole_trace
     whole_input = PolicyInput(trace.ids, trace.sizes, trace.timestamps, trace.n_objects, capacity.amount, 0)
     set_up_for_the_whole = dataclasses.replace(wtinylfu, init=lambda _, params: wtinylfu.init(whole_input, params))
     whole = tuner.replay(trace, wtinylfu, capacity)
-    before_cut = tuner.replay(split.tuning, set_up_for_the_whole, capacity).misses
+    before = tuner.replay(split.tuning, set_up_for_the_whole, capacity)
+    before_cut = before.misses
     tuning_alone = tuner.replay(split.tuning, wtinylfu, capacity).misses
     assert tuning_alone != before_cut  # so subtracting the tuning part's own replay would be wrong
     holdout = Judge(split, Objective(), BYTES, seed=0).figures(config).holdout
     held_out_requests = len(trace) - len(split.tuning)
     assert holdout.miss_ratio * held_out_requests == pytest.approx(whole.misses - before_cut, abs=1e-6)
     assert holdout.misses_per_hour == pytest.approx((whole.misses - before_cut) / split.holdout_hours)
-    assert math.isnan(holdout.byte_miss_ratio)  # the engine counts misses per window, not bytes
+    held_out_bytes = int(trace.sizes[len(split.tuning) :].sum())
+    bytes_missed_after_cut = whole.bytes_missed - before.bytes_missed
+    assert holdout.byte_miss_ratio == pytest.approx(bytes_missed_after_cut / held_out_bytes, abs=1e-12)
 
 
 def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():

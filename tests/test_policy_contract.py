@@ -37,6 +37,7 @@ def test_byte_capacity_is_never_exceeded(name):
     result = tuner.replay(trace, name, "20KB")
     assert result.peak_used <= 20_000
     assert result.hits + result.misses == len(trace)
+    assert result.window_bytes_hit.sum() == result.bytes_requested - result.bytes_missed
     assert 0 < result.byte_miss_ratio <= 1
 
 

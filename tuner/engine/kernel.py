@@ -27,7 +27,7 @@ object one size, its largest, unless told otherwise).
 
 The loop does the least it can per request, because every policy pays for it:
 the timeline comes from window boundaries found before the loop (misses of a
-window = its requests minus its hits), and evictions from the admissions less
+window = its requests minus its hits; its bytes hit are noted as it ends), and evictions from the admissions less
 the objects still cached at the end, so no counter but hits and used bytes is
 touched on the common paths.
 """
@@ -52,8 +52,8 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     objects, otherwise both are bytes; ``ttl <= 0`` disables expiry;
     ``cached`` is the caller's residency array, all -1, whose integer width
     (int32 unless an object is 2 GiB or larger) is chosen at compile time.
-    Returns the final policy state, the statistics vector and the misses per
-    time window.
+    Returns the final policy state, the statistics vector, and the misses and
+    the bytes hit per time window.
     """
     ids, sizes, times, window_ends = requests
     capacity, count_objects, ttl, cached = config
@@ -63,6 +63,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     has_ttl = ttl > 0.0
     fetched_at = np.zeros(cached.shape[0] if has_ttl else 1, np.float64)
     window_misses = np.zeros(window_ends.shape[0], np.int64)
+    window_bytes_hit = np.zeros(window_ends.shape[0], np.int64)
     used = 0
     peak_used = 0
     hits = 0
@@ -73,6 +74,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     for window in range(window_ends.shape[0]):
         end = window_ends[window]
         hits_before = hits
+        bytes_hit_before = bytes_hit
         for i in range(begin, end):
             obj = ids[i]
             size = np.int64(1) if count_objects else np.int64(sizes[i])
@@ -103,6 +105,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
             else:
                 too_large += 1
         window_misses[window] = (end - begin) - (hits - hits_before)
+        window_bytes_hit[window] = bytes_hit - bytes_hit_before
         begin = end
     requests_seen = ids.shape[0]
     misses = requests_seen - hits
@@ -115,7 +118,7 @@ def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_
     stats[BYTES_MISSED] = bytes_requested - bytes_hit
     stats[EVICTIONS] = misses - refetched - too_large - still_cached
     stats[PEAK_USED] = peak_used
-    return state, stats, window_misses
+    return state, stats, window_misses, window_bytes_hit
 
 
 @njit(inline="always")

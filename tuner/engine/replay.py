@@ -34,6 +34,7 @@ class ReplayResult:
     span_seconds: float
     window_seconds: float
     window_misses: np.ndarray = field(repr=False)
+    window_bytes_hit: np.ndarray = field(repr=False)  # per window too: its bytes missed = bytes requested - these
     seconds: float = 0.0
 
     @property
@@ -106,7 +107,7 @@ def replay_with_state(
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, seed)
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
-    state, stats, window_misses = chosen.replay(requests, config, state, arrays)
+    state, stats, window_misses, window_bytes_hit = chosen.replay(requests, config, state, arrays)
     elapsed = time.perf_counter() - began
     result = ReplayResult(
         policy=chosen.name,
@@ -122,6 +123,7 @@ def replay_with_state(
         span_seconds=trace.span_seconds,
         window_seconds=float(window_seconds),
         window_misses=window_misses,
+        window_bytes_hit=window_bytes_hit,
         seconds=elapsed,
     )
     return result, state, arrays

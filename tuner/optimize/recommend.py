@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import optuna
 
-from tuner.capacity import OBJECTS
+from tuner.capacity import BYTES
 from tuner.engine.replay import ReplayResult
 from tuner.optimize.evaluate import replay_config
 from tuner.optimize.objectives import Measured, Objective
@@ -77,19 +77,17 @@ def pareto_front(scored: list[Scored]) -> list[Scored]:
 
 
 def _holdout(whole: ReplayResult, split: TimeSplit, unit: str) -> Measured:
-    """The figures of the requests after the cut, from one replay of the whole trace in ``split``'s windows.
-
-    Only the misses per window are counted by the engine, not the bytes, so
-    the held-out byte miss ratio is known only when capacities count objects
-    (where, as for every replay, it is the miss ratio).
-    """
+    """The figures of the requests after the cut, from one replay of the whole trace in ``split``'s windows."""
     misses = int(whole.window_misses[1:].sum())
-    requests = len(split.whole) - len(split.tuning)
+    cut = len(split.tuning)
+    requests = len(split.whole) - cut
+    bytes_requested = int(split.whole.sizes[cut:].sum()) if unit == BYTES else requests
+    bytes_missed = bytes_requested - int(whole.window_bytes_hit[1:].sum())
     hours = split.holdout_hours
     return Measured(
         misses / hours if hours > 0 else math.nan,
         misses / requests,
-        misses / requests if unit == OBJECTS else math.nan,
+        bytes_missed / bytes_requested if bytes_requested else math.nan,
     )
 
 
