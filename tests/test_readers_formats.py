@@ -39,6 +39,13 @@ def test_text_skips_checkpoints_and_blank_lines_and_accepts_crlf(tmp_path):
         ("one.txt", b"*\n", "no requests in 1 line: blank or checkpoints"),
         ("header.csv", b"key,size\r\n", "no requests in 1 line: only a header"),
         ("rows.csv", b"key,size\na\n", "no requests in 2 lines; first: line 2: too few fields"),
+        ("blank.csv", b"\n \r\n\t\n", "no requests in 3 lines: all blank"),
+        ("header_blank.csv", b"key\n\n \r\n", "no requests in 3 lines: 1 header; 2 blank"),
+        (
+            "short_blank.csv",
+            b"key,size\n\na\n",
+            "no requests in 3 lines; first: line 3: too few fields; 1 blank",
+        ),
     ],
 )
 def test_lines_without_requests_say_why(tmp_path, name, content, reason):
@@ -108,6 +115,34 @@ def test_headerless_tsv_keys_on_first_column(tmp_path):
     path.write_text("x\t1\ny\t2\nx\t3\n")
     trace = read_trace(path)
     assert trace.info["format"] == "tsv" and trace.keys.tolist() == [b"x", b"y"]
+
+
+@pytest.mark.parametrize("header", [b"", b"key\n"], ids=["no header", "header"])
+def test_blank_lines_of_a_one_column_csv_are_ignored_as_in_text(tmp_path, header):
+    """A blank line was a request for the empty key b"" (one column means no 'too few fields')."""
+    lines = b"\n\nfoo\n \r\nbar\n\t\nfoo\n\n"
+    (tmp_path / "k.csv").write_bytes(header + lines)
+    (tmp_path / "k.txt").write_bytes(lines)
+    csv, text = read_trace(tmp_path / "k.csv"), read_trace(tmp_path / "k.txt")
+    assert len(csv.ids) == len(text.ids) == 3
+    assert csv.keys[csv.ids].tolist() == text.keys[text.ids].tolist() == [b"foo", b"bar", b"foo"]
+    assert csv.info["lines"] == len(header.splitlines()) + 8 and csv.info["skipped_lines"] == 0
+
+
+def test_blank_lines_are_not_skipped_rows_nor_a_header(tmp_path):
+    """Blank lines are ignored, so --strict allows them; a leading one is not taken for a header."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"key,size\n\na,1\r\n\r\nb,2\n")
+    trace = read_trace(path, strict=True)
+    assert trace.keys[trace.ids].tolist() == [b"a", b"b"] and trace.sizes.tolist() == [1, 2]
+    leading = tmp_path / "leading.csv"
+    leading.write_bytes(b"\n7\n8\n7\n")
+    trace = read_trace(leading)
+    assert trace.keys[trace.ids].tolist() == [b"7", b"8", b"7"]
+    tab = tmp_path / "tab.tsv"  # a delimiter makes fields: not a blank line
+    tab.write_bytes(b"x\t1\n\t\ny\t2\n")
+    trace = read_trace(tab)
+    assert trace.keys[trace.ids].tolist() == [b"x", b"", b"y"]
 
 
 def test_csv_errors_name_file_and_line(tmp_path):

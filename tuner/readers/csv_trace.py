@@ -2,9 +2,12 @@
 
 The header is detected (a first row naming a known column, or text above
 numbers). Without options the key is the column named key/id/obj_id/url/…, or
-the first column; time, size and operation columns are used when present. A
-compiled scanner splits rows over the raw bytes (quoted fields with ``""``
-escapes included), so keys stay raw bytes and millions of rows parse per second.
+the first column; time, size and operation columns are used when present.
+Blank lines (nothing but spaces, tabs and carriage returns that are not the
+delimiter) are ignored as in the text reader, never a header nor a request
+for the empty key. A compiled scanner splits rows over the raw bytes (quoted
+fields with ``""`` escapes included), so keys stay raw bytes and millions of
+rows parse per second.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ OPS = {
     DELETE: (b"delete", b"del", b"remove", b"evict"),
 }
 TOO_FEW, BAD_TIME, BAD_SIZE, NEGATIVE, BAD_OP = 1, 2, 3, 4, 5
+BLANK = 6  # not a reason to skip: blank lines are ignored, counted beside the skip reasons
 REASONS = {
     TOO_FEW: "too few fields",
     BAD_TIME: "time not a number",
@@ -75,9 +79,10 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
     One pass finds the line ends and the ``wanted`` columns (0-based, -1 =
     none; quoted fields with ``""`` escapes included) and decodes time, size and
     operation. Kept rows go to ``out`` (key start, end, time, size, op);
-    ``tally`` counts each skip reason and keeps its first line. A negative
-    size stops the scan (the reader refuses the file). Returns (position,
-    line, rows written).
+    ``tally`` counts each skip reason and keeps its first line; blank lines
+    are not rows, only counted under ``BLANK``. A negative size stops the
+    scan (the reader refuses the file). Returns (position, line, rows
+    written).
     """
     op_names, op_offsets, op_codes = ops_table
     key_spans, times, sizes, ops = out
@@ -86,6 +91,16 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
     last = wanted.max()
     n_buf, written, capacity = len(buf), 0, len(times)
     while position < n_buf and written < capacity:
+        after_blanks = position
+        while buf[after_blanks] != delimiter and (
+            buf[after_blanks] == 32 or buf[after_blanks] == 9 or buf[after_blanks] == 13
+        ):
+            after_blanks += 1
+        if buf[after_blanks] == 10:
+            counts[BLANK] += 1
+            position = after_blanks + 1
+            line += 1
+            continue
         starts[:] = -1
         column = 0
         while True:
@@ -150,6 +165,11 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
     return position, line, written
 
 
+def _is_blank(line: bytes, delimiter: bytes) -> bool:
+    """Whether the scanner ignores ``line`` as blank (a delimiter, even among blanks, makes fields)."""
+    return not line.strip(b" \t\r".replace(delimiter, b""))
+
+
 def _header_fields(line: bytes, delimiter: bytes) -> list[str]:
     return [field.strip().strip('"').lower() for field in line.decode("latin-1").split(delimiter.decode())]
 
@@ -209,7 +229,7 @@ def read_csv(
     options = {KEY: key_col, TIME: time_col, SIZE: size_col, OP: op_col}
     options = {slot: None if value is None else str(value).strip() for slot, value in options.items()}
     keys, tally = KeyTable(), Tally()
-    counts, first_lines = np.zeros(BAD_OP + 1, np.int64), np.full(BAD_OP + 1, -1, np.int64)
+    counts, first_lines = np.zeros(BLANK + 1, np.int64), np.full(BLANK + 1, -1, np.int64)
     ids, times, sizes, ops, line, wanted, header_line = [], [], [], [], 1, None, False
     for buf in iter_text(path):
         position = 0
@@ -233,8 +253,9 @@ def read_csv(
     tally.lines = line - 1
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
-    if header_line and tally.lines == 1:  # a header and no row: not skipped, but why there is no request
-        tally.ignore("only a header", 1)
+    if header_line and not tally.skipped:  # with no row, the header and blank lines are why: say so
+        tally.ignore("only a header" if tally.lines == 1 else "header", 1)
+    tally.ignore("blank", counts[BLANK])
     columns = Columns(
         concat(ids, np.int32),
         unpack_keys(*keys.packed()),
@@ -256,6 +277,6 @@ def _columns_from_first_lines(
     lines = head.split(b"\n", 2)
     first = _header_fields(lines[0].removesuffix(b"\r"), separator)
     second = _header_fields(lines[1].removesuffix(b"\r"), separator) if len(lines) > 2 else None
-    if _has_header(first, second, options):
+    if not _is_blank(lines[0], separator) and _has_header(first, second, options):
         return len(lines[0]) + 1, _resolve(path, first, options)
     return 0, _resolve(path, None, options)
