@@ -11,6 +11,7 @@ import pytest
 import tuner
 from tests.cli import assert_one_line_error, cachetune
 from tuner.bench import RESULT_COLUMNS
+from tuner.cli.output import _claim
 
 
 def test_the_seed_loop_case(tmp_path):
@@ -104,4 +105,9 @@ def test_a_failed_run_leaves_no_folder_and_a_bad_out_fails_first(tmp_path):
     assert not out.exists()
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    assert_one_line_error(cachetune("bench", "--workload", "nope", "--out", str(a_file / "sub")), "cannot write in")
+    assert_one_line_error(cachetune("bench", "--workload", "nope", "--out", str(a_file / "sub")), "cannot create it")
+
+
+def test_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path):
+    stem = tmp_path / "results" / "bench-20261126-120000"
+    assert [_claim(stem).name for _ in range(3)] == [stem.name, f"{stem.name}-2", f"{stem.name}-3"]

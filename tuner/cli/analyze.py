@@ -73,21 +73,23 @@ def analyze_command(
 ) -> None:
     """Describe a trace: volume, span, skew (Zipf fit), one-hit wonders, reuse distances, working set, top keys."""
     check_choice("--format", output_format, FORMATS)
-    folder = output.prepare("analyze", out)
-    trace = source.load()
-    result = analyze(trace, top=top)
-    options = {"trace": trace.info.get("path"), "workload": source.workload, "trace_format": source.trace_format,
-               "top": top}  # fmt: skip
-    summary_row = pd.DataFrame([{key: value for key, value in result.summary.items() if not isinstance(value, dict)}])
-    tables = {
-        "summary": summary_row,
-        "reuse_distance": result.reuse_distance,
-        "working_set": result.working_set,
-        "top_keys": result.top_keys,
-        "popularity": result.popularity,
-    }
-    record = {**run_record("analyze", options, trace), "summary": result.summary}
-    output.save_run(folder, record, tables, report=not no_report)
+    with output.run_folder("analyze", out) as folder:
+        trace = source.load()
+        result = analyze(trace, top=top)
+        options = {"trace": trace.info.get("path"), "workload": source.workload, "trace_format": source.trace_format,
+                   "top": top}  # fmt: skip
+        summary_row = pd.DataFrame(
+            [{key: value for key, value in result.summary.items() if not isinstance(value, dict)}]
+        )
+        tables = {
+            "summary": summary_row,
+            "reuse_distance": result.reuse_distance,
+            "working_set": result.working_set,
+            "top_keys": result.top_keys,
+            "popularity": result.popularity,
+        }
+        record = {**run_record("analyze", options, trace), "summary": result.summary}
+        output.save_run(folder, record, tables, report=not no_report)
     if output_format == "json":
         stdout.out(json.dumps(result.to_dict(), indent=2, default=str), highlight=False)
     elif output_format == "csv":

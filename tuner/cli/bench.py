@@ -33,17 +33,20 @@ def bench_command(
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
     check_choice("--format", output_format, FORMATS)
     chosen = parse_policies(policies)
-    folder = output.prepare("bench", out)
-    trace = source.load()
-    sizes = size or list(DEFAULT_SIZES)
-    with progress_bar() as progress:
-        task = progress.add_task(f"replaying {trace.name}", total=None)
-        result = bench(trace, [p.name for p in chosen], sizes, seed=source.seed or 0,
-                       on_progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
-    options = {"workload": source.workload, "trace": trace.info.get("path"), "sizes": sizes,
-               "policies": [p.name for p in chosen], "seed": source.seed}  # fmt: skip
-    record = run_record("bench", options, trace)
-    output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
+    with output.run_folder("bench", out) as folder:
+        trace = source.load()
+        sizes = size or list(DEFAULT_SIZES)
+        with progress_bar() as progress:
+            task = progress.add_task(f"replaying {trace.name}", total=None)
+
+            def show(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = bench(trace, [p.name for p in chosen], sizes, seed=source.seed or 0, on_progress=show)
+        options = {"workload": source.workload, "trace": trace.info.get("path"), "sizes": sizes,
+                   "policies": [p.name for p in chosen], "seed": source.seed}  # fmt: skip
+        record = run_record("bench", options, trace)
+        output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
     if output_format == "csv":
         buffer = io.StringIO()
         result.table.to_csv(buffer, index=False)

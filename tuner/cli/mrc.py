@@ -113,20 +113,21 @@ def mrc_command(
     if sample_rate is not None and not 0 < sample_rate <= 1:
         raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
     names = chosen_policies(policies, no_opt)
-    folder = output.prepare("mrc", out)
-    trace = source.load()
-    chosen_sizes = parse_sizes(sizes, trace)
-    parts = []
-    with progress_bar() as progress:
-        task = progress.add_task(f"curves on {trace.name}", total=len(names))
-        for name in names:
-            progress.update(task, description=f"{name} on {trace.name}")
-            parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.seed or 0))
-            progress.advance(task)
-    curves = pd.concat(parts, ignore_index=True)
-    options = {"workload": source.workload, "trace": trace.info.get("path"), "policies": names, "sizes": chosen_sizes,
-               "method": method, "sample_rate": sample_rate, "seed": source.seed}  # fmt: skip
-    output.save_run(folder, run_record("mrc", options, trace), {"curves": curves}, report=not no_report)
+    with output.run_folder("mrc", out) as folder:
+        trace = source.load()
+        chosen_sizes = parse_sizes(sizes, trace)
+        parts = []
+        with progress_bar() as progress:
+            task = progress.add_task(f"curves on {trace.name}", total=len(names))
+            for name in names:
+                progress.update(task, description=f"{name} on {trace.name}")
+                parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.seed or 0))
+                progress.advance(task)
+        curves = pd.concat(parts, ignore_index=True)
+        options = {"workload": source.workload, "trace": trace.info.get("path"), "policies": names,
+                   "sizes": chosen_sizes, "method": method, "sample_rate": sample_rate,
+                   "seed": source.seed}  # fmt: skip
+        output.save_run(folder, run_record("mrc", options, trace), {"curves": curves}, report=not no_report)
     if output_format == "csv":
         buffer = io.StringIO()
         curves.to_csv(buffer, index=False)

@@ -57,33 +57,32 @@ def optimize_command(
 ) -> None:
     """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
     check_choice("--format", output_format, FORMATS)
-    folder = output.prepare("optimize", out)
-    trace = source.load()
-    folder.mkdir(parents=True, exist_ok=True)  # the study's journal fills it while trials run
-    planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
-    with progress_bar() as progress:
-        task = progress.add_task(f"tuning on {trace.name}", total=planned)
+    with output.run_folder("optimize", out) as folder:
+        trace = source.load()
+        planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
+        with progress_bar() as progress:
+            task = progress.add_task(f"tuning on {trace.name}", total=planned)
 
-        def show(done: int, best: str) -> None:
-            progress.update(task, completed=done, description=f"tuning on {trace.name}: {best}")
+            def show(done: int, best: str) -> None:
+                progress.update(task, completed=done, description=f"tuning on {trace.name}: {best}")
 
-        result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
-                          objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
-                          tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
-                          study_name=study_name, jobs=jobs, seed=source.seed or 0, out=folder,
-                          progress=show)  # fmt: skip
-    best = best_record(result)
-    (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
-    options = {"workload": source.workload, "trace": source.trace_file and str(source.trace_file),
-               "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
-               "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
-               "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
-               "study_name": result.options["study_name"], "jobs": jobs, "seed": source.seed}  # fmt: skip
-    tables = {"trials": result.trials}
-    if result.front is not None:
-        tables["pareto"] = front_table(result)
-    output.save_run(folder, run_record("optimize", options, trace), tables,
-                    report=not no_report)  # fmt: skip
+            result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
+                              objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
+                              tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
+                              study_name=study_name, jobs=jobs, seed=source.seed or 0, out=folder,
+                              progress=show)  # fmt: skip
+        best = best_record(result)
+        (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
+        options = {"workload": source.workload, "trace": source.trace_file and str(source.trace_file),
+                   "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
+                   "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
+                   "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+                   "study_name": result.options["study_name"], "jobs": jobs, "seed": source.seed}  # fmt: skip
+        tables = {"trials": result.trials}
+        if result.front is not None:
+            tables["pareto"] = front_table(result)
+        output.save_run(folder, run_record("optimize", options, trace), tables,
+                        report=not no_report)  # fmt: skip
     if output_format == "json":
         stdout.out(json.dumps(best, indent=2), highlight=False)
     else:
