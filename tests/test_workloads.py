@@ -5,7 +5,7 @@ import pytest
 
 import tuner
 from tuner.errors import WorkloadError
-from tuner.workloads import generate, load_spec
+from tuner.workloads import _spec_dir, generate, load_spec
 from tuner.workloads.recency import _stack_model, recency_keys
 
 
@@ -100,3 +100,11 @@ def test_spec_with_unknown_generator_or_option(tmp_path: Path):
     broken.write_text("generator = \n")
     with pytest.raises(WorkloadError, match="not valid TOML"):
         load_spec(broken)
+
+
+def test_specs_are_found_in_a_checkout_and_where_a_wheel_installs_them(tmp_path):
+    checkout_module = tmp_path / "repo" / "tuner" / "workloads" / "__init__.py"
+    (tmp_path / "repo" / "workloads").mkdir(parents=True)
+    assert _spec_dir(checkout_module, tmp_path / "venv") == tmp_path / "repo" / "workloads"
+    installed_module = tmp_path / "venv" / "lib" / "site-packages" / "tuner" / "workloads" / "__init__.py"
+    assert _spec_dir(installed_module, tmp_path / "venv") == tmp_path / "venv" / "share" / "cachetune" / "workloads"

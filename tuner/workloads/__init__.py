@@ -9,6 +9,7 @@ override the spec.
 from __future__ import annotations
 
 import inspect
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +38,14 @@ GENERATORS: dict[str, Callable[..., np.ndarray]] = {
 COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": 1}
 GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {"zipf": {"alpha": 1.0}}
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "workloads"
+
+def _spec_dir(package_file: Path, prefix: Path) -> Path:
+    """The named specs: ``workloads/`` of a source checkout, else where an installed wheel put them."""
+    checkout = package_file.resolve().parents[2] / "workloads"
+    return checkout if checkout.is_dir() else prefix / "share" / "cachetune" / "workloads"
+
+
+SPEC_DIR = _spec_dir(Path(__file__), Path(sys.prefix))
 
 
 @dataclass(frozen=True)
