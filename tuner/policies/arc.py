@@ -22,11 +22,14 @@ Wins on traffic that shifts between recency and frequency (OLTP, mixed scans);
 no parameter to tune.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 
 # Per-object row of the one ``links`` array: the two list links, then where the
@@ -145,13 +148,13 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
 
 
-def _init(trace, params):
-    if len(trace.sizes) and int(trace.sizes.max()) > LARGEST_SIZE:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    if len(given.sizes) and int(given.sizes.max()) > LARGEST_SIZE:
         raise ValueError(f"arc keeps ghost sizes in 32 bits: objects above {LARGEST_SIZE} bytes are not supported")
     zero = np.int64(0)
     lists = (NONE,) * 8
-    state = (*lists, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(trace.capacity))
-    links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    state = (*lists, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(given.capacity))
+    links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     links[:, :2] = NONE
     return state, (links,)
 

@@ -51,7 +51,15 @@ class Param:
 
 @dataclass(frozen=True)
 class PolicyInput:
-    """What a policy's ``init`` may look at: the requests it will see."""
+    """What a policy's ``init`` is given (named ``given`` there): the requests it will see, not the Trace.
+
+    ``ids`` are the dense int32 object ids of the requests in order, ``sizes``
+    their sizes in the capacity's unit (when the capacity counts objects, a
+    read-only view of ones), ``times`` their timestamps in seconds
+    (non-decreasing), ``n_objects`` the number of distinct ids, ``capacity``
+    the cache size in objects or bytes, and ``seed`` the seed of a randomized
+    policy. Arrays are shared with the trace: read them, never write them.
+    """
 
     ids: np.ndarray
     sizes: np.ndarray

@@ -15,11 +15,14 @@ Wins over FIFO wherever reuse exists, at FIFO's cost; a bit worse than LRU on
 recency-heavy traffic.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 
 
 @njit(inline="always")
@@ -65,9 +68,9 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    ring = np.empty(trace.n_objects + 1, np.int32)
-    referenced = np.zeros(max(trace.n_objects, 1), np.uint8)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    ring = np.empty(given.n_objects + 1, np.int32)
+    referenced = np.zeros(max(given.n_objects, 1), np.uint8)
     return (np.int64(0), np.int64(0)), (ring, referenced)
 
 

@@ -5,11 +5,14 @@ most once, so ``n_objects + 1`` slots never overflow). Cheapest policy to run;
 a baseline that SIEVE, CLOCK and S3-FIFO improve on.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 
 
 @njit(inline="always")
@@ -39,8 +42,8 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, no_op, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    return (np.int64(0), np.int64(0)), (np.empty(trace.n_objects + 1, np.int32),)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    return (np.int64(0), np.int64(0)), (np.empty(given.n_objects + 1, np.int32),)
 
 
 POLICY = Policy(

@@ -18,11 +18,14 @@ node than residents is ever in use. Counts are int32 (a resident would need
 2**31 requests to overflow one).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, push_head, unlink
 
 # Columns of the object table: its place in its node's LRU list (the ``linked_list``
@@ -117,8 +120,8 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    n_objects = max(trace.n_objects, 1)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    n_objects = max(given.n_objects, 1)
     objects = np.full((n_objects, 3), NONE, np.int32)
     # One node per count in use among residents, plus the one a hit creates before its old node empties.
     nodes = np.full((n_objects + 1, 5), NONE, np.int32)

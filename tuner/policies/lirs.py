@@ -35,11 +35,14 @@ Wins on loops and scans over a stable hot set (file systems, databases) where
 LRU thrashes.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Param, Policy
+from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
 
 # Per-object row of ``stack_links``: S's two links, then the object's status bits
@@ -177,11 +180,11 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    capacity = int(trace.capacity)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    capacity = int(given.capacity)
     hir_bytes = max(int(params["hir_ratio"] * capacity), MIN_HIR_BLOCKS)
     hir_bytes = min(hir_bytes, capacity - 1) if capacity > 1 else 1
-    mean_size = float(np.mean(trace.sizes)) if len(trace.sizes) else 1.0
+    mean_size = float(np.mean(given.sizes)) if len(given.sizes) else 1.0
     capacity_objects = max(capacity / max(mean_size, 1.0), 1.0)
     nonresident_limit = int(params["nonresident_ratio"] * capacity_objects)
     zero = np.int64(0)
@@ -192,9 +195,9 @@ def _init(trace, params):
         np.int64(capacity - hir_bytes),
         np.int64(nonresident_limit),
     )
-    stack_links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    stack_links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     stack_links[:, :2] = NONE
-    return state, (stack_links, new_links(trace.n_objects))
+    return state, (stack_links, new_links(given.n_objects))
 
 
 POLICY = Policy(

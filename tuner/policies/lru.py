@@ -5,10 +5,13 @@ tail. Wins on workloads with temporal locality; loses every request on a loop
 one object larger than the cache.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
 
 
@@ -36,8 +39,14 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, on_hit, no_op, _evict, on_insert)
 
 
-def init_recency_list(trace, params):
-    return (NONE, NONE), (new_links(trace.n_objects),)
+def init_recency_list(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    """An empty recency list: state ``(head, tail)`` = ``(NONE, NONE)``, arrays ``(links,)`` for every object id.
+
+    Public because MRU keeps the very same list with LRU's ``on_hit`` and
+    ``on_insert`` (most recent at the head) and only evicts from the other end;
+    neither policy takes parameters, so ``params`` is unused.
+    """
+    return (NONE, NONE), (new_links(given.n_objects),)
 
 
 POLICY = Policy(

@@ -20,11 +20,14 @@ comparisons, the left child on equal keys), so victims among the
 never-used-again residents match its ``Belady`` exactly.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 
 # Next use of a request whose object is never requested again.
 NEVER = np.iinfo(np.int64).max
@@ -116,13 +119,13 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    slots = trace.n_objects + 1  # slot 0 unused; zero-byte objects may all be resident
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    slots = given.n_objects + 1  # slot 0 unused; zero-byte objects may all be resident
     arrays = (
-        next_uses(trace.ids, trace.n_objects),
+        next_uses(given.ids, given.n_objects),
         np.zeros(slots, np.int32),
         np.zeros(slots, np.int64),
-        np.zeros(max(trace.n_objects, 1), np.int64),
+        np.zeros(max(given.n_objects, 1), np.int64),
     )
     return (np.int64(0),), arrays
 

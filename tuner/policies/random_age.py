@@ -19,11 +19,14 @@ eviction such as Redis's approximated LRU (Psounis & Prabhakar, "A randomized
 web-cache replacement scheme", INFOCOM 2001, evict the best of a sample).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import SPAN, Param, Policy
+from tuner.policies.base import SPAN, Param, Policy, PolicyInput
 from tuner.policies.rng import below, seed_state
 
 
@@ -68,9 +71,9 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    n_objects = max(trace.n_objects, 1)
-    state = (np.int64(0), seed_state(trace.seed), float(params["min_age"]), np.int64(params["samples"]))
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    n_objects = max(given.n_objects, 1)
+    state = (np.int64(0), seed_state(given.seed), float(params["min_age"]), np.int64(params["samples"]))
     return state, (np.empty(n_objects, np.int32), np.zeros(n_objects, np.float64))
 
 

@@ -14,11 +14,14 @@ replacement algorithms for a virtual-storage computer", IBM Systems Journal
 and FIFO keep nothing.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.rng import below, seed_state
 
 
@@ -46,8 +49,8 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, no_op, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    return (np.int64(0), seed_state(trace.seed)), (np.empty(max(trace.n_objects, 1), np.int32),)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    return (np.int64(0), seed_state(given.seed)), (np.empty(max(given.n_objects, 1), np.int32),)
 
 
 POLICY = Policy(

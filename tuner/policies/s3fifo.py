@@ -35,11 +35,14 @@ saturates at ``max(3, move_threshold)``, which changes no decision.
 Wins on skewed traffic with many one-hit wonders (web, CDN, key-value).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import replay_requests
-from tuner.policies.base import Param, Policy
+from tuner.policies.base import Param, Policy, PolicyInput
 
 # Access counts are int8 and saturate; a threshold above this could never be met.
 MAX_FREQ = 127
@@ -173,14 +176,14 @@ def _most_ghosts(sizes: np.ndarray, n_objects: int, ghost_capacity: int) -> int:
     return n_objects if smallest <= 0 else min(n_objects, ghost_capacity // smallest + 1)
 
 
-def _init(trace, params):
-    capacity = trace.capacity
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    capacity = given.capacity
     s_cap = int(capacity * params["small_ratio"])
     g_cap = int(capacity * params["ghost_ratio"])
     threshold = int(params["move_threshold"])
     if threshold > MAX_FREQ:
         raise ValueError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
-    n = max(trace.n_objects, 1)
+    n = max(given.n_objects, 1)
     zero = np.int64(0)
     state = (
         *(zero, zero, zero),  # S: head slot, tail slot, bytes
@@ -192,7 +195,7 @@ def _init(trace, params):
         np.int8(threshold),
         np.int8(max(3, threshold)),
     )
-    ghost_slots = 2 * _most_ghosts(trace.sizes, n, g_cap) + 2  # half for live ids, half for dead ones
+    ghost_slots = 2 * _most_ghosts(given.sizes, n, g_cap) + 2  # half for live ids, half for dead ones
     arrays = (
         np.empty(n + 1, np.int32),
         np.empty(n + 1, np.int32),

@@ -15,11 +15,14 @@ middle). Wins on skewed web and key-value traffic, often beating LRU and ARC;
 loses on loops that need recency.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Policy
+from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, new_links, push_head, unlink
 
 
@@ -59,9 +62,9 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    visited = np.zeros(max(trace.n_objects, 1), np.uint8)
-    return (NONE, NONE, NONE), (new_links(trace.n_objects), visited)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    visited = np.zeros(max(given.n_objects, 1), np.uint8)
+    return (NONE, NONE, NONE), (new_links(given.n_objects), visited)
 
 
 POLICY = Policy(

@@ -31,11 +31,14 @@ per-object byte tells which queue holds it. Wins where scans and one-time
 objects would flush an LRU, on database buffer pools and block traces.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import replay_requests
-from tuner.policies.base import Param, Policy
+from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
 
 # Which queue holds an object, per object.
@@ -116,21 +119,21 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
 
 
-def _init(trace, params):
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
     zero = np.int64(0)
     state = (
         *(zero, zero, zero),  # A1in: head slot, tail slot, bytes
         *(NONE, NONE),  # Am: head id, tail id
         *(NONE, NONE, zero),  # A1out: head id, tail id, bytes
         False,  # the object being admitted was found in A1out
-        np.int64(trace.capacity * params["kin_ratio"]),
-        np.int64(trace.capacity * params["kout_ratio"]),
+        np.int64(given.capacity * params["kin_ratio"]),
+        np.int64(given.capacity * params["kout_ratio"]),
     )
-    n = max(trace.n_objects, 1)
+    n = max(given.n_objects, 1)
     arrays = (
-        np.empty(trace.n_objects + 1, np.int32),
+        np.empty(given.n_objects + 1, np.int32),
         np.zeros(n, np.int8),
-        new_links(trace.n_objects),
+        new_links(given.n_objects),
         np.zeros(n, np.int64),
     )
     return state, arrays

@@ -60,12 +60,14 @@ the window absorbs bursts of new objects.
 """
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
-from tuner.policies.base import Param, Policy
+from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 from tuner.wrapping import wrapping_add, wrapping_mul
 
@@ -291,15 +293,15 @@ def _replay(requests, config, state, arrays):
     return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
 
 
-def _init(trace, params):
-    capacity = int(trace.capacity)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    capacity = int(given.capacity)
     window = max(int(capacity * params["window_ratio"]), 1)
     max_main = max(capacity - window, 0)
     protected_share = params["protected_ratio"]
     # round() so that 1 - 0.8 is the double 0.2, as libCacheSim's 1/5.
     max_probation = int(round(1.0 - protected_share, 12) * max_main)
     max_protected = int(protected_share * max_main)
-    mean_size = float(np.mean(trace.sizes)) if len(trace.sizes) else 1.0
+    mean_size = float(np.mean(given.sizes)) if len(given.sizes) else 1.0
     main_objects = int(max_main / max(mean_size, 1.0))
     n_counters = min(math.ceil(COUNTERS_PER_ENTRY * main_objects), 2**31 - 1)
     if n_counters < N_HASHES:
@@ -315,7 +317,7 @@ def _init(trace, params):
         np.int64(max_protected),
         np.int64(params["sample_factor"] * main_objects),
     )
-    links = np.zeros((max(trace.n_objects, 1), 4), np.int32)
+    links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     links[:, :2] = NONE
     return state, (links, np.zeros(n_counters, np.uint32))
 
