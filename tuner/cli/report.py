@@ -28,7 +28,7 @@ def _folder_as_json(folder: Path) -> dict:
 
 
 def report_command(
-    folder: Annotated[Path, typer.Argument(help="A folder written by bench, optimize or analyze (--out).")],
+    folder: Annotated[Path, typer.Argument(help="A folder written by bench, optimize, mrc or analyze (--out).")],
     output_format: Annotated[
         str,
         typer.Option("--format", help="html: write DIR/report.html; csv: print the main table; json: print all."),

@@ -50,11 +50,6 @@ class ReplayResult:
         """Misses divided by the trace's span in hours (NaN for a zero span)."""
         return self.misses / (self.span_seconds / HOUR) if self.span_seconds > 0 else math.nan
 
-    @property
-    def requests_per_second(self) -> float:
-        """Replay speed: requests over wall-clock seconds."""
-        return self.requests / self.seconds if self.seconds > 0 else math.nan
-
 
 def replay(
     trace: Trace,
