@@ -1,5 +1,6 @@
 """``report.html`` from a run's files: self-contained, complete, and the same page when re-rendered."""
 
+import itertools
 import json
 import re
 import shutil
@@ -164,3 +165,21 @@ def test_mrc_report_draws_one_curve_per_policy_with_opt_dashed(tmp_path):
         assert policy_colour(policy) in group and ("stroke-dasharray" in group) == (policy == "opt"), policy
     assert html.count("<tr>") == 1 + 3 * 10  # header + every (policy, size)
     assert "3 policies × 10 cache sizes" in html
+
+
+def _run_folder(folder, command: str, **tables: str):
+    """A run folder written by hand: ``run.json`` naming the command and each CSV given as text."""
+    (folder / "run.json").write_text(json.dumps({"command": command}))
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_hourly_chart_draws_hours_without_requests_at_zero(tmp_path):
+    folder = _run_folder(tmp_path, "analyze", working_set="hour,requests,unique_objects\n0,360,40\n5,120,30\n")
+    chart = re.search(r'data-chart="hourly">(.*?)</figure>', render_report(folder), re.S).group(1)
+    requests = re.search(r'data-series="requests">(.*?)</g>', chart).group(1)
+    circles = re.findall(r'<circle cx="([0-9.]+)"[^>]*><title>([^<]*)</title>', requests)
+    assert [title for _, title in circles] == [f"hour {h}: {n} requests" for h, n in enumerate([360, 0, 0, 0, 0, 120])]
+    gaps = [float(b) - float(a) for (a, _), (b, _) in itertools.pairwise(circles)]
+    assert max(gaps) - min(gaps) < 0.2  # one hover per hour, each at its own hour's middle (to SVG rounding)

@@ -159,12 +159,16 @@ def _reuse(reuse: pd.DataFrame) -> list[str]:
 
 
 def _hourly(working_set: pd.DataFrame, span_hours: float) -> str:
-    hours = working_set.sort_values("hour")
-    starts = hours["hour"].astype(float).tolist()
-    ends = [*starts[1:], starts[-1] + 1.0]
+    # working_set.csv lists only the hours that had requests; the hours between them are drawn at 0, so no
+    # hour's step stretches over the empty hours after it.
+    counts = working_set.astype({"hour": "int64"}).set_index("hour")[["requests", "unique_objects"]]
+    first, last = int(counts.index.min()), int(counts.index.max())
+    hours = counts.reindex(range(first, last + 1), fill_value=0)
+    starts = [float(hour) for hour in hours.index]
+    end = last + 1.0
     if span_hours > 0:
-        ends[-1] = min(ends[-1], max(span_hours, starts[-1] + 1e-3))
-    edges = [*starts, ends[-1]]
+        end = min(end, max(span_hours, last + 1e-3))
+    edges = [*starts, end]
     series = [
         Series(
             "requests",
