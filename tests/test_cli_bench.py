@@ -111,3 +111,11 @@ def test_a_failed_run_leaves_no_folder_and_a_bad_out_fails_first(tmp_path):
 def test_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path):
     stem = tmp_path / "results" / "bench-20261126-120000"
     assert [_claim(stem).name for _ in range(3)] == [stem.name, f"{stem.name}-2", f"{stem.name}-3"]
+
+
+def test_no_report_into_a_used_folder_removes_the_old_report(tmp_path):
+    small = ("--workload", "zipf", "--requests", "2000", "--objects", "200", "--size", "20", "--out", str(tmp_path))
+    assert cachetune("bench", *small, "--policies", "lru").returncode == 0
+    assert (tmp_path / "report.html").is_file()
+    assert cachetune("bench", *small, "--policies", "fifo", "--no-report").returncode == 0
+    assert not (tmp_path / "report.html").exists()

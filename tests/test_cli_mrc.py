@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -93,3 +94,19 @@ def test_bad_input_gives_one_line_and_non_zero_exit(args, fragment, tmp_path):
 
 def test_missing_trace_file_fails_in_one_line(tmp_path):
     assert_one_line_error(cachetune("mrc", "--trace", str(tmp_path / "none.csv"), "--out", str(tmp_path)), "none.csv")
+
+
+def test_a_trace_of_fewer_objects_than_default_points_gets_one_point_each(tmp_path):
+    path = tmp_path / "three.txt"
+    path.write_text("a\nb\na\nc\n")
+    completed = cachetune("mrc", "--trace", str(path), "--format", "csv", "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    assert pd.read_csv(io.StringIO(completed.stdout))["cache_size"].tolist() == [1, 2, 3]
+
+
+def test_the_table_names_every_method_a_curve_used(tmp_path):
+    # Miniature simulation replays sizes too small to sample in full: the footer says both.
+    completed = cachetune("mrc", *ZIPF, "--policies", "arc", "--no-opt", "--method", "mini", "--sizes", "5,20%",
+                          "--out", str(tmp_path), "--no-report")  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert re.search(r"how: arc exact, a replay per size, miniature simulation at rate 0\.\d+\n", completed.stdout)

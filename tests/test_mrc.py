@@ -185,9 +185,10 @@ def test_one_pass_matches_every_expected_lru_row(trace_file):
             assert point["miss_ratio"] == pytest.approx(float(row["expected_miss_ratio"]), abs=5e-7)
 
 
-def test_an_empty_sample_gives_no_estimate():
+@pytest.mark.parametrize(("policy", "method"), [("fifo", "mini"), ("lru", "shards")])
+def test_an_empty_sample_gives_no_estimate(policy, method):
     trace = tuner.Trace.from_arrays(list(range(300)) * 2)
-    curve = miss_ratio_curve(trace, "fifo", [10**9], method="mini", sample_rate=1e-6)
+    curve = miss_ratio_curve(trace, policy, [10**9], method=method, sample_rate=1e-6)
     assert curve["misses"].isna().all()
     assert np.isnan(curve["miss_ratio"]).all()
 

@@ -17,6 +17,7 @@ from tuner.cli.console import progress_bar, stdout
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
 from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
+from tuner.mrc.curve import how_obtained
 from tuner.policies import parse_policies
 from tuner.reports.charts import format_bytes
 from tuner.reports.files import run_record
@@ -30,12 +31,13 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
     """``N``: N object counts log-spaced from 0.1% to 100% of the unique objects; else a comma list of sizes.
 
     A bare whole number is a count of points; a single explicit size needs a
-    unit or a trailing comma (``5%``, ``64MiB``, ``1000,``).
+    unit or a trailing comma (``5%``, ``64MiB``, ``1000,``). Without ``spec``,
+    ``DEFAULT_POINTS``, or one point per object on a trace with fewer.
     """
-    text = (spec or str(DEFAULT_POINTS)).strip()
+    most = max(trace.n_objects, 1)  # one point per cache size at most
+    text = (spec or str(min(DEFAULT_POINTS, most))).strip()
     if text.isdigit():
         points = int(text)
-        most = max(trace.n_objects, 1)  # one point per cache size at most
         if not 1 <= points <= most:
             raise CachetuneError(f"--sizes {text}: give 1 to {most:,} points")
         return list(default_sizes(trace, points))
@@ -75,11 +77,7 @@ def print_curves(curves: pd.DataFrame, title: str) -> None:
             cells.append(f"[bold green]{text}[/]" if policy != FLOOR_POLICY and value == best else text)
         view.add_row(*cells)
     stdout.print(view)
-    methods = curves.groupby("policy", sort=False)[["method", "sample_rate"]].first()
-    how = "; ".join(
-        f"{policy} {row.method}" + (f" at rate {row.sample_rate:g}" if row.sample_rate < 1 else "")
-        for policy, row in methods.iterrows()
-    )
+    how = "; ".join(f"{policy} {how_obtained(rows)}" for policy, rows in curves.groupby("policy", sort=False))
     stdout.print(f"miss ratio = misses ÷ requests; how: {how}")
 
 

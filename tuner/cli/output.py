@@ -69,4 +69,6 @@ def save_run(folder: Path, record: dict[str, Any], tables: dict[str, pd.DataFram
         from tuner.reports.html import write_report
 
         written.append(write_report(folder))
+    else:  # a report left by an earlier run into this folder would contradict the new files
+        (folder / "report.html").unlink(missing_ok=True)
     stderr.print(f"results in {folder}/ ({', '.join(path.name for path in written)})")

@@ -85,7 +85,7 @@ def miss_ratio_curve(
         rows = _exact_rows(trace, chosen.name, capacities, one_pass, seed, params)
     elif method == "shards":
         if not one_pass:
-            raise ValueError("shards estimates LRU at object capacities only; use method='mini' for others")
+            raise ValueError("shards estimates LRU at object capacities only; use the mini method for other policies")
         rate = sample_rate or shards.DEFAULT_RATE
         ratios = shards.shards_miss_ratios(trace, [capacity.amount for capacity in capacities], rate, seed)
         rows = [(capacity, ratio, "shards", rate) for capacity, ratio in zip(capacities, ratios, strict=True)]
@@ -128,3 +128,25 @@ def _table(trace: Trace, policy: str, rows) -> pd.DataFrame:
         for capacity, ratio, how, rate in rows
     ]
     return pd.DataFrame.from_records(records, columns=COLUMNS).astype({"misses": "Int64"})
+
+
+# How ``miss_ratio_curve`` obtained its rows, in words (its ``method`` column).
+METHOD_WORDS = {
+    "exact": "exact, one pass",
+    "replay": "exact, a replay per size",
+    "shards": "SHARDS estimate",
+    "mini": "miniature simulation",
+}
+
+
+def how_obtained(rows: pd.DataFrame) -> str:
+    """How one policy's rows were obtained, e.g. ``exact, a replay per size, miniature simulation at rate 0.1``.
+
+    A curve may mix methods (``mini`` replays small traces in full), so each
+    one is named, with the lowest sampling rate it used.
+    """
+    parts = []
+    for method, group in rows.groupby("method", sort=False):
+        rate = group["sample_rate"].min()
+        parts.append(METHOD_WORDS.get(str(method), str(method)) + (f" at rate {rate:g}" if rate < 1 else ""))
+    return ", ".join(parts)

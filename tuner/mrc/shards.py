@@ -33,10 +33,10 @@ def shards_miss_ratios(
     """Estimated LRU miss ratio at each capacity (in objects) from a sample at ``rate``."""
     effective_rate = threshold(rate) / MODULUS  # the rate the hash threshold really keeps
     sampled_ids = trace.ids[sample_mask(trace, rate, seed)]
+    if len(sampled_ids) == 0:  # no object drawn: nothing to estimate from
+        return np.full(len(capacities), np.nan)
     histogram = stack_distance_histogram(sampled_ids, trace.n_objects)
     expected = len(trace) * effective_rate
-    if expected == 0:
-        return np.full(len(capacities), np.nan)
     histogram = histogram.astype(np.float64)
     if len(histogram) > 1:
         histogram[1] += expected - len(sampled_ids)
