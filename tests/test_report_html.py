@@ -13,6 +13,7 @@ from tests.cli import assert_one_line_error, cachetune
 from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
 from tuner.errors import CachetuneError
 from tuner.policies import POLICIES
+from tuner.reports import bench_page, mrc_page, optimize_page
 from tuner.reports.charts import Axis, Series, _linear_ticks, _log_ticks, format_bytes, format_number, line_chart
 from tuner.reports.html import render_report, write_report
 from tuner.reports.palette import POLICY_COLOURS, policy_colour
@@ -183,3 +184,11 @@ def test_hourly_chart_draws_hours_without_requests_at_zero(tmp_path):
     assert [title for _, title in circles] == [f"hour {h}: {n} requests" for h, n in enumerate([360, 0, 0, 0, 0, 120])]
     gaps = [float(b) - float(a) for (a, _), (b, _) in itertools.pairwise(circles)]
     assert max(gaps) - min(gaps) < 0.2  # one hover per hour, each at its own hour's middle (to SVG rounding)
+
+
+def test_subtitles_name_the_timeout_and_count_in_the_singular():
+    options = {"objective": "misses", "budget": "10%", "trials": None, "timeout": 30.0}
+    assert optimize_page.subtitle({"options": options}) == "objective misses, budget 10%, timeout 30 s"
+    assert optimize_page.subtitle({"options": {**options, "trials": 1, "timeout": None}}).endswith(", 1 trial")
+    one = {"options": {"policies": ["lru"], "sizes": ["5%"]}}
+    assert mrc_page.subtitle(one) == bench_page.subtitle(one) == "1 policy × 1 cache size"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tuner.errors import CachetuneError
 from tuner.reports.charts import Axis, SecondAxis, Series, bar_chart, format_bytes, format_number, line_chart
-from tuner.reports.page import chart_grid, note, read_table, section, table
+from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
 
 MAX_TIMELINES = 4  # one chart per size; beyond this, evenly spaced sizes are shown
@@ -221,4 +221,6 @@ def subtitle(run: dict[str, Any]) -> str:
     options = run.get("options") or {}
     policies = options.get("policies") or []
     sizes = options.get("sizes") or []
-    return f"{len(policies)} policies × {len(sizes)} cache sizes" if policies and sizes else "policy comparison"
+    if not (policies and sizes):
+        return "policy comparison"
+    return f"{counted(len(policies), 'policy')} × {counted(len(sizes), 'cache size')}"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tuner.errors import CachetuneError
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
-from tuner.reports.page import chart_grid, note, read_table, section, table
+from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
 
 OPT = "opt"
@@ -95,4 +95,6 @@ def subtitle(run: dict[str, Any]) -> str:
     options = run.get("options") or {}
     policies = options.get("policies") or []
     sizes = options.get("sizes") or []
-    return f"{len(policies)} policies × {len(sizes)} cache sizes" if policies and sizes else "miss-ratio curves"
+    if not (policies and sizes):
+        return "miss-ratio curves"
+    return f"{counted(len(policies), 'policy')} × {counted(len(sizes), 'cache size')}"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, horizontal_bar_chart, line_chart
 from tuner.reports.importance import param_importances
-from tuner.reports.page import chart_grid, note, read_table, section, table
+from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
 
 OBJECTIVE_LABELS = {
@@ -279,4 +279,8 @@ def subtitle(run: dict[str, Any]) -> str:
     """One line under the title: what was searched."""
     options = run.get("options") or {}
     budget = options.get("budget") or "the working set"
-    return f"objective {options.get('objective', 'misses-per-hour')}, budget {budget}, {options.get('trials')} trials"
+    trials, timeout = options.get("trials"), options.get("timeout")
+    limits = [] if trials is None else [counted(trials, "trial")]
+    if timeout is not None:  # with --timeout alone there is no trial count: as many run as fit in the time
+        limits.append(f"timeout {timeout:g} s")
+    return ", ".join([f"objective {options.get('objective', 'misses-per-hour')}", f"budget {budget}", *limits])

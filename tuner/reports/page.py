@@ -92,6 +92,13 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 policy``, ``3 policies``: the count and the noun in the number it takes."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
 def read_table(folder: Path, name: str) -> pd.DataFrame | None:
     """``<folder>/<name>.csv`` as a frame, or None when the run did not write it."""
     path = folder / f"{name}.csv"
