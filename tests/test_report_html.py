@@ -170,6 +170,7 @@ def test_mrc_report_draws_one_curve_per_policy_with_opt_dashed(tmp_path):
 
 def _run_folder(folder, command: str, **tables: str):
     """A run folder written by hand: ``run.json`` naming the command and each CSV given as text."""
+    folder.mkdir(exist_ok=True)
     (folder / "run.json").write_text(json.dumps({"command": command}))
     for name, text in tables.items():
         (folder / f"{name}.csv").write_text(text)
@@ -192,3 +193,19 @@ def test_subtitles_name_the_timeout_and_count_in_the_singular():
     assert optimize_page.subtitle({"options": {**options, "trials": 1, "timeout": None}}).endswith(", 1 trial")
     one = {"options": {"policies": ["lru"], "sizes": ["5%"]}}
     assert mrc_page.subtitle(one) == bench_page.subtitle(one) == "1 policy × 1 cache size"
+
+
+def test_byte_sizes_carry_their_unit_once(tmp_path):
+    curves = "policy,size_unit,cache_size,miss_ratio,method,sample_rate\n"
+    curves += "".join(f"lru,{unit},{size},0.5,exact,1\n" for unit in ("bytes", "objects") for size in (64 << 20, 1000))
+    html = render_report(_run_folder(tmp_path / "mrc", "mrc", curves=curves))
+    assert (
+        "lru at 64 MiB: miss ratio" in html and "lru at 1,000 objects: miss ratio" in html and "MiB bytes" not in html
+    )
+    results = "policy,params,size_unit,cache_size,size_spec,miss_ratio,misses_per_hour,byte_miss_ratio\n"
+    results += "lru,{},bytes,67108864,64MiB,0.5,10,0.5\nlru,{},objects,1000,5%,0.5,10,0.5\n"
+    timeline = "policy,size_unit,cache_size,window_start_hours,misses\n"
+    timeline += "".join(f"lru,{unit},{size},{hour},5\n" for unit, size in (("bytes", 64 << 20), ("objects", 1000))
+                        for hour in (0, 1))  # fmt: skip
+    html = render_report(_run_folder(tmp_path / "bench", "bench", results=results, timeline=timeline))
+    assert "cache 64MiB = 64 MiB</text>" in html and "cache 5% = 1,000 objects</text>" in html

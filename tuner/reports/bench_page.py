@@ -153,7 +153,7 @@ def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], 
         charts.append(
             line_chart(
                 f"timeline-{size.size_unit}-{size.cache_size}",
-                f"Misses per hour over time, cache {label} {_unit_label(size.size_unit)}",
+                f"Misses per hour over time, cache {label}" + ("" if size.size_unit == "bytes" else " objects"),
                 series,
                 Axis("trace time (hours)"),
                 Axis("misses per hour", zero=True),

@@ -42,14 +42,14 @@ def _how(rows: pd.DataFrame) -> str:
 
 def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
     series = []
-    size_text = format_bytes if unit == "bytes" else (lambda value: f"{value:,.0f}")
+    size_text = format_bytes if unit == "bytes" else (lambda value: f"{value:,.0f} {unit}")  # "64 MiB" has its unit
     for name in names:
         line = curves[curves["policy"] == name].sort_values("cache_size")
         line = line[np.isfinite(line["miss_ratio"])]
         if line.empty:
             continue
         hover = [
-            f"{name} at {size_text(size)} {unit}: miss ratio {ratio:.4f}"
+            f"{name} at {size_text(size)}: miss ratio {ratio:.4f}"
             for size, ratio in zip(line["cache_size"], line["miss_ratio"], strict=True)
         ]
         series.append(
