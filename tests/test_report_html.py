@@ -209,3 +209,23 @@ def test_byte_sizes_carry_their_unit_once(tmp_path):
                         for hour in (0, 1))  # fmt: skip
     html = render_report(_run_folder(tmp_path / "bench", "bench", results=results, timeline=timeline))
     assert "cache 64MiB = 64 MiB</text>" in html and "cache 5% = 1,000 objects</text>" in html
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "text", "missing"),
+    [
+        ("mrc", "curves", "a,b\n1,2\n", "columns 'policy', 'size_unit', 'cache_size'"),
+        (
+            "bench",
+            "results",
+            "policy,size_unit,cache_size,size_spec,miss_ratio,misses_per_hour,byte_miss_ratio\n"
+            "lru,objects,10,10,0.5,1,0.5\n",
+            "column 'params'",
+        ),
+        ("analyze", "working_set", "requests,unique_objects\n3,2\n", "column 'hour'"),
+        ("optimize", "trials", "a,b\n1,2\n", "columns 'number', 'policy', 'capacity'"),
+    ],
+)
+def test_a_table_without_a_column_the_report_reads_fails_in_one_line(tmp_path, command, name, text, missing):
+    _run_folder(tmp_path, command, **{name: text})
+    assert_one_line_error(cachetune("report", str(tmp_path)), f"{name}.csv has no {missing}")

@@ -22,6 +22,9 @@ from tuner.reports.page import chart_grid, note, read_table, section, table
 DATA_COLOUR = "#0072B2"
 FIT_COLOUR = "#D55E00"
 WORKING_SET_COLOUR = "#009E73"
+RANKED_COLUMNS = ("rank", "requests")  # popularity.csv and top_keys.csv
+REUSE_COLUMNS = ("distance_from", "distance_to", "fraction")
+WORKING_SET_COLUMNS = ("hour", "requests", "unique_objects")
 
 _SUMMARY = (
     ("requests", "requests", "{:,.0f}"),
@@ -62,10 +65,10 @@ def _summary_table(summary: dict[str, Any]) -> str:
 
 
 def _popularity(folder: Path, summary: dict[str, Any]) -> str | None:
-    points = read_table(folder, "popularity")
+    points = read_table(folder, "popularity", RANKED_COLUMNS)
     source = "sampled ranks"
     if points is None:
-        points, source = read_table(folder, "top_keys"), "top keys only"
+        points, source = read_table(folder, "top_keys", RANKED_COLUMNS), "top keys only"
     if points is None or points.empty:
         return None
     points = points[(points["rank"] > 0) & (points["requests"] > 0)]
@@ -203,10 +206,10 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     popularity = _popularity(folder, summary)
     if popularity:
         charts.append(popularity)
-    reuse = read_table(folder, "reuse_distance")
+    reuse = read_table(folder, "reuse_distance", REUSE_COLUMNS)
     if reuse is not None and not reuse.empty:
         charts += _reuse(reuse)
-    working_set = read_table(folder, "working_set")
+    working_set = read_table(folder, "working_set", WORKING_SET_COLUMNS)
     if working_set is not None and not working_set.empty:
         span = _number(summary.get("span_hours"))
         charts.append(_hourly(working_set, 0.0 if math.isnan(span) else span))
@@ -223,7 +226,7 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
                 "charts",
             )
         )
-    top = read_table(folder, "top_keys")
+    top = read_table(folder, "top_keys", RANKED_COLUMNS)
     if top is not None:
         parts.append(
             section("Top keys", table(top, "top-keys", "The most requested objects (top_keys.csv)."), "top-keys")

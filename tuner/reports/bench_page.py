@@ -18,6 +18,9 @@ from tuner.reports.page import chart_grid, counted, note, read_table, section, t
 from tuner.reports.palette import policy_colour
 
 MAX_TIMELINES = 4  # one chart per size; beyond this, evenly spaced sizes are shown
+RESULTS_COLUMNS = ("policy", "params", "size_unit", "cache_size", "size_spec", "miss_ratio", "misses_per_hour",
+                   "byte_miss_ratio")  # fmt: skip
+TIMELINE_COLUMNS = ("policy", "size_unit", "cache_size", "window_start_hours", "misses")
 
 
 def _size_label(cache_size: int, unit: str, spec: str) -> str:
@@ -164,7 +167,7 @@ def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], 
 
 def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     """The bench report's sections after the run description."""
-    results = read_table(folder, "results")
+    results = read_table(folder, "results", RESULTS_COLUMNS)
     if results is None:
         raise CachetuneError(f"{folder / 'results.csv'} is missing or empty: not a bench run's folder")
     results = results.assign(params=results["params"].fillna("{}").astype(str))
@@ -201,7 +204,7 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         label = "byte miss ratio (missed bytes ÷ requested bytes)"
         charts.append(_bars(bytes_rows, names, "byte_miss_ratio", title, label, "byte-miss-ratio-bars", None))
     charts += _curves(results, names)
-    timeline = read_table(folder, "timeline")
+    timeline = read_table(folder, "timeline", TIMELINE_COLUMNS)
     if timeline is not None and not timeline.empty:
         charts += _timelines(timeline, results, names, span if isinstance(span, int | float) else None)
     shown = results.drop(columns=["series"])

@@ -18,6 +18,7 @@ from tuner.reports.page import chart_grid, counted, note, read_table, section, t
 from tuner.reports.palette import policy_colour
 
 OPT = "opt"
+CURVES_COLUMNS = ("policy", "size_unit", "cache_size", "miss_ratio", "method", "sample_rate")
 _HOW = {
     "exact": "exact, one pass",
     "replay": "exact, a replay per size",
@@ -74,7 +75,7 @@ def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
 
 def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     """The mrc report's sections after the run description."""
-    curves = read_table(folder, "curves")
+    curves = read_table(folder, "curves", CURVES_COLUMNS)
     if curves is None:
         raise CachetuneError(f"{folder / 'curves.csv'} is missing or empty: not an mrc run's folder")
     names = _ordered(curves)

@@ -29,6 +29,8 @@ OBJECTIVE_LABELS = {
     "cost": "cost per hour (misses × miss cost + GB × memory cost)",
 }
 _SCOPE_COLOUR = "#555555"
+TRIALS_COLUMNS = ("number", "policy", "capacity")
+PARETO_COLUMNS = ("capacity", "params", "misses_objective")
 
 
 def _read_best(folder: Path) -> dict[str, Any] | None:
@@ -220,8 +222,8 @@ def _importance_chart(importances: pd.DataFrame) -> str:
 def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     """The optimize report's sections after the run description."""
     best = _read_best(folder)
-    trials = read_table(folder, "trials")
-    front = read_table(folder, "pareto")
+    trials = read_table(folder, "trials", TRIALS_COLUMNS)
+    front = read_table(folder, "pareto", PARETO_COLUMNS)
     objective = (best or {}).get("objective") or (run.get("options") or {}).get("objective") or "misses-per-hour"
     unit = (best or {}).get("capacity_unit", "objects")
     parts = [_recommendation(best)] if best else [note("best.json is missing: no recommendation to show.")]

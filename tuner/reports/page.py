@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from tuner.errors import CachetuneError
+
 _STYLE = """
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #222;
@@ -99,15 +101,25 @@ def counted(count: int, noun: str) -> str:
     return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
-def read_table(folder: Path, name: str) -> pd.DataFrame | None:
-    """``<folder>/<name>.csv`` as a frame, or None when the run did not write it."""
+def read_table(folder: Path, name: str, required: Sequence[str] = ()) -> pd.DataFrame | None:
+    """``<folder>/<name>.csv`` as a frame, or None when the run did not write it.
+
+    ``required`` are the columns the report reads: a file without one of them
+    (edited by hand, or not the run's) fails in one line naming it.
+    """
     path = folder / f"{name}.csv"
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         return None
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        names = ", ".join(repr(column) for column in missing)
+        noun = "column" if len(missing) == 1 else "columns"
+        raise CachetuneError(f"{path} has no {noun} {names} (the report reads {', '.join(required)})")
+    return frame
 
 
 def format_cell(value: Any) -> str:
