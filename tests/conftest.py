@@ -19,6 +19,15 @@ JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
 needs_jit = pytest.mark.skipif(JIT_DISABLED, reason="replays a large trace; too slow with NUMBA_DISABLE_JIT=1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_parsed_trace_cache(tmp_path_factory):
+    """Parsed traces go to a folder of this test run (subprocesses inherit it): a test must parse, not
+    read what an earlier run left in the user's ``~/.cache/cachetune``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CACHETUNE_CACHE_DIR", str(tmp_path_factory.mktemp("trace-cache")))
+        yield
+
+
 def shared_trace_path(relative: str) -> Path:
     """A file under ../shared/traces, or a clean skip where that folder is absent."""
     path = SHARED_TRACES / relative
