@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import os
 import subprocess
 import sys
@@ -45,8 +46,11 @@ def test_shared_trace_reads_to_its_published_counts(relative, detected, requests
 
 
 def test_web12_reads_whole(tmp_path):
-    trace = read_trace(shared_trace_path("cache2k/web12.trace.xz"))
-    assert len(trace) == 95_607 and trace.info["skipped_lines"] == 0
+    path = shared_trace_path("cache2k/web12.trace.xz")
+    trace = read_trace(path)
+    with lzma.open(path) as packed:
+        keys = len(packed.read()) // 4  # packed big-endian int32 keys
+    assert len(trace) == keys and trace.info["skipped_lines"] == 0
 
 
 def test_oracle_reader_matches_libcachesim_records():
