@@ -85,6 +85,23 @@ def test_cli_json_has_the_promised_fields(tmp_path, monkeypatch):
             "popularity.csv"} <= {p.name for p in out.iterdir()}  # fmt: skip
 
 
+def _no_constants(name: str):
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_report_json_of_a_one_object_trace_is_valid_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("CACHETUNE_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "t.csv"
+    path.write_text("time,key,size\n0,a,1\n0,a,1\n")  # one object, no time span: no Zipf fit, no request rate
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["analyze", "--trace", str(path), "--out", str(out), "--no-report"])
+    assert done.exit_code == 0, done.output
+    printed = CliRunner().invoke(app, ["report", str(out), "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    summary = json.loads(printed.stdout, parse_constant=_no_constants)["run"]["summary"]
+    assert summary["zipf_alpha"] is None and summary["requests_per_second"] is None and summary["requests"] == 2
+
+
 def test_popularity_points_span_every_rank_log_spaced():
     counts = np.concatenate([np.round(1e5 * np.arange(1, 10_001) ** -0.8).astype(np.int64), [0, 0]])
     points = popularity_points(np.random.default_rng(1).permutation(counts))

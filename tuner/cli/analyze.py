@@ -88,10 +88,11 @@ def analyze_command(
             "top_keys": result.top_keys,
             "popularity": result.popularity,
         }
-        record = {**run_record("analyze", options, trace), "summary": result.summary}
+        as_json = result.to_dict()  # NaN (no Zipf fit, no time span) as null: run.json stays valid JSON
+        record = {**run_record("analyze", options, trace), "summary": {key: as_json[key] for key in result.summary}}
         output.save_run(folder, record, tables, report=not no_report)
     if output_format == "json":
-        stdout.out(json.dumps(result.to_dict(), indent=2, default=str), highlight=False)
+        stdout.out(json.dumps(as_json, indent=2, default=str), highlight=False)
     elif output_format == "csv":
         buffer = io.StringIO()
         summary_row.to_csv(buffer, index=False)
