@@ -200,7 +200,7 @@ def test_a_small_study_recommends_and_reports_holdout_figures():
     assert best["opt"]["misses_per_hour"] <= best["misses_per_hour"]
     assert tuner.replay(small_loop(), best["policy"], best["capacity"], **best["params"]).misses > 0
     assert result.counts["this_run"] == 12 and len(result.trials) == 12
-    json.dumps(best)  # plain JSON, no NaN objects
+    json.dumps(best, allow_nan=False)  # plain JSON: no NaN, no objects JSON cannot hold
 
 
 def test_same_seed_same_trials():
