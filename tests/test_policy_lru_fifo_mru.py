@@ -35,7 +35,8 @@ def test_loop_one_larger_than_the_cache():
     assert tuner.replay(trace, "mru", 999).misses == 1_099
 
 
-keys_strategy = st.lists(st.integers(0, 20), min_size=1, max_size=300)
+# At least 75 requests over 21 keys, so that most examples evict (short lists mostly fit).
+keys_strategy = st.lists(st.integers(0, 20), min_size=75, max_size=300)
 
 
 @settings(max_examples=60, deadline=None)
@@ -49,7 +50,7 @@ def test_compiled_policies_equal_reference_models(keys, capacity):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 60)), min_size=1, max_size=200),
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(1, 60)), min_size=50, max_size=200),
     capacity=st.integers(1, 200),
 )
 def test_byte_capacity_lru_equals_reference(requests, capacity):
