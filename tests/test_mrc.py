@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.conftest import SHARED_TRACES, load_text_trace, needs_jit, shared_trace_path, text_rows
+from tests import policy_checks as checks
+from tests.conftest import load_text_trace, needs_jit, shared_trace_path, text_rows
 from tuner.mrc import default_sizes, miss_ratio_curve, opt_misses
 from tuner.mrc.miniature import mini_rate
 from tuner.mrc.sampling import sample_mask, sample_trace
@@ -169,7 +170,7 @@ def test_miniature_fifo_at_a_tenth_stays_close_to_replays():
 
 
 def _lru_text_traces():
-    if not SHARED_TRACES.exists():
+    if not checks.EXPECTED_CSV.exists():
         return [pytest.param(None, id="shared-traces-missing")]
     return sorted({row["trace_file"] for row in text_rows("LRU")})
 

@@ -4,13 +4,13 @@ import pytest
 
 import tuner
 from tests import policy_checks as checks
-from tests.conftest import SHARED_TRACES, expected_rows, needs_jit
+from tests.conftest import expected_rows, needs_jit
 
 POLICY_NAMES = {"LRU": "lru", "FIFO": "fifo"}
 
 
 def _cases():
-    if not SHARED_TRACES.exists():
+    if not checks.EXPECTED_CSV.exists():
         return [pytest.param(None, id="shared-traces-missing")]
     return [
         pytest.param(row, id=f"{row['policy']}-{row['trace_file']}-{row['cache_size']}")
