@@ -230,6 +230,22 @@ def test_expected_csv_libcachesim_wtinylfu():
 
 
 @needs_jit
-@pytest.mark.parametrize(("capacity", "misses"), [(800, 751), (1400, 751), (2000, 751)])
-def test_backf_rows_match_exactly(capacity, misses):
-    assert tuner.replay(load_text_trace("lirs/backf.trace.gz"), "wtinylfu", capacity).misses == misses
+@pytest.mark.parametrize(
+    ("capacity", "expected_misses"),
+    [
+        (200, 7173),
+        (400, 5384),
+        pytest.param(
+            600,
+            3709,
+            marks=pytest.mark.xfail(strict=True, reason="misses 2559, 0.128 of the requests below libCacheSim"),
+        ),
+    ],
+)
+def test_backf_rows_where_the_cache_must_choose(capacity, expected_misses):
+    # expected.csv's WTinyLFU rows on backf below its 751 objects (from 800 on everything fits and
+    # every policy misses 751). Within 0.01 of the requests, the bound of the mean above; measured
+    # 0.0046 and 0.0004. The nearest other policies are 0.018 (S3FIFO at 200) and 0.059 (FIFO at 400) away.
+    trace = load_text_trace("lirs/backf.trace.gz")
+    misses = tuner.replay(trace, "wtinylfu", capacity).misses
+    assert abs(misses - expected_misses) / len(trace) < 0.01
