@@ -32,6 +32,8 @@ def test_loop_one_larger_than_the_cache():
     trace = tuner.Trace.from_arrays([i % 1000 for i in range(100_000)])
     assert tuner.replay(trace, "lru", 999).miss_ratio == 1.0
     assert tuner.replay(trace, "fifo", 999).miss_ratio == 1.0
+    # MRU: round 1 misses all 1000 (cold; 999 evicts 998). Each later round hits all but the one key
+    # evicted last round, which evicts the key just hit before it (998, then 997, ...): 1000 + 99 misses.
     assert tuner.replay(trace, "mru", 999).misses == 1_099
 
 
