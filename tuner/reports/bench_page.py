@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.bench import FLOOR_POLICY
 from tuner.errors import CachetuneError
 from tuner.reports.charts import Axis, SecondAxis, Series, bar_chart, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
@@ -96,7 +97,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
                     list(line["cache_size"]),
                     list(line["miss_ratio"]),
                     policy_colour(policy),
-                    dashed=policy == "opt",
+                    dashed=policy == FLOOR_POLICY,
                     hover=hover,
                 )
             )
@@ -105,7 +106,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
             log=True,
             format=format_bytes if unit == "bytes" else format_number,
         )
-        floor = " (OPT = Belady's optimal floor, dashed)" if "opt" in set(rows["policy"]) else ""
+        floor = " (OPT = Belady's optimal floor, dashed)" if FLOOR_POLICY in set(rows["policy"]) else ""
         title = "Miss-ratio curves" + floor
         charts.append(
             line_chart(
@@ -150,7 +151,9 @@ def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], 
                 for i, rate in enumerate(rates)
             ]
             series.append(
-                Series(policy, edges, rates, policy_colour(policy), dashed=policy == "opt", step=True, hover=hover)
+                Series(
+                    policy, edges, rates, policy_colour(policy), dashed=policy == FLOOR_POLICY, step=True, hover=hover
+                )
             )
         label = _size_label(size.cache_size, size.size_unit, str(specs.get((size.size_unit, size.cache_size), "")))
         charts.append(

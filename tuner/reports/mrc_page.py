@@ -12,33 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.bench import FLOOR_POLICY
 from tuner.errors import CachetuneError
+from tuner.mrc.curve import how_obtained
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
 
-OPT = "opt"
 CURVES_COLUMNS = ("policy", "size_unit", "cache_size", "miss_ratio", "method", "sample_rate")
-_HOW = {
-    "exact": "exact, one pass",
-    "replay": "exact, a replay per size",
-    "shards": "SHARDS estimate",
-    "mini": "miniature simulation",
-}
 
 
 def _ordered(curves: pd.DataFrame) -> list[str]:
     """Policies best first by mean miss ratio, so legends read as a ranking."""
     return list(curves.groupby("policy")["miss_ratio"].mean().sort_values(kind="stable").index)
-
-
-def _how(rows: pd.DataFrame) -> str:
-    """How a policy's points were obtained, e.g. ``miniature simulation at rate 0.1``."""
-    parts = []
-    for method, group in rows.groupby("method", sort=False):
-        rate = group["sample_rate"].min()
-        parts.append(_HOW.get(str(method), str(method)) + (f" at rate {rate:g}" if rate < 1 else ""))
-    return ", ".join(parts)
 
 
 def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
@@ -55,15 +41,15 @@ def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
         ]
         series.append(
             Series(
-                f"{name} ({_how(line)})",
+                f"{name} ({how_obtained(line)})",
                 list(line["cache_size"]),
                 list(line["miss_ratio"]),
                 policy_colour(name),
-                dashed=name == OPT,
+                dashed=name == FLOOR_POLICY,
                 hover=hover,
             )
         )
-    floor = " (OPT = Belady's optimal floor, dashed)" if OPT in names else ""
+    floor = " (OPT = Belady's optimal floor, dashed)" if FLOOR_POLICY in names else ""
     return line_chart(
         f"miss-ratio-curves-{unit}",
         "Miss-ratio curves" + floor,
