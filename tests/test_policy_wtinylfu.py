@@ -238,7 +238,12 @@ def test_expected_csv_libcachesim_wtinylfu():
         pytest.param(
             600,
             3709,
-            marks=pytest.mark.xfail(strict=True, reason="misses 2559, 0.128 of the requests below libCacheSim"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                # A single-implementation row: libCacheSim 0.3.5 (the libcachesim package, hashpower 12)
+                # gives 2,565 on this trace and size, and this policy 2,559.
+                reason="expected.csv says 3,709; libCacheSim 0.3.5 itself gives 2,565 here, this policy 2,559",
+            ),
         ),
     ],
 )
