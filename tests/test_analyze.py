@@ -66,7 +66,7 @@ def test_summary_and_working_set_per_hour():
         [0, 3, 2, 30], [1, 2, 1, 5], [2, 1, 1, 1],
     ]  # fmt: skip
     assert result.top_keys["key"].tolist() == ["1", "3"]
-    json.dumps(result.to_dict())  # NaN-free, plain values
+    json.dumps(result.to_dict(), allow_nan=False)  # NaN-free, plain values
 
 
 def test_cli_json_has_the_promised_fields(tmp_path, monkeypatch):
