@@ -14,7 +14,8 @@ floats, every list size counts bytes (object sizes, so with unit sizes it
 counts objects), and case IV of Fig. 4 reads "T1 + B1 + incoming > c": drop
 B1's LRU and REPLACE when B1 is non-empty, else evict T1's LRU without a
 ghost; otherwise drop B2's LRU when all four lists hold ``2c`` and REPLACE.
-REPLACE also evicts from T1 when T2 is empty. A ghost hit adapts ``p`` and
+REPLACE also evicts from T1 when T2 is empty. Emptiness is a list's, not its
+bytes' (zero-byte objects make the two differ). A ghost hit adapts ``p`` and
 forgets the ghost before any eviction (the ``on_miss`` hook); the object then
 enters T2.
 
@@ -97,7 +98,7 @@ def _evict(state, arrays, cached, obj, size, now, i):
                 links[ghost, WHERE] = ABSENT
             else:
                 replace = False
-        elif t1_bytes + b1_bytes + t2_bytes + b2_bytes >= 2 * capacity and b2_bytes > 0:
+        elif t1_bytes + b1_bytes + t2_bytes + b2_bytes >= 2 * capacity and b2t >= 0:
             ghost = b2t
             b2h, b2t = unlink(links, b2h, b2t, ghost)
             b2_bytes -= links[ghost, GHOST_SIZE]
@@ -107,7 +108,7 @@ def _evict(state, arrays, cached, obj, size, now, i):
         t1h, t1t = unlink(links, t1h, t1t, victim)
         t1_bytes -= cached[victim]
         links[victim, WHERE] = ABSENT
-    elif (t1_bytes > 0 and (t1_bytes > p or (t1_bytes == p and ghost_hit == HIT_B2))) or t2_bytes == 0:
+    elif (t1_bytes > 0 and (t1_bytes > p or (t1_bytes == p and ghost_hit == HIT_B2))) or t2t < 0:
         victim = t1t
         t1h, t1t = unlink(links, t1h, t1t, victim)
         b1h, b1t = push_head(links, b1h, b1t, victim)
