@@ -1,4 +1,7 @@
-"""Arbitrary bytes into every reader: a Trace or a TraceError, never anything else."""
+"""Arbitrary bytes into every reader: a Trace or a TraceError, never anything else.
+
+A TraceWarning (e.g. timestamps going backwards, sorted) is a reader's way to say it read the file anyway.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ import gzip
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tuner import read_trace
 from tuner.errors import TraceError
 from tuner.readers import FORMATS
+from tuner.readers.base import TraceWarning
 from tuner.trace import Trace
 
 LOG_LIKE = st.lists(
@@ -23,6 +28,7 @@ LOG_LIKE = st.lists(
     max_size=30,
 ).map(b"".join)  # fmt: skip
 PAYLOADS = st.one_of(st.binary(max_size=400), LOG_LIKE)
+pytestmark = pytest.mark.filterwarnings(f"ignore::{TraceWarning.__module__}.{TraceWarning.__name__}")
 
 
 def _read(data: bytes, format_name: str, suffix: str) -> None:
