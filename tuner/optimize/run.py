@@ -14,6 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.errors import CachetuneError
 from tuner.optimize.evaluate import TrialObjective
@@ -28,7 +29,7 @@ from tuner.trace import Trace
 DEFAULT_TRIALS = 100
 DEFAULT_STUDY = "cachetune"
 # Offline policies see the future: a floor to compare against, never a candidate.
-OFFLINE = ("opt",)
+OFFLINE = (FLOOR_POLICY,)
 # Screening: each policy with its defaults at up to this many capacities, within this share of the trials.
 SCREENING_LEVELS = 3
 SCREENING_SHARE = 0.25
@@ -254,7 +255,7 @@ def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed
     chosen = within_tolerance(front or scored, tolerance)
     recommendation = judge.figures(chosen.config)
     lru = judge.figures(Config("lru", chosen.config.capacity))
-    opt = judge.figures(Config("opt", chosen.config.capacity)) if "opt" in POLICIES else None
+    opt = judge.figures(Config(FLOOR_POLICY, chosen.config.capacity)) if FLOOR_POLICY in POLICIES else None
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),
