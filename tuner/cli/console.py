@@ -17,7 +17,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def progress_bar() -> Progress:
-    """A progress bar on stderr, so stdout stays clean for csv and json output."""
+    """A progress bar on stderr, so stdout stays clean for csv and json output.
+
+    Off when stderr is not a terminal: there it would only leave an empty line
+    above the next message (``error: …`` or ``results in …``).
+    """
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -25,4 +29,5 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
+        disable=not stderr.is_terminal,
     )
