@@ -3,8 +3,16 @@
 from collections.abc import Sequence
 
 
-class CachetuneError(Exception):
-    """A problem with the user's input or configuration, not a bug."""
+class CachetuneError(ValueError):
+    """A problem with the user's input or configuration, not a bug.
+
+    ``parameter`` names the library parameter at fault (``"ttl"``), so the CLI
+    can name its own flag instead.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class TraceError(CachetuneError):

@@ -2,126 +2,192 @@
 
 Each policy module compiles its own copy of ``replay_requests`` with its hooks
 (``@njit(inline="always")`` lets LLVM see the whole loop, so a policy's small
-state tuple lives in registers). The loop owns what all policies share:
-lookup, hit and miss counting, byte accounting, evict-until-it-fits, TTL
-expiry and the per-window miss timeline. A policy only orders its residents
-and names a victim.
+named state lives in registers). The loop owns what all policies share:
+lookup, hit and miss counting, capacity accounting, evict-until-it-fits, TTL
+expiry and the per-segment counts that timelines and checkpoints read. A
+policy only orders its residents and names victims.
 
-Hook contract (all hooks are ``@njit`` functions):
+Hook contract (all hooks are ``@njit(inline="always")`` functions returning
+the new state):
 
-- ``on_hit(state, arrays, cached, obj, size, now, i) -> state``
-- ``on_miss(state, arrays, cached, obj, size, now, i) -> state``: before any
-  eviction for an object that will be admitted (ghost bookkeeping, adaptation).
-- ``evict(state, arrays, cached, obj, size, now, i) -> (state, victim)``:
-  unlink one resident and return it; ``obj`` is the object waiting to enter.
-- ``on_insert(state, arrays, cached, obj, size, now, i) -> state``
+- ``on_hit(state, arrays, cache, obj, size, now, i)``
+- ``on_miss(state, arrays, cache, obj, size, now, i)``: before any eviction,
+  for an object that will be admitted (ghost bookkeeping, adaptation).
+- ``evict(state, arrays, cache, obj, size, now, i)``: choose one resident,
+  unlink it and hand it to ``release(cache, victim)``; ``obj`` is the object
+  waiting to enter. The loop calls it until the newcomer fits.
+- ``on_insert(state, arrays, cache, obj, size, now, i)``
+- ``on_remove(state, arrays, cache, obj, now, i)``: ``obj`` leaves without
+  being chosen (a delete, an invalidation, an expiry): unlink it from every
+  list. A removed object never becomes a ghost. The loop frees its space.
 
-``state`` is a tuple of scalars whose types never change, ``arrays`` a tuple of
-numpy arrays the policy allocated, ``cached[x]`` the bytes object ``x`` holds
-in the cache (-1 when absent; read-only for policies), ``i`` the request's
-position in the trace and ``now`` its timestamp in seconds.
+Any hook may evict at any point by calling ``release(cache, victim)`` (a hit
+that demotes past a segment's share, a size that grows): the victim's space is
+free at once and it is counted as an eviction. ``state`` is the policy's named
+tuple of scalars (``tuner.engine.named_state``), ``arrays`` its named tuple of
+numpy arrays, ``cache`` the loop's ``Cache``: read an object's size with
+``size_of(cache, x)`` and whether it is cached with ``cache.held[x] >= 0``,
+never write it. ``i`` is the request's position in the trace and ``now`` its
+timestamp in seconds.
 
-An object keeps the size it was admitted with until it is evicted: a hit
-with another size is a hit on the cached copy (trace readers give each
-object one size, its largest, unless told otherwise).
+An object keeps the size it was admitted with until it leaves: a hit with
+another size is a hit on the cached copy (trace readers give each object one
+size, its largest, unless told otherwise).
 
-The loop does the least it can per request, because every policy pays for it:
-the timeline comes from window boundaries found before the loop (misses of a
-window = its requests minus its hits; its bytes hit are noted as it ends), and evictions from the admissions less
-the objects still cached at the end, so no counter but hits and used bytes is
-touched on the common paths.
+The loop pays only for what a replay uses, chosen when it compiles: with an
+``int8`` residency array the capacity counts objects, every size is 1 and no
+size is read; with ``ttl=None`` no fetch time is kept or checked. The rest of
+the work per request is a hit counter: segment counts are noted as each
+segment ends (segments end at the caller's ``bounds``), and evictions are
+counted where a victim is released.
 """
 
+from collections import namedtuple
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from tuner.engine.borrowed import borrowed
 
-# Positions in the statistics vector returned by replay_requests.
-HITS, MISSES, BYTES_REQUESTED, BYTES_MISSED, EVICTIONS, PEAK_USED = range(6)
-N_STATS = 6
+# What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
+# int8 when the capacity counts objects) and ``tally`` the counters below.
+Cache = namedtuple("Cache", ["held", "tally"])
+# The requests: dense ids, sizes, timestamps, and one past the last request of each segment.
+Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds"])
+# Slots of ``Cache.tally``: capacity in use, the most in use at once, evictions, hits on an
+# expired copy (refetched in place), and requests larger than the whole cache (never admitted).
+USED, PEAK_USED, EVICTIONS, REFETCHED, TOO_LARGE = range(5)
+N_TALLY = 5
+OBJECT_RESIDENCY = np.int8
+
+
+def counts_objects(held: np.ndarray) -> bool:
+    """Whether a residency array belongs to a capacity in objects (its dtype says so)."""
+    return held.dtype == OBJECT_RESIDENCY
+
+
+def size_of(cache, obj):
+    """The capacity ``obj`` holds in the cache: 1 when counting objects (a constant once compiled)."""
+    return np.int64(cache.held[obj])
+
+
+@overload(size_of)
+def _size_of_compiled(cache, obj):
+    if cache.types[0].dtype == types.int8:
+        return lambda cache, obj: np.int64(1)
+    return lambda cache, obj: np.int64(cache.held[obj])
+
+
+def _request_size(cache, sizes, i):
+    """The size request ``i`` asks for in the capacity's unit."""
+    return np.int64(1) if counts_objects(cache.held) else np.int64(sizes[i])
+
+
+@overload(_request_size)
+def _request_size_compiled(cache, sizes, i):
+    if cache.types[0].dtype == types.int8:
+        return lambda cache, sizes, i: np.int64(1)
+    return lambda cache, sizes, i: np.int64(sizes[i])
+
+
+def _expired(ttl, fetched_at, obj, now):
+    """Whether the cached copy of ``obj`` is older than ``ttl`` seconds (never, without a TTL)."""
+    return ttl is not None and now - fetched_at[obj] >= ttl
+
+
+@overload(_expired)
+def _expired_compiled(ttl, fetched_at, obj, now):
+    if isinstance(ttl, (types.NoneType, types.Omitted)):
+        return lambda ttl, fetched_at, obj, now: False
+    return lambda ttl, fetched_at, obj, now: now - fetched_at[obj] >= ttl
+
+
+def _fetched(ttl, fetched_at, obj, now):
+    """Note when ``obj`` was fetched (nothing to note without a TTL)."""
+    if ttl is not None:
+        fetched_at[obj] = now
+
+
+@overload(_fetched)
+def _fetched_compiled(ttl, fetched_at, obj, now):
+    if isinstance(ttl, (types.NoneType, types.Omitted)):
+        return lambda ttl, fetched_at, obj, now: None
+
+    def note(ttl, fetched_at, obj, now):
+        fetched_at[obj] = now
+
+    return note
 
 
 @njit(inline="always")
-def replay_requests(requests, config, state, arrays, on_hit, on_miss, evict, on_insert):
-    """Replay ``requests = (ids, sizes, times, window_ends)`` under ``config``.
+def release(cache, victim):
+    """Evict ``victim``: its space is free at once and it counts as an eviction."""
+    held, tally = cache
+    tally[USED] -= size_of(cache, victim)
+    held[victim] = -1
+    tally[EVICTIONS] += 1
 
-    ``window_ends[w]`` is one past the last request of time window ``w``.
-    ``config = (capacity, count_objects, ttl, cached)``: with
-    ``count_objects`` every request has size 1 and ``capacity`` counts
-    objects, otherwise both are bytes; ``ttl <= 0`` disables expiry;
-    ``cached`` is the caller's residency array, all -1, whose integer width
-    (int32 unless an object is 2 GiB or larger) is chosen at compile time.
-    Returns the final policy state, the statistics vector, and the misses and
-    the bytes hit per time window.
+
+@njit(inline="always")
+def replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, on_miss, evict, on_insert, on_remove):
+    """Replay ``requests`` (a ``Requests``) through the hooks with a cache of ``capacity``.
+
+    ``capacity`` is in objects when ``cache.held`` is int8, else in bytes;
+    ``ttl`` (seconds, or None for no expiry) refetches in place a copy fetched
+    that long ago: a miss the policy sees as an access. ``cache`` is the
+    caller's: ``held`` all -1, ``tally`` all 0; the loop leaves its counts
+    there. Returns the final policy state and the hits and bytes hit of each
+    segment.
     """
-    ids, sizes, times, window_ends = requests
-    capacity, count_objects, ttl, cached = config
+    ids, sizes, times, bounds = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
-    cached = borrowed(cached)
+    cache = Cache(borrowed(cache.held), borrowed(cache.tally))
     arrays = borrowed(arrays)
-    has_ttl = ttl > 0.0
-    fetched_at = np.zeros(cached.shape[0] if has_ttl else 1, np.float64)
-    window_misses = np.zeros(window_ends.shape[0], np.int64)
-    window_bytes_hit = np.zeros(window_ends.shape[0], np.int64)
-    used = 0
-    peak_used = 0
+    held = cache.held
+    fetched_at = np.zeros(held.shape[0] if ttl is not None else 1, np.float64)
+    segment_hits = np.zeros(bounds.shape[0], np.int64)
+    segment_bytes_hit = np.zeros(bounds.shape[0], np.int64)
     hits = 0
     bytes_hit = 0
-    refetched = 0
-    too_large = 0
     begin = 0
-    for window in range(window_ends.shape[0]):
-        end = window_ends[window]
+    for segment in range(bounds.shape[0]):
+        end = bounds[segment]
         hits_before = hits
         bytes_hit_before = bytes_hit
         for i in range(begin, end):
             obj = ids[i]
-            size = np.int64(1) if count_objects else np.int64(sizes[i])
+            size = _request_size(cache, sizes, i)
             now = times[i]
-            if cached[obj] >= 0:
-                if not (has_ttl and now - fetched_at[obj] >= ttl):
+            if held[obj] >= 0:
+                if not _expired(ttl, fetched_at, obj, now):
                     hits += 1
                     bytes_hit += size
-                    state = on_hit(state, arrays, cached, obj, size, now, i)
+                    state = on_hit(state, arrays, cache, obj, size, now, i)
                     continue
-                # Expired: refetched in place, a miss the policy sees as an access.
-                refetched += 1
-                fetched_at[obj] = now
-                state = on_hit(state, arrays, cached, obj, size, now, i)
+                cache.tally[REFETCHED] += 1
+                _fetched(ttl, fetched_at, obj, now)
+                state = on_hit(state, arrays, cache, obj, size, now, i)
             elif size <= capacity:
-                state = on_miss(state, arrays, cached, obj, size, now, i)
-                while used + size > capacity:
-                    state, victim = evict(state, arrays, cached, obj, size, now, i)
-                    used -= cached[victim]
-                    cached[victim] = -1
-                state = on_insert(state, arrays, cached, obj, size, now, i)
-                cached[obj] = size
-                used += size
-                if used > peak_used:
-                    peak_used = used
-                if has_ttl:
-                    fetched_at[obj] = now
+                state = on_miss(state, arrays, cache, obj, size, now, i)
+                while cache.tally[USED] + size > capacity:
+                    state = evict(state, arrays, cache, obj, size, now, i)
+                state = on_insert(state, arrays, cache, obj, size, now, i)
+                held[obj] = size
+                used = cache.tally[USED] + size
+                cache.tally[USED] = used
+                if used > cache.tally[PEAK_USED]:
+                    cache.tally[PEAK_USED] = used
+                _fetched(ttl, fetched_at, obj, now)
             else:
-                too_large += 1
-        window_misses[window] = (end - begin) - (hits - hits_before)
-        window_bytes_hit[window] = bytes_hit - bytes_hit_before
+                cache.tally[TOO_LARGE] += 1
+        segment_hits[segment] = hits - hits_before
+        segment_bytes_hit[segment] = bytes_hit - bytes_hit_before
         begin = end
-    requests_seen = ids.shape[0]
-    misses = requests_seen - hits
-    still_cached = np.count_nonzero(cached >= 0)
-    bytes_requested = requests_seen if count_objects else np.int64(sizes.sum())
-    stats = np.zeros(N_STATS, np.int64)
-    stats[HITS] = hits
-    stats[MISSES] = misses
-    stats[BYTES_REQUESTED] = bytes_requested
-    stats[BYTES_MISSED] = bytes_requested - bytes_hit
-    stats[EVICTIONS] = misses - refetched - too_large - still_cached
-    stats[PEAK_USED] = peak_used
-    return state, stats, window_misses, window_bytes_hit
+    return state, segment_hits, segment_bytes_hit
 
 
 @njit(inline="always")
-def no_op(state, arrays, cached, obj, size, now, i):
+def no_op(state, arrays, cache, obj, size, now, i):
     """A hook for policies that need nothing at this point."""
     return state

@@ -1,49 +1,87 @@
 """FIFO: evict the object that entered the cache first; hits do not reorder.
 
-Residents sit in a ring buffer in insertion order (each object is resident at
-most once, so ``n_objects + 1`` slots never overflow). Cheapest policy to run;
-a baseline that SIEVE, CLOCK and S3-FIFO improve on.
+Residents sit in a ring buffer in insertion order. An object removed from
+the middle (a delete, an expiry) leaves a dead entry behind: ``slot_of[x]`` is
+the slot of x's live entry, and an entry whose slot is not its object's is
+skipped when the tail reaches it; a ring that fills up with dead entries is
+compacted (at most once per ``n_objects`` inserts: it has room for twice as
+many entries as objects). Cheapest policy to run; a baseline that
+SIEVE, CLOCK and S3-FIFO improve on.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 
-
-@njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    (ring,) = arrays
-    head, tail = state
-    victim = ring[tail]
-    tail += 1
-    if tail == ring.shape[0]:
-        tail = 0
-    return (head, tail), victim
+# Slots of the ring: the next one to fill and the oldest entry.
+Ring, replace = named_state("Ring", ["head", "tail"])
+RingSlots = namedtuple("RingSlots", ["ring", "slot_of"])
+DEAD = np.int32(-1)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    (ring,) = arrays
-    head, tail = state
-    ring[head] = obj
-    head += 1
-    if head == ring.shape[0]:
-        head = 0
-    return (head, tail)
+def _evict(state, arrays, cache, obj, size, now, i):
+    ring, slot_of = arrays
+    tail = state.tail
+    while True:
+        victim = ring[tail]
+        live = slot_of[victim] == tail
+        tail = 0 if tail + 1 == ring.shape[0] else tail + 1
+        if live:
+            slot_of[victim] = DEAD
+            release(cache, victim)
+            return replace(state, tail=tail)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, no_op, no_op, _evict, _on_insert)
+def _compact(ring, slot_of, head, tail):
+    """Move the live entries to the front of the ring, oldest first; returns the new ``(head, tail)``."""
+    live = np.empty(ring.shape[0], np.int32)
+    kept = 0
+    while tail != head:
+        obj = ring[tail]
+        if slot_of[obj] == tail:
+            live[kept] = obj
+            kept += 1
+        tail = 0 if tail + 1 == ring.shape[0] else tail + 1
+    for slot in range(kept):
+        ring[slot] = live[slot]
+        slot_of[live[slot]] = slot
+    return np.int64(kept), np.int64(0)
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
-    return (np.int64(0), np.int64(0)), (np.empty(given.n_objects + 1, np.int32),)
+@njit(inline="always")
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    ring, slot_of = arrays
+    head, tail = state.head, state.tail
+    if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
+        head, tail = _compact(ring, slot_of, head, tail)
+    ring[head] = obj
+    slot_of[obj] = head
+    return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1, tail=tail)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    arrays.slot_of[obj] = DEAD
+    return state
+
+
+@njit(cache=True, nogil=True)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(requests, capacity, ttl, cache, state, arrays, no_op, no_op, _evict, _on_insert, _on_remove)
+
+
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, RingSlots]:
+    n = max(given.n_objects, 1)
+    return Ring(np.int64(0), np.int64(0)), RingSlots(np.empty(2 * n + 1, np.int32), np.full(n, DEAD, np.int32))
 
 
 POLICY = Policy(

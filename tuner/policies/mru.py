@@ -7,22 +7,21 @@ the one needed furthest in the future; loses badly on skewed traffic.
 
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
 from tuner.policies.base import Policy
-from tuner.policies.linked_list import unlink
-from tuner.policies.lru import init_recency_list, on_hit, on_insert
+from tuner.policies.lru import init_recency_list, on_hit, on_insert, on_remove
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    (links,) = arrays
-    victim = state[0]
-    return unlink(links, state[0], state[1], victim), victim
+def _evict(state, arrays, cache, obj, size, now, i):
+    victim = state.head
+    release(cache, victim)
+    return on_remove(state, arrays, cache, victim, now, i)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, on_hit, no_op, _evict, on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
 
 
 POLICY = Policy(
