@@ -49,16 +49,19 @@ from numba import njit, types
 from numba.extending import overload
 
 from tuner.engine.borrowed import borrowed
+from tuner.trace import DELETE
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
 # int8 when the capacity counts objects) and ``tally`` the counters below.
 Cache = namedtuple("Cache", ["held", "tally"])
 # The requests: dense ids, sizes, timestamps, and one past the last request of each segment.
-Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds"])
+# ``ops`` is None when every request is a read; else DELETE requests remove their object.
+Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops"])
 # Slots of ``Cache.tally``: capacity in use, the most in use at once, evictions, hits on an
-# expired copy (refetched in place), and requests larger than the whole cache (never admitted).
-USED, PEAK_USED, EVICTIONS, REFETCHED, TOO_LARGE = range(5)
-N_TALLY = 5
+# expired copy (refetched in place), requests larger than the whole cache (never admitted),
+# and objects removed by a DELETE.
+USED, PEAK_USED, EVICTIONS, REFETCHED, TOO_LARGE, REMOVED = range(6)
+N_TALLY = 6
 OBJECT_RESIDENCY = np.int8
 
 
@@ -103,6 +106,18 @@ def _expired_compiled(ttl, fetched_at, obj, now):
     return lambda ttl, fetched_at, obj, now: now - fetched_at[obj] >= ttl
 
 
+def _deletes(ops, i):
+    """Whether request ``i`` is a DELETE (never, when ``ops`` is None)."""
+    return ops is not None and ops[i] == DELETE
+
+
+@overload(_deletes)
+def _deletes_compiled(ops, i):
+    if isinstance(ops, (types.NoneType, types.Omitted)):
+        return lambda ops, i: False
+    return lambda ops, i: ops[i] == DELETE
+
+
 def _fetched(ttl, fetched_at, obj, now):
     """Note when ``obj`` was fetched (nothing to note without a TTL)."""
     if ttl is not None:
@@ -133,14 +148,16 @@ def release(cache, victim):
 def replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, on_miss, evict, on_insert, on_remove):
     """Replay ``requests`` (a ``Requests``) through the hooks with a cache of ``capacity``.
 
-    ``capacity`` is in objects when ``cache.held`` is int8, else in bytes;
+    ``capacity`` is in objects when ``cache.held`` is int8, else in bytes; a
+    DELETE (when ``requests.ops`` is given) removes its object and is not a
+    hit;
     ``ttl`` (seconds, or None for no expiry) refetches in place a copy fetched
     that long ago: a miss the policy sees as an access. ``cache`` is the
     caller's: ``held`` all -1, ``tally`` all 0; the loop leaves its counts
     there. Returns the final policy state and the hits and bytes hit of each
     segment.
     """
-    ids, sizes, times, bounds = requests
+    ids, sizes, times, bounds, ops = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
     cache = Cache(borrowed(cache.held), borrowed(cache.tally))
     arrays = borrowed(arrays)
@@ -159,6 +176,13 @@ def replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, on_mi
             obj = ids[i]
             size = _request_size(cache, sizes, i)
             now = times[i]
+            if _deletes(ops, i):
+                if held[obj] >= 0:
+                    state = on_remove(state, arrays, cache, obj, now, i)
+                    cache.tally[USED] -= size_of(cache, obj)
+                    held[obj] = -1
+                    cache.tally[REMOVED] += 1
+                continue
             if held[obj] >= 0:
                 if not _expired(ttl, fetched_at, obj, now):
                     hits += 1

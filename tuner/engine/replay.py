@@ -153,7 +153,7 @@ def replay_with_state(
     window_ends = trace.window_ends(window_seconds)
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
-    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds)
+    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, None)
     cache = kernel.Cache(
         np.full(max(trace.n_objects, 1), -1, _residency_dtype(trace, count_objects)), np.zeros(kernel.N_TALLY, np.int64)
     )
