@@ -13,10 +13,11 @@ import tuner
 from tests.cli import assert_one_line_error, cachetune
 from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
+from tuner.engine.replay import Counts
 from tuner.errors import CachetuneError
 from tuner.mrc.sampling import sample_mask
 from tuner.optimize import best_record
-from tuner.optimize.objectives import Measured, Objective
+from tuner.optimize.objectives import Objective
 from tuner.optimize.recommend import Judge, Scored, pareto_front, within_tolerance
 from tuner.optimize.run import SCREENING_LEVELS, candidate_policies, resolve_budget, screening_levels
 from tuner.optimize.space import Config, SearchSpace, config_of
@@ -100,7 +101,8 @@ def test_cli_optimize_on_zero_byte_objects_is_a_one_line_error(tmp_path):
 
 
 def test_objectives_score_misses_or_cost():
-    measured = Measured(misses_per_hour=1000.0, miss_ratio=0.25, byte_miss_ratio=0.5)
+    # 250 of 1,000 requests missed in a quarter of an hour; 500 of 1,000 bytes.
+    measured = Counts(requests=1000, misses=250, bytes_requested=1000, bytes_missed=500, span_seconds=900.0)
     assert Objective().score(measured, 10, OBJECTS) == 1000.0
     assert Objective("miss-ratio").score(measured, 10, OBJECTS) == 0.25
     assert Objective("byte-miss-ratio").score(measured, 10, OBJECTS) == 0.5
@@ -119,10 +121,10 @@ def test_a_prefix_replays_exactly_like_the_start_of_the_whole_trace():
     cut = float(trace.timestamps[1_000] - trace.timestamps[0])  # one window ends where the prefix does
     assert trace.timestamps[999] < trace.timestamps[1_000]
     for name in ("lru", "random", "arc"):
-        whole = tuner.replay(trace, name, 40, seed=2, window_seconds=cut)
+        whole = tuner.replay(trace, name, 40, seed=2, window_seconds=cut, checkpoints=(1_000,))
         first = tuner.replay(part, name, 40, seed=2)
         again = tuner.replay(trace.slice(0, 1_000), name, 40, seed=2)
-        assert first.misses == again.misses == whole.window_misses[0]
+        assert first.misses == again.misses == whole.window_misses[0] == whole.counts_before(1_000).misses
 
 
 def test_holdout_splits_by_time():
@@ -130,7 +132,7 @@ def test_holdout_splits_by_time():
     split = split_by_time(trace, 0.3)
     cut = trace.timestamps[0] + 0.7 * trace.span_seconds
     assert split.tuning.timestamps[-1] < cut <= trace.timestamps[len(split.tuning)]
-    assert trace.window_ends(split.window_seconds)[0] == len(split.tuning)
+    assert split.cut == len(split.tuning)
     assert split.whole is trace and split.holdout_hours > 0
     assert split_by_time(trace, 0.0).tuning is trace
     with pytest.raises(CachetuneError, match="holdout"):

@@ -69,5 +69,6 @@ class MiniatureSimulator:
             return float("nan"), used_rate
         mini_capacity = Capacity(max(1, round(capacity.amount * used_rate)), capacity.unit, capacity.spec)
         result = replay(sample, self.policy, mini_capacity, seed=self.seed, **self.params)
-        expected_requests = len(self.trace) * used_rate
-        return min(1.0, result.misses / expected_requests), used_rate
+        whole = self.trace
+        estimate = result.scaled(used_rate, len(whole), int(whole.sizes.sum()), whole.span_seconds)
+        return estimate.miss_ratio, used_rate

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import optuna
 
 from tuner.capacity import Capacity
-from tuner.engine.replay import HOUR, ReplayResult, replay
-from tuner.optimize.objectives import Measured, Objective
+from tuner.engine.replay import ReplayResult, replay
+from tuner.optimize.objectives import Objective, measured
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.traces import Sample, prefix, scaled_capacity
 from tuner.trace import Trace
@@ -30,12 +30,12 @@ MIN_SAMPLED_OBJECTS = 32
 
 
 def replay_config(
-    trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None, window_seconds: float = HOUR
+    trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None, checkpoints: tuple[int, ...] = ()
 ) -> ReplayResult:
-    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``, by ``window_seconds``."""
+    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``, with ``checkpoints``."""
     amount = config.capacity if capacity is None else capacity
     capacity_in_unit = Capacity(amount, unit, f"{amount} {unit}")
-    return replay(trace, config.policy, capacity_in_unit, seed=seed, window_seconds=window_seconds, **config.params)
+    return replay(trace, config.policy, capacity_in_unit, seed=seed, checkpoints=checkpoints, **config.params)
 
 
 @dataclass
@@ -69,15 +69,15 @@ class TrialObjective:
         for part in self.steps:
             result = replay_config(part, config, self.space.unit, self.seed, capacity)
             is_whole = part is self.steps[-1]
-            measured = Measured.of(result, self.sample, self.span_seconds) if is_whole else Measured.of(result)
-            value = self.objective.score(measured, config.capacity, self.space.unit)
+            counts = measured(result, self.sample, self.span_seconds) if is_whole else measured(result)
+            value = self.objective.score(counts, config.capacity, self.space.unit)
             if not is_whole:
                 trial.report(value, step=len(part))
                 if trial.should_prune():
                     raise optuna.TrialPruned()
-        trial.set_user_attr("misses_per_hour", measured.misses_per_hour)
-        trial.set_user_attr("miss_ratio", measured.miss_ratio)
-        trial.set_user_attr("byte_miss_ratio", measured.byte_miss_ratio)
+        trial.set_user_attr("misses_per_hour", counts.misses_per_hour)
+        trial.set_user_attr("miss_ratio", counts.miss_ratio)
+        trial.set_user_attr("byte_miss_ratio", counts.byte_miss_ratio)
         trial.set_user_attr("replayed_capacity", capacity)
         trial.set_user_attr("worker", WORKER)
         return (value, float(config.capacity)) if self.pareto else value

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import optuna
 
-from tuner.capacity import BYTES
-from tuner.engine.replay import ReplayResult
+from tuner.engine.replay import Counts
 from tuner.optimize.evaluate import replay_config
-from tuner.optimize.objectives import Measured, Objective
+from tuner.optimize.objectives import Objective, measured
 from tuner.optimize.space import Config, config_of
 from tuner.optimize.traces import TimeSplit
 
@@ -43,8 +42,8 @@ class Figures:
 
     config: Config
     value: float
-    tuning: Measured
-    holdout: Measured | None
+    tuning: Counts
+    holdout: Counts | None
 
 
 def scored_trials(trials: Iterable[optuna.trial.FrozenTrial]) -> list[Scored]:
@@ -76,21 +75,6 @@ def pareto_front(scored: list[Scored]) -> list[Scored]:
     return front
 
 
-def _holdout(whole: ReplayResult, split: TimeSplit, unit: str) -> Measured:
-    """The figures of the requests after the cut, from one replay of the whole trace in ``split``'s windows."""
-    misses = int(whole.window_misses[1:].sum())
-    cut = len(split.tuning)
-    requests = len(split.whole) - cut
-    bytes_requested = int(split.whole.sizes[cut:].sum()) if unit == BYTES else requests
-    bytes_missed = bytes_requested - int(whole.window_bytes_hit[1:].sum())
-    hours = split.holdout_hours
-    return Measured(
-        misses / hours if hours > 0 else math.nan,
-        misses / requests,
-        bytes_missed / bytes_requested if bytes_requested else math.nan,
-    )
-
-
 @dataclass(frozen=True)
 class Judge:
     """Replays configurations exactly on the tuning part and, when there is one, the held-out part."""
@@ -102,14 +86,14 @@ class Judge:
 
     def tuning(self, config: Config) -> Scored:
         result = replay_config(self.split.tuning, config, self.unit, self.seed)
-        return Scored(config, self.objective.score(Measured.of(result), config.capacity, self.unit), -1)
+        return Scored(config, self.objective.score(measured(result), config.capacity, self.unit), -1)
 
     def figures(self, config: Config) -> Figures:
         tuning = replay_config(self.split.tuning, config, self.unit, self.seed)
-        measured = Measured.of(tuning)
+        tuning_counts = measured(tuning)
         holdout = None
         if self.split.holdout > 0:
-            whole = replay_config(self.split.whole, config, self.unit, self.seed,
-                                  window_seconds=self.split.window_seconds)  # fmt: skip
-            holdout = _holdout(whole, self.split, self.unit)
-        return Figures(config, self.objective.score(measured, config.capacity, self.unit), measured, holdout)
+            cut = self.split.cut
+            whole = replay_config(self.split.whole, config, self.unit, self.seed, checkpoints=(cut,))
+            holdout = whole.counts_from(cut)
+        return Figures(config, self.objective.score(tuning_counts, config.capacity, self.unit), tuning_counts, holdout)

@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from tuner.optimize.objectives import Measured
+from tuner.engine.replay import Counts
 from tuner.optimize.recommend import Figures, Scored
 from tuner.optimize.run import OptimizeResult
 
@@ -20,7 +20,7 @@ def _number(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def _measures(measured: Measured | None, prefix: str = "") -> dict[str, float | None]:
+def _measures(measured: Counts | None, prefix: str = "") -> dict[str, float | None]:
     if measured is None:
         return {f"{prefix}misses_per_hour": None, f"{prefix}miss_ratio": None, f"{prefix}byte_miss_ratio": None}
     return {

@@ -4,12 +4,12 @@ Ids are dense in order of first appearance, so a prefix keeps its ids and only
 drops the keys first seen later: no re-hashing of keys. A policy set up from
 the trace it is given (W-TinyLFU sizes its sketch from the mean request size)
 may still replay a prefix unlike the start of the whole trace, so held-out
-misses are counted in one replay of the whole trace (``TimeSplit``).
+misses are counted in one replay of the whole trace, up to a checkpoint at the
+cut (``TimeSplit.cut``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from tuner.errors import CachetuneError
@@ -27,17 +27,16 @@ def prefix(trace: Trace, stop: int) -> Trace:
 
 @dataclass(frozen=True)
 class TimeSplit:
-    """The tuning part (the first ``1 - holdout`` of the span) and the whole trace it starts.
-
-    ``window_seconds`` puts the cut on the end of the whole trace's first
-    window (``Trace.window_ends``), so one replay of the whole trace counts
-    the held-out misses as the misses of the windows after the first.
-    """
+    """The tuning part (the first ``1 - holdout`` of the span) and the whole trace it starts."""
 
     tuning: Trace
     whole: Trace
     holdout: float
-    window_seconds: float = math.inf
+
+    @property
+    def cut(self) -> int:
+        """The position of the first held-out request: a replay of the whole trace checkpoints there."""
+        return len(self.tuning)
 
     @property
     def holdout_hours(self) -> float:
@@ -52,11 +51,11 @@ def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
         raise CachetuneError("the trace needs at least two requests to tune on")
     if holdout == 0.0:
         return TimeSplit(trace, trace, 0.0)
-    window_seconds = (1.0 - holdout) * trace.span_seconds
-    stop = int(trace.window_ends(window_seconds)[0]) if window_seconds > 0 else 0
+    tuning_seconds = (1.0 - holdout) * trace.span_seconds
+    stop = int(trace.window_ends(tuning_seconds)[0]) if tuning_seconds > 0 else 0
     if stop < 2 or stop >= len(trace):
         raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
-    return TimeSplit(prefix(trace, stop), trace, holdout, window_seconds)
+    return TimeSplit(prefix(trace, stop), trace, holdout)
 
 
 @dataclass(frozen=True)
