@@ -4,9 +4,11 @@ Builds a 10M-request zipf(alpha=1.0) trace over 1M objects once, writes it as a
 libCacheSim oracleGeneral binary, then for each policy and each cache size
 (0.1 %, 1 %, 10 % of unique objects) prints the median requests/second of
 ``--repeat`` replays in cachetune and in libCacheSim (``hashpower`` set to the
-cache size, as BENCHMARKING.md asks), their ratio and both miss counts. Then
-the cold-start time of ``cachetune bench`` with the six seed policies, with an
-empty kernel cache (numba compilation included) and with a warm one.
+cache size, as BENCHMARKING.md asks), their ratio and both miss counts; then
+the shared loop's lru and fifo as a share of the hand-written loops in
+``ceiling.py`` (the limit of a compiled replay); then the cold-start time of
+``cachetune bench`` with the six seed policies, with an empty kernel cache
+(numba compilation included) and with a warm one.
 
     python benchmarks/bench_throughput.py [--requests N] [--objects N] [--repeat K]
 """
@@ -14,6 +16,7 @@ empty kernel cache (numba compilation included) and with a warm one.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import statistics
@@ -27,6 +30,9 @@ import numpy as np
 
 import tuner
 from tuner.workloads import generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ceiling import fifo_hits, lru_hits
 
 # cachetune policy -> libCacheSim class (Random is not comparable in misses, only speed).
 LIBCACHESIM_NAMES = {
@@ -80,6 +86,22 @@ def libcachesim_run(name: str, capacity: int, path: Path, requests: int):
     return run
 
 
+def print_ceiling(trace: tuner.Trace, repeat: int) -> None:
+    """The shared loop's speed as a share of the hand-written loop of the same policy, size by size."""
+    print(f"{'policy':10} {'size':>8} {'shared Mreq/s':>14} {'hand-written':>13} {'share':>6}")
+    for name, hand_written in (("lru", lru_hits), ("fifo", fifo_hits)):
+        for share in (0.001, 0.01, 0.1):
+            capacity = max(1, round(trace.n_objects * share))
+            hand_written(trace.ids, trace.n_objects, capacity)  # compile outside the timing
+            tuner.replay(trace, name, capacity)
+            run_by_hand = functools.partial(hand_written, trace.ids, trace.n_objects, capacity)
+            ceiling, ceiling_hits = median_seconds(run_by_hand, repeat)
+            shared, shared_misses = median_seconds(cachetune_run(trace, tuner.get_policy(name), capacity), repeat)
+            assert ceiling_hits == len(trace) - shared_misses, "the hand-written loop must count the same hits"
+            print(f"{name:10} {capacity:>8,} {len(trace) / shared / 1e6:>14.1f} {len(trace) / ceiling / 1e6:>13.1f} "
+                  f"{ceiling / shared:>5.2f}x", flush=True)  # fmt: skip
+
+
 def cold_start(requests: int) -> tuple[float, float]:
     """Seconds for the first ``cachetune bench`` with an empty kernel cache, then with a warm one."""
     command = [sys.executable, "-m", "tuner", "bench", "--workload", "zipf", "--requests", str(requests),
@@ -127,6 +149,7 @@ def main() -> None:
                 else:
                     line += f" {'—':>19} {'':>7} {our_misses:>10,}"
                 print(line, flush=True)
+        print_ceiling(trace, args.repeat)
     if not args.skip_cold_start:
         first, warm = cold_start(1_000_000)
         print(f"cold start of `cachetune bench` (6 seed policies, 1M requests): "
