@@ -38,11 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tuner
 from tests.access_logs import write_combined_log
 from tuner.capacity import BYTES, OBJECTS, Capacity
-from tuner.optimize.evaluate import TrialObjective, replay_config
-from tuner.optimize.objectives import Objective, measured
+from tuner.mrc.miniature import MiniatureSimulator
+from tuner.optimize.evaluate import replay_config
+from tuner.optimize.objectives import Objective
 from tuner.optimize.run import candidate_policies
 from tuner.optimize.space import Config, SearchSpace
-from tuner.optimize.traces import prefix, spatial_sample, split_by_time
+from tuner.optimize.traces import prefix, split_by_time
 from tuner.workloads import generate
 
 CAPACITIES = 12
@@ -78,7 +79,7 @@ def grid_search(trace: tuner.Trace, space: SearchSpace, scoring: Objective) -> t
 
     def score(config: Config) -> float:
         result = replay_config(trace, config, space.unit, 0)
-        return scoring.score(measured(result), config.capacity, space.unit)
+        return scoring.score(result, config.capacity, space.unit)
 
     for policy in space.policies:  # compile (or load) every kernel first: time replays, not numba
         replay_config(prefix(trace, 1000), Config(policy.name, space.capacity_low, {}), space.unit, 0)
@@ -125,21 +126,22 @@ def sampling_error(requests: int) -> None:
     exact, exact_seconds = [], 0.0
     for config in configs:
         began = time.perf_counter()
-        exact.append(measured(replay_config(trace, config, OBJECTS, 0)).misses_per_hour)
+        exact.append(replay_config(trace, config, OBJECTS, 0).misses_per_hour)
         exact_seconds += time.perf_counter() - began
     print(f"\nspatial sampling on zipf ({len(trace):,} requests, {trace.n_objects:,} objects), "
           f"{len(configs)} configurations, misses/h against exact replays:")  # fmt: skip
     for rate in (0.1, 0.01):
         began = time.perf_counter()
-        sample = spatial_sample(trace, rate)
+        miniatures = MiniatureSimulator(trace, rate)
+        miniatures.sample(rate)
         sampling_seconds = time.perf_counter() - began
-        scorer = TrialObjective(space, Objective(), sample, trace.span_seconds, 0)
         errors, seconds = [], 0.0
         for config, truth in zip(configs, exact, strict=True):
+            mini = miniatures.miniature(Capacity(config.capacity, OBJECTS, str(config.capacity)))
             began = time.perf_counter()
-            result = replay_config(sample.trace, config, OBJECTS, 0, scorer.mini_capacity(config.capacity))
+            result = replay_config(mini.trace, config, OBJECTS, 0, mini.capacity.amount)
             seconds += time.perf_counter() - began
-            estimate = measured(result, sample, trace.span_seconds).misses_per_hour
+            estimate = miniatures.estimate(result, mini).misses_per_hour
             errors.append(abs(estimate / truth - 1))
         print(f"  rate {rate:5}: mean error {np.mean(errors):.2%}, worst {np.max(errors):.2%}; replays "
               f"{exact_seconds / seconds:.0f}× faster ({sampling_seconds:.2f} s to sample once)")  # fmt: skip

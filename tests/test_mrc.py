@@ -9,7 +9,7 @@ import tuner
 from tests import policy_checks as checks
 from tests.conftest import load_text_trace, needs_jit, shared_trace_path, text_rows
 from tuner.mrc import default_sizes, miss_ratio_curve, opt_misses
-from tuner.mrc.miniature import mini_rate
+from tuner.mrc.miniature import MiniatureSimulator
 from tuner.mrc.sampling import sample_mask, sample_trace
 from tuner.mrc.shards import shards_miss_ratios
 from tuner.mrc.stack_distance import COLD, lru_misses, stack_distance_histogram
@@ -134,9 +134,10 @@ def test_samples_are_deterministic_nested_and_about_the_rate():
 
 def test_small_caches_raise_the_mini_sampling_rate():
     trace = zipf_trace(1_000, 500, 1.0)
-    assert mini_rate(trace, tuner.parse_capacity(10_000), 0.1) == 0.1
-    assert mini_rate(trace, tuner.parse_capacity(500), 0.1) == pytest.approx(0.2)
-    assert mini_rate(trace, tuner.parse_capacity(50), 0.1) == 1.0
+    miniatures = MiniatureSimulator(trace, 0.1)
+    assert miniatures.mini_rate(tuner.parse_capacity(10_000)) == 0.1
+    assert miniatures.mini_rate(tuner.parse_capacity(500)) == pytest.approx(0.2)
+    assert miniatures.mini_rate(tuner.parse_capacity(50)) == 1.0
     curve = miss_ratio_curve(trace, "fifo", [50], method="mini")
     assert curve["method"].tolist() == ["replay"]
     assert curve["misses"].tolist() == [tuner.replay(trace, "fifo", 50).misses]

@@ -15,13 +15,14 @@ from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
 from tuner.engine.replay import Counts
 from tuner.errors import CachetuneError
+from tuner.mrc.miniature import MiniatureSimulator
 from tuner.mrc.sampling import sample_mask
 from tuner.optimize import best_record
 from tuner.optimize.objectives import Objective
 from tuner.optimize.recommend import Judge, Scored, pareto_front, within_tolerance
 from tuner.optimize.run import SCREENING_LEVELS, candidate_policies, resolve_budget, screening_levels
 from tuner.optimize.space import Config, SearchSpace, config_of
-from tuner.optimize.traces import prefix, spatial_sample, split_by_time
+from tuner.optimize.traces import prefix, split_by_time
 from tuner.policies import PolicyInput
 from tuner.workloads import generate
 
@@ -165,23 +166,35 @@ def test_holdout_misses_are_those_after_the_cut_in_one_replay_of_the_whole_trace
 
 def test_spatial_sampling_keeps_whole_key_histories_at_about_the_rate():
     trace = generate("zipf", requests=50_000, objects=20_000, seed=2)
-    sample = spatial_sample(trace, 0.1)
-    assert 0.08 < sample.trace.n_objects / trace.n_objects < 0.12
-    kept_keys = trace.keys[sample.trace.keys]
+    sample, rate = MiniatureSimulator(trace, 0.1).sample(0.1)
+    assert 0.08 < sample.n_objects / trace.n_objects < 0.12 and rate == pytest.approx(0.1, abs=1e-6)
+    kept_keys = trace.keys[sample.keys]
     original = trace.keys[trace.ids]
-    assert np.array_equal(kept_keys[sample.trace.ids], original[np.isin(original, kept_keys)])
-    assert sample.source_requests == len(trace) and sample.rate == 0.1
-    assert spatial_sample(trace, 1.0).trace is trace
-    with pytest.raises(CachetuneError, match=r"--sample-rate must be in \(0, 1\], got 0"):
-        spatial_sample(trace, 0.0)
+    assert np.array_equal(kept_keys[sample.ids], original[np.isin(original, kept_keys)])
+    with pytest.raises(CachetuneError, match=r"sample_rate must be in \(0, 1\], got 0") as refused:
+        MiniatureSimulator(trace, 0.0)
+    assert refused.value.parameter == "sample_rate"
+
+
+def test_sampled_trials_follow_the_one_miniature_rule():
+    # At rate 0.1 a 500-object cache would hold 50 sampled objects: the rate is raised until it holds 100.
+    trace = generate("zipf", requests=20_000, objects=5_000, seed=2)
+    miniatures = MiniatureSimulator(trace, 0.1, seed=0)
+    small = miniatures.miniature(Capacity(500, OBJECTS, "500"))
+    assert small.rate == pytest.approx(0.2, abs=1e-6) and small.capacity.amount == 100
+    large = miniatures.miniature(Capacity(4_000, OBJECTS, "4000"))
+    assert large.rate == pytest.approx(0.1, abs=1e-6) and large.capacity.amount == 400
+    assert miniatures.miniature(Capacity(50, OBJECTS, "50")).trace is trace  # 100 objects would need rate 2
 
 
 def test_spatial_sampling_is_the_projects_one_sampler_and_takes_the_seed():
     trace = generate("zipf", requests=5_000, objects=2_000, seed=2)
     for seed in (0, 7):
-        sample = spatial_sample(trace, 0.2, seed)
-        assert np.array_equal(sample.trace.timestamps, trace.timestamps[sample_mask(trace, 0.2, seed)])
-    assert not np.array_equal(spatial_sample(trace, 0.2, 0).trace.keys, spatial_sample(trace, 0.2, 7).trace.keys)
+        sample, _ = MiniatureSimulator(trace, 0.2, seed).sample(0.2)
+        assert np.array_equal(sample.timestamps, trace.timestamps[sample_mask(trace, 0.2, seed)])
+    first, _ = MiniatureSimulator(trace, 0.2, 0).sample(0.2)
+    other, _ = MiniatureSimulator(trace, 0.2, 7).sample(0.2)
+    assert not np.array_equal(first.keys, other.keys)
 
 
 def test_recommendation_is_the_smallest_within_tolerance():

@@ -73,7 +73,7 @@ def test_lru_and_fifo_with_deletes_equal_the_reference(pairs, capacity):
 def test_every_policy_stays_consistent_through_deletes(pairs, capacity, name):
     keys = [key for key, _ in pairs]
     deletes = [delete for _, delete in pairs]
-    hits, cache, trace = replay_with_deletes(keys, deletes, capacity, name)
+    hits, cache, _ = replay_with_deletes(keys, deletes, capacity, name)
     held = cache.held
     # A deleted object is gone: its next read misses unless it was read (and admitted) in between.
     gone = set()

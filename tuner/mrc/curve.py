@@ -107,11 +107,16 @@ def _exact_rows(trace, policy, capacities, one_pass, seed, params):
 
 
 def _miniature_rows(trace, policy, capacities, rate, seed, params):
-    simulator = miniature.MiniatureSimulator(trace, policy, seed=seed, params=params)
+    simulator = miniature.MiniatureSimulator(trace, rate, seed)
     rows = []
     for capacity in capacities:
-        ratio, used_rate = simulator.miss_ratio(capacity, rate)
-        rows.append((capacity, ratio, "mini" if used_rate < 1.0 else "replay", used_rate))
+        mini = simulator.miniature(capacity)
+        if not len(mini.trace):
+            rows.append((capacity, float("nan"), "mini", mini.rate))
+            continue
+        result = replay(mini.trace, policy, mini.capacity, seed=seed, **params)
+        rows.append((capacity, simulator.estimate(result, mini).miss_ratio, "mini" if mini.rate < 1.0 else "replay",
+                     mini.rate))  # fmt: skip
     return rows
 
 

@@ -17,16 +17,15 @@ import optuna
 
 from tuner.capacity import Capacity
 from tuner.engine.replay import ReplayResult, replay
-from tuner.optimize.objectives import Objective, measured
+from tuner.mrc.miniature import MiniatureSimulator
+from tuner.optimize.objectives import Objective
 from tuner.optimize.space import Config, SearchSpace
-from tuner.optimize.traces import Sample, prefix, scaled_capacity
+from tuner.optimize.traces import prefix
 from tuner.trace import Trace
 
 # Which process ran a trial, so a shared study shows every worker's part.
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 PRUNING_SHARE = 0.2
-# A mini-cache on a spatial sample holds at least this many (average) objects.
-MIN_SAMPLED_OBJECTS = 32
 
 
 def replay_config(
@@ -40,37 +39,29 @@ def replay_config(
 
 @dataclass
 class TrialObjective:
-    """``objective(trial)`` for optuna: sample a configuration, replay it, return its score(s)."""
+    """``objective(trial)`` for optuna: sample a configuration, replay it, return its score(s).
+
+    With a sampling rate below 1, ``miniatures`` decides what a trial replays
+    (the project's one miniature-simulation rule, ``tuner.mrc.miniature``).
+    """
 
     space: SearchSpace
     objective: Objective
-    sample: Sample
-    span_seconds: float
+    miniatures: MiniatureSimulator
     seed: int
     pareto: bool = False
 
-    def __post_init__(self) -> None:
-        whole = self.sample.trace
-        first_part = prefix(whole, max(1, int(len(whole) * PRUNING_SHARE)))
-        self.steps = [whole] if self.pareto else [first_part, whole]
-        mean_size = whole.working_set_bytes / max(1, whole.n_objects)
-        unit_size = 1 if self.space.unit == "objects" else max(1, round(mean_size))
-        self.floor = MIN_SAMPLED_OBJECTS * unit_size
-
-    def mini_capacity(self, capacity: int) -> int:
-        """The capacity a trial replays: the configuration's own, or scaled down on a sample."""
-        if self.sample.rate == 1.0:
-            return capacity
-        return min(capacity, scaled_capacity(capacity, self.sample, self.floor))
-
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         config = self.space.suggest(trial)
-        capacity = self.mini_capacity(config.capacity)
-        for part in self.steps:
-            result = replay_config(part, config, self.space.unit, self.seed, capacity)
-            is_whole = part is self.steps[-1]
-            counts = measured(result, self.sample, self.span_seconds) if is_whole else measured(result)
-            value = self.objective.score(counts, config.capacity, self.space.unit)
+        unit = self.space.unit
+        mini = self.miniatures.miniature(Capacity(config.capacity, unit, f"{config.capacity} {unit}"))
+        whole = mini.trace
+        steps = [whole] if self.pareto else [prefix(whole, max(1, int(len(whole) * PRUNING_SHARE))), whole]
+        for part in steps:
+            result = replay_config(part, config, unit, self.seed, mini.capacity.amount)
+            is_whole = part is whole
+            counts = self.miniatures.estimate(result, mini) if is_whole else result
+            value = self.objective.score(counts, config.capacity, unit)
             if not is_whole:
                 trial.report(value, step=len(part))
                 if trial.should_prune():
@@ -78,6 +69,6 @@ class TrialObjective:
         trial.set_user_attr("misses_per_hour", counts.misses_per_hour)
         trial.set_user_attr("miss_ratio", counts.miss_ratio)
         trial.set_user_attr("byte_miss_ratio", counts.byte_miss_ratio)
-        trial.set_user_attr("replayed_capacity", capacity)
+        trial.set_user_attr("replayed_capacity", mini.capacity.amount)
         trial.set_user_attr("worker", WORKER)
         return (value, float(config.capacity)) if self.pareto else value

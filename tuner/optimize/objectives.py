@@ -12,20 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuner.capacity import BYTES
-from tuner.engine.replay import Counts, ReplayResult
+from tuner.engine.replay import Counts
 from tuner.errors import CachetuneError, check_choice
-from tuner.optimize.traces import Sample
 
 OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost")
 GB = 1e9
-
-
-def measured(result: ReplayResult, sample: Sample | None = None, span_seconds: float | None = None) -> Counts:
-    """The counts of ``result``; for a replay of ``sample``, estimates for the whole trace it came from."""
-    span = result.span_seconds if span_seconds is None else span_seconds
-    if sample is None:
-        return Counts(result.requests, result.misses, result.bytes_requested, result.bytes_missed, span)
-    return result.scaled(sample.rate, sample.source_requests, sample.source_bytes, span)
 
 
 @dataclass(frozen=True)

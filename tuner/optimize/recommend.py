@@ -20,7 +20,7 @@ import optuna
 
 from tuner.engine.replay import Counts
 from tuner.optimize.evaluate import replay_config
-from tuner.optimize.objectives import Objective, measured
+from tuner.optimize.objectives import Objective
 from tuner.optimize.space import Config, config_of
 from tuner.optimize.traces import TimeSplit
 
@@ -86,14 +86,13 @@ class Judge:
 
     def tuning(self, config: Config) -> Scored:
         result = replay_config(self.split.tuning, config, self.unit, self.seed)
-        return Scored(config, self.objective.score(measured(result), config.capacity, self.unit), -1)
+        return Scored(config, self.objective.score(result, config.capacity, self.unit), -1)
 
     def figures(self, config: Config) -> Figures:
         tuning = replay_config(self.split.tuning, config, self.unit, self.seed)
-        tuning_counts = measured(tuning)
         holdout = None
         if self.split.holdout > 0:
             cut = self.split.cut
             whole = replay_config(self.split.whole, config, self.unit, self.seed, checkpoints=(cut,))
             holdout = whole.counts_from(cut)
-        return Figures(config, self.objective.score(tuning_counts, config.capacity, self.unit), tuning_counts, holdout)
+        return Figures(config, self.objective.score(tuning, config.capacity, self.unit), tuning, holdout)

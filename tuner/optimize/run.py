@@ -17,12 +17,13 @@ import pandas as pd
 from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.errors import CachetuneError
+from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
 from tuner.optimize.objectives import Objective
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
-from tuner.optimize.traces import spatial_sample, split_by_time
+from tuner.optimize.traces import split_by_time
 from tuner.policies import POLICIES, Policy, parse_policies
 from tuner.trace import Trace
 
@@ -208,7 +209,10 @@ def optimize(
     bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
     scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
     split = split_by_time(trace, holdout)
-    sample = spatial_sample(split.tuning, sample_rate, seed)
+    miniatures = MiniatureSimulator(split.tuning, sample_rate, seed)
+    if sample_rate < 1.0 and not len(miniatures.sample(sample_rate)[0]):
+        raise CachetuneError(f"sample_rate {sample_rate:g} keeps no key of this trace; raise it",
+                             parameter="sample_rate")  # fmt: skip
     smallest = int(trace.sizes.min()) if unit == BYTES else 1
     space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest)
     setup = {
@@ -222,7 +226,7 @@ def optimize(
     for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
-    trial_objective = TrialObjective(space, scoring, sample, split.tuning.span_seconds, seed, pareto)
+    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto)
     finished = 0
     interrupt = _Interrupt()
 

@@ -1,4 +1,4 @@
-"""Cutting a trace for tuning: time prefixes (holdout, pruning steps) and spatial samples.
+"""Cutting a trace for tuning: time prefixes (holdout, pruning steps); spatial samples are ``tuner.mrc.miniature``'s.
 
 Ids are dense in order of first appearance, so a prefix keeps its ids and only
 drops the keys first seen later: no re-hashing of keys. A policy set up from
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuner.errors import CachetuneError
-from tuner.mrc.sampling import sample_trace
 from tuner.trace import Trace
 
 
@@ -56,36 +55,3 @@ def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
     if stop < 2 or stop >= len(trace):
         raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
     return TimeSplit(prefix(trace, stop), trace, holdout)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A spatial sample of a trace: every request to the kept keys, and how much it kept."""
-
-    trace: Trace
-    rate: float
-    source_requests: int
-    source_bytes: int
-
-
-def spatial_sample(trace: Trace, rate: float, seed: int = 0) -> Sample:
-    """Every request to the keys ``tuner.mrc.sampling`` keeps at ``rate`` and ``seed`` (SHARDS-style sampling).
-
-    Hashing keys, not requests, keeps each kept object's whole history, so
-    reuse distances (and hence hit ratios at a capacity scaled by ``rate``) are
-    preserved in expectation (Waldspurger et al., "Efficient MRC Construction
-    with SHARDS", FAST 2015).
-    """
-    if not 0.0 < rate <= 1.0:
-        raise CachetuneError(f"--sample-rate must be in (0, 1], got {rate:g}")
-    if rate == 1.0:
-        return Sample(trace, 1.0, len(trace), int(trace.sizes.sum()))
-    sampled = sample_trace(trace, rate, seed)
-    if not len(sampled):
-        raise CachetuneError(f"--sample-rate {rate:g} keeps no key of this trace; raise it")
-    return Sample(sampled, rate, len(trace), int(trace.sizes.sum()))
-
-
-def scaled_capacity(capacity: int, sample: Sample, floor: int) -> int:
-    """The mini-cache size for ``capacity``: scaled by the rate, never below ``floor``."""
-    return max(floor, round(capacity * sample.rate))
