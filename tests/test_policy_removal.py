@@ -29,8 +29,8 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64))
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
     # The policy sees only what it would be told: set up from the reads alone.
-    state, arrays = policy.init(PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed),
-                                policy.resolve_params({}))  # fmt: skip
+    given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True)
+    state, arrays = policy.init(given, policy.resolve_params({}))
     _, segment_hits, _ = policy.replay(requests, np.int64(capacity), None, cache, state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 

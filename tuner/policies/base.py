@@ -57,8 +57,10 @@ class PolicyInput:
     their sizes in the capacity's unit (when the capacity counts objects, a
     read-only view of ones), ``times`` their timestamps in seconds
     (non-decreasing), ``n_objects`` the number of distinct ids, ``capacity``
-    the cache size in objects or bytes, and ``seed`` the seed of a randomized
-    policy. Arrays are shared with the trace: read them, never write them.
+    the cache size in objects or bytes, ``seed`` the seed of a randomized
+    policy, and ``removes`` whether objects may leave without being evicted
+    (``on_remove``), so a policy that needs extra bookkeeping for that keeps it
+    only then. Arrays are shared with the trace: read them, never write them.
     """
 
     ids: np.ndarray
@@ -67,6 +69,7 @@ class PolicyInput:
     n_objects: int
     capacity: int
     seed: int
+    removes: bool = False
 
 
 # init(PolicyInput, params) -> (state tuple, arrays tuple)
