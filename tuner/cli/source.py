@@ -19,6 +19,7 @@ import typer
 from tuner.cli.console import stderr
 from tuner.errors import CachetuneError
 from tuner.readers import FORMATS, read_trace
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 from tuner.workloads import generate
 
@@ -27,7 +28,7 @@ Requests = Annotated[int | None, typer.Option(help="Requests to generate (worklo
 Objects = Annotated[int | None, typer.Option(help="Distinct objects (workloads only).")]
 Alpha = Annotated[float | None, typer.Option(help="Zipf exponent (zipf workload only).")]
 Rate = Annotated[float | None, typer.Option(help="Requests per second of the Poisson arrivals.")]
-Seed = Annotated[int | None, typer.Option(help="Random seed: same seed, same numbers.")]
+Seed = Annotated[int | None, typer.Option(help=f"Random seed (default {DEFAULT_SEED}): same seed, same numbers.")]
 
 TraceFile = Annotated[Path | None, typer.Option("--trace", "-t", help="A trace file: access log, csv, text, binary.")]
 TraceFormat = Annotated[str, typer.Option("--trace-format", help=f"One of: {', '.join(FORMATS)}.")]
@@ -81,6 +82,11 @@ class SourceOptions:
     strict: Strict = False
     keep_order: KeepOrder = False
     no_cache: NoCache = False
+
+    @property
+    def chosen_seed(self) -> int:
+        """The seed of the command's replays and samples: ``--seed``, else ``DEFAULT_SEED``."""
+        return DEFAULT_SEED if self.seed is None else self.seed
 
     def load(self) -> Trace:
         """The requests a command runs on: a generated workload or a trace file, never both."""

@@ -12,6 +12,7 @@ import numpy as np
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine import kernel
 from tuner.policies import Policy, PolicyInput, get_policy
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 HOUR = 3600.0
@@ -56,7 +57,7 @@ def replay(
     policy: str | Policy,
     capacity: int | str | Capacity,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     ttl: float | None = None,
     window_seconds: float = HOUR,
     **params: Any,
@@ -80,7 +81,7 @@ def replay_with_state(
     policy: str | Policy,
     capacity: int | str | Capacity,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     ttl: float | None = None,
     window_seconds: float = HOUR,
     **params: Any,

@@ -28,6 +28,7 @@ from tuner.engine.replay import replay
 from tuner.mrc import miniature, shards
 from tuner.mrc.stack_distance import lru_misses
 from tuner.policies import get_policy
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 METHODS = ("auto", "exact", "shards", "mini")
@@ -55,7 +56,7 @@ def miss_ratio_curve(
     method: str = "auto",
     sample_rate: float | None = None,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     **params: Any,
 ) -> pd.DataFrame:
     """Miss ratio of ``policy`` on ``trace`` at each of ``sizes``, one row per size.

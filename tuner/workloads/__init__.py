@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import WorkloadError
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 from tuner.workloads.loop import loop_keys
 from tuner.workloads.recency import recency_keys
@@ -35,7 +36,7 @@ GENERATORS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 # Options every workload takes; a generator's own come from its signature.
-COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": 1}
+COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": DEFAULT_SEED}
 GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {"zipf": {"alpha": 1.0}}
 
 
