@@ -154,18 +154,6 @@ class Trace:
         """Bytes of all unique objects, each at its largest size."""
         return int(self.object_sizes.sum())
 
-    def slice(self, start: int, stop: int, name: str | None = None) -> Trace:
-        """Requests ``start:stop`` as a new trace with ids renumbered densely."""
-        part = self.keys[self.ids[start:stop]]
-        return Trace.from_arrays(
-            part,
-            self.timestamps[start:stop],
-            self.sizes[start:stop],
-            self.ops[start:stop],
-            name=name or self.name,
-            info=self.info,
-        )
-
     def describe(self) -> dict:
         """Headline statistics for reports and run records."""
         return {

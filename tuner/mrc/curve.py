@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
 from tuner.mrc import miniature, shards
@@ -42,11 +41,6 @@ def default_sizes(trace: Trace, points: int = 20) -> list[int]:
     top = max(trace.n_objects, 1)
     grid = np.geomspace(max(top / 1000, 1), top, points)
     return sorted({round(float(size)) for size in grid})
-
-
-def opt_misses(trace: Trace, capacity: int | str | Capacity) -> int:
-    """Belady's MIN misses at ``capacity``: the floor for measuring a policy's gap to optimal."""
-    return replay(trace, FLOOR_POLICY, capacity).misses
 
 
 def miss_ratio_curve(
