@@ -51,7 +51,8 @@ class Trace:
         """A trace from any sequence of hashable keys.
 
         Without ``timestamps`` requests are one second apart; without ``sizes``
-        every object has size 1 (capacities then count objects).
+        every object has size 1 (capacities then count objects); without
+        ``ops`` every request is a GET.
         """
         codes, uniques = pd.factorize(np.asarray(keys), sort=False)
         if len(codes) and codes.min() < 0:
@@ -59,7 +60,7 @@ class Trace:
         n = len(codes)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and size_column.min() < 0:
             raise ValueError("object sizes must not be negative")
         if n > 1 and np.any(np.diff(times) < 0):
@@ -95,7 +96,7 @@ class Trace:
         n = len(id_column)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and (id_column.min() < 0 or id_column.max() >= len(keys)):
             raise ValueError("ids must index keys")
         if n and size_column.min() < 0:
