@@ -14,8 +14,10 @@ import zstandard
 
 from tuner import read_trace
 from tuner.errors import TraceError
-from tuner.readers import TraceWarning
+from tuner.readers import READERS, TraceWarning
 from tuner.readers.detect import detect_format
+from tuner.readers.oracle_general import RECORD
+from tuner.trace import DELETE, GET, SET
 
 
 @pytest.fixture(autouse=True)
@@ -253,3 +255,43 @@ def test_option_of_another_format_is_refused(tmp_path):
     path.write_text("1\n")
     with pytest.raises(TraceError, match="--key-col does not apply to the text format"):
         read_trace(path, key_col="1")
+
+
+_LOG_LINE = b'1.2.3.4 - - [10/Oct/2026:13:55:%02d +0000] "%s /%d HTTP/1.1" 200 5 "-" "ua"\n'
+_LOG = b"".join(_LOG_LINE % (i, method, i) for i, method in enumerate([b"GET", b"PUT", b"DELETE", b"post", b"HEAD"]))
+_APACHE_COMBINED = '%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\"'
+# One small file per registered format: (file name, content, reader options, the operations it must give).
+OPS_FIXTURES = {
+    "nginx": ("x.log", _LOG, {"methods": "all"}, [GET, SET, DELETE, SET, GET]),
+    "apache": ("x.log", _LOG, {"methods": "all", "log_format": _APACHE_COMBINED}, [GET, SET, DELETE, SET, GET]),
+    "csv": ("t.csv", b"key,op\na,get\nb,SET\na, delete\n", {}, [GET, SET, DELETE]),
+    "tsv": ("t.tsv", b"a\t1\nb\t2\n", {}, [GET, GET]),  # no operation column: every request a GET
+    "text": ("t.txt", b"a\nb\na\n", {}, [GET] * 3),
+    "oracle-general": ("t.bin", np.array([(1, 42, 100, -1), (2, 43, 50, -1)], RECORD).tobytes(), {}, [GET] * 2),
+    "arc": ("t.lis", b"10 2 0 0\n5 1 0 1\n", {}, [GET] * 3),
+    "u32be": ("k.trace", np.array([5, 7, 5], ">u4").tobytes(), {}, [GET] * 3),
+    "i32be": ("k.trace", np.array([5, -7, 5], ">i4").tobytes(), {}, [GET] * 3),
+    "i64be": ("k.trace", np.array([5, 7, 5, 9], ">i8").tobytes(), {}, [GET] * 4),
+}
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_every_reader_gives_one_operation_per_request(tmp_path, name):
+    """``Trace.ops`` is read, cached and kept by every format: its own operations, else GET for every request."""
+    assert name in OPS_FIXTURES, f"give the {name} format a small file in OPS_FIXTURES"
+    file_name, content, options, expected = OPS_FIXTURES[name]
+    path = tmp_path / file_name
+    path.write_bytes(content)
+    parsed, cached = (read_trace(path, name, **options) for _ in range(2))
+    assert cached.info.get("cached") and not parsed.info.get("cached")
+    for trace in (parsed, cached):
+        assert trace.ops.dtype == np.int8 and len(trace.ops) == len(trace)
+        assert set(trace.ops.tolist()) <= {GET, SET, DELETE}
+        assert trace.ops.tolist() == expected
+
+
+def test_access_logs_keep_only_get_and_head_by_default_so_every_operation_is_a_get(tmp_path):
+    path = tmp_path / "x.log"
+    path.write_bytes(_LOG)
+    trace = read_trace(path)
+    assert trace.keys.tolist() == [b"/0", b"/4"] and trace.ops.tolist() == [GET, GET]

@@ -25,14 +25,6 @@ def test_working_set_counts_each_object_once_at_its_largest_size():
     assert trace.working_set_bytes == 35
 
 
-def test_slice_renumbers_ids():
-    trace = Trace.from_arrays([1, 2, 3, 4], timestamps=[0, 1, 2, 3])
-    part = trace.slice(2, 4)
-    assert part.ids.tolist() == [0, 1]
-    assert part.keys.tolist() == [3, 4]
-    assert part.timestamps.tolist() == [2.0, 3.0]
-
-
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [({"sizes": [1, -1]}, "negative"), ({"timestamps": [2.0, 1.0]}, "decrease")],

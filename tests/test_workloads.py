@@ -5,7 +5,7 @@ import pytest
 
 import tuner
 from tuner.errors import WorkloadError
-from tuner.workloads import GENERATORS, _spec_dir, generate, load_spec
+from tuner.workloads import COMMON_DEFAULTS, GENERATORS, _spec_dir, generate, load_spec, resolve_options
 from tuner.workloads.recency import _stack_model, recency_keys
 
 
@@ -62,7 +62,7 @@ def test_recency_model_matches_a_naive_lru_stack():
     assert _stack_model(reused, np.minimum(distances, 40), 40).tolist() == _naive_stack_model(
         reused, np.minimum(distances, 40), 40
     )
-    assert len(np.unique(recency_keys(rng, 10_000, 50))) == 50
+    assert len(np.unique(recency_keys(rng, 10_000, 50, reuse=0.8, shape=1.0))) == 50
 
 
 def test_recency_favours_lru_over_fifo():
@@ -78,11 +78,37 @@ def test_spec_files_set_defaults_and_options_override(tmp_path: Path):
     assert load_spec("zipf").generator == "zipf"
 
 
+def test_each_generator_declares_its_options_once():
+    """A generator's options are its own (none shadows a common one); one name shared by generators is one type."""
+    kinds = {}
+    for generator in GENERATORS.values():
+        names = [option.name for option in generator.options]
+        assert len(names) == len(set(names)) and not set(names) & set(COMMON_DEFAULTS), generator.name
+        for option in generator.options:
+            assert kinds.setdefault(option.name, option.kind) is option.kind, option.name
+            assert option.help and not option.help.endswith("."), option.name  # the CLI adds the full stop
+
+
+def test_generator_options_come_from_the_declaration_the_spec_and_the_caller(tmp_path: Path):
+    scan = GENERATORS["zipf-scan"]
+    assert resolve_options(load_spec("zipf-scan"))["scan_length"] == scan.defaults["scan_length"]
+    spec = tmp_path / "scans.toml"
+    spec.write_text('generator = "zipf-scan"\nrequests = 3000\nobjects = 100\nscan_length = 500\nalpha = 1\n')
+    resolved = resolve_options(load_spec(spec), scan_share=0.5)
+    assert (resolved["scan_length"], resolved["scan_share"]) == (500, 0.5)
+    assert resolved["alpha"] == 1.0 and isinstance(resolved["alpha"], float)  # TOML's 1 as the declared float
+    trace = generate(spec, scan_share=0.5)
+    assert np.count_nonzero(trace.keys[trace.ids] >= 100) == 1_500  # three whole scans of 500 one-time keys
+
+
 @pytest.mark.parametrize(
     ("workload", "options", "message"),
     [
         ("nope", {}, "unknown workload"),
-        ("zipf", {"alpha": 0}, "alpha"),
+        ("zipf", {"alpha": 0}, "alpha must be positive"),
+        ("zipf-scan", {"alpha": -1.0}, "alpha must be positive"),
+        ("zipf-scan", {"scan_length": 2.5}, "scan_length must be a whole number"),
+        ("recency", {"shape": "wide"}, "shape must be a number"),
         ("zipf", {"objects": 0}, "positive"),
         ("loop", {"alpha": 1.0}, "no option 'alpha'"),
         ("/does/not/exist.toml", {}, "cannot read"),

@@ -17,6 +17,7 @@ import pandas as pd
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
 from tuner.policies import Policy, get_policy, parse_policies
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 DEFAULT_SIZES = ("0.1%", "1%", "10%")
@@ -75,7 +76,7 @@ def bench(
     policies: str | Sequence[str] | None = None,
     sizes: Sequence[int | str | Capacity] = DEFAULT_SIZES,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,

@@ -51,7 +51,8 @@ class Trace:
         """A trace from any sequence of hashable keys.
 
         Without ``timestamps`` requests are one second apart; without ``sizes``
-        every object has size 1 (capacities then count objects).
+        every object has size 1 (capacities then count objects); without
+        ``ops`` every request is a GET.
         """
         codes, uniques = pd.factorize(np.asarray(keys), sort=False)
         if len(codes) and codes.min() < 0:
@@ -59,7 +60,7 @@ class Trace:
         n = len(codes)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and size_column.min() < 0:
             raise ValueError("object sizes must not be negative")
         if n > 1 and np.any(np.diff(times) < 0):
@@ -95,7 +96,7 @@ class Trace:
         n = len(id_column)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.zeros(n, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and (id_column.min() < 0 or id_column.max() >= len(keys)):
             raise ValueError("ids must index keys")
         if n and size_column.min() < 0:
@@ -153,18 +154,6 @@ class Trace:
     def working_set_bytes(self) -> int:
         """Bytes of all unique objects, each at its largest size."""
         return int(self.object_sizes.sum())
-
-    def slice(self, start: int, stop: int, name: str | None = None) -> Trace:
-        """Requests ``start:stop`` as a new trace with ids renumbered densely."""
-        part = self.keys[self.ids[start:stop]]
-        return Trace.from_arrays(
-            part,
-            self.timestamps[start:stop],
-            self.sizes[start:stop],
-            self.ops[start:stop],
-            name=name or self.name,
-            info=self.info,
-        )
 
     def describe(self) -> dict:
         """Headline statistics for reports and run records."""

@@ -42,7 +42,7 @@ def bench_command(
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = bench(trace, [p.name for p in chosen], sizes, seed=source.seed or 0, on_progress=show)
+            result = bench(trace, [p.name for p in chosen], sizes, seed=source.chosen_seed, on_progress=show)
         options = {"workload": source.workload, "trace": trace.info.get("path"), "sizes": sizes,
                    "policies": [p.name for p in chosen], "seed": source.seed}  # fmt: skip
         record = run_record("bench", options, trace)

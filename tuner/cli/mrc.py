@@ -119,7 +119,7 @@ def mrc_command(
             task = progress.add_task(f"curves on {trace.name}", total=len(names))
             for name in names:
                 progress.update(task, description=f"{name} on {trace.name}")
-                parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.seed or 0))
+                parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.chosen_seed))
                 progress.advance(task)
         curves = pd.concat(parts, ignore_index=True)
         options = {"workload": source.workload, "trace": trace.info.get("path"), "policies": names,

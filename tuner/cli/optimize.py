@@ -69,7 +69,7 @@ def optimize_command(
             result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
                               objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
                               tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
-                              study_name=study_name, jobs=jobs, seed=source.seed or 0, out=folder,
+                              study_name=study_name, jobs=jobs, seed=source.chosen_seed, out=folder,
                               progress=show)  # fmt: skip
         best = best_record(result)
         (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")

@@ -3,31 +3,33 @@
 They are declared once, as the fields of :class:`SourceOptions`; a command takes
 them all by naming one parameter ``source: SourceOptions`` and wearing
 :func:`with_source_options`, which puts the fields in that parameter's place on
-the command line and hands the command the filled-in dataclass.
+the command line and hands the command the filled-in dataclass. The options of
+the generators themselves (``--alpha``, ``--scan-share``…) are not written here:
+``GENERATOR_FLAGS`` makes one per option a generator module declares.
 """
 
 import functools
 import inspect
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, get_type_hints
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
 from tuner.cli.console import stderr
 from tuner.errors import CachetuneError
 from tuner.readers import FORMATS, read_trace
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
-from tuner.workloads import generate
+from tuner.workloads import GENERATORS, Option, generate
 
 Workload = Annotated[str | None, typer.Option("--workload", "-w", help="Built-in workload name or a .toml spec file.")]
 Requests = Annotated[int | None, typer.Option(help="Requests to generate (workloads only).")]
 Objects = Annotated[int | None, typer.Option(help="Distinct objects (workloads only).")]
-Alpha = Annotated[float | None, typer.Option(help="Zipf exponent (zipf workload only).")]
 Rate = Annotated[float | None, typer.Option(help="Requests per second of the Poisson arrivals.")]
-Seed = Annotated[int | None, typer.Option(help="Random seed: same seed, same numbers.")]
+Seed = Annotated[int | None, typer.Option(help=f"Random seed (default {DEFAULT_SEED}): same seed, same numbers.")]
 
 TraceFile = Annotated[Path | None, typer.Option("--trace", "-t", help="A trace file: access log, csv, text, binary.")]
 TraceFormat = Annotated[str, typer.Option("--trace-format", help=f"One of: {', '.join(FORMATS)}.")]
@@ -50,20 +52,54 @@ KeepOrder = Annotated[bool, typer.Option("--keep-order", help="Keep file order e
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse the trace again; neither use nor fill the cache.")]
 
 
-# The generator's options, and the options a trace reader takes as format-specific keywords.
-WORKLOAD_OPTIONS = ("workload", "requests", "objects", "alpha", "rate", "seed")
+def _generator_flags() -> list[inspect.Parameter]:
+    """One command-line option per generator option (``scan_share``: ``--scan-share``), typed by its default.
+
+    An option several generators declare (``alpha`` of zipf and zipf-scan) is
+    one flag with the first one's help; the help names every generator that
+    takes it. None means not given: the spec's or the declared default applies.
+    """
+    declared: dict[str, Option] = {}
+    takers: dict[str, list[str]] = {}
+    for generator in GENERATORS.values():
+        for option in generator.options:
+            declared.setdefault(option.name, option)
+            takers.setdefault(option.name, []).append(generator.name)
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[option.kind | None,
+                                               typer.Option(help=f"{', '.join(takers[name])}: {option.help}.")])
+        for name, option in declared.items()
+    ]  # fmt: skip
+
+
+GENERATOR_FLAGS = _generator_flags()
+
+
+def _take_generator_options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The generator flags removed from a command's ``arguments``: the ones given, by option name."""
+    given = {flag.name: arguments.pop(flag.name, None) for flag in GENERATOR_FLAGS}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+# The options of every workload (the generator flags come after them), and those a trace reader takes as
+# format-specific keywords.
+WORKLOAD_OPTIONS = ("workload", "requests", "objects", "rate", "seed")
 READER_OPTIONS = ("log_format", "key_host", "drop_query", "methods", "statuses", "object_size",
                   "key_col", "time_col", "size_col", "op_col")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """Where a command's requests come from; field names are the options' names (``key_col``: ``--key-col``)."""
+    """Where a command's requests come from; field names are the options' names (``key_col``: ``--key-col``).
+
+    ``generator_options`` is not an option itself: it holds the generator
+    flags given (``--scan-share 0.3``: ``{"scan_share": 0.3}``).
+    """
 
     workload: Workload = None
     requests: Requests = None
     objects: Objects = None
-    alpha: Alpha = None
     rate: Rate = None
     seed: Seed = None
     trace_file: TraceFile = None
@@ -81,15 +117,21 @@ class SourceOptions:
     strict: Strict = False
     keep_order: KeepOrder = False
     no_cache: NoCache = False
+    generator_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chosen_seed(self) -> int:
+        """The seed of the command's replays and samples: ``--seed``, else ``DEFAULT_SEED``."""
+        return DEFAULT_SEED if self.seed is None else self.seed
 
     def load(self) -> Trace:
         """The requests a command runs on: a generated workload or a trace file, never both."""
         if self.workload is not None and self.trace_file is not None:
             raise CachetuneError("give --workload or --trace, not both")
         if self.trace_file is not None:
-            generator_options = {"--requests": self.requests, "--objects": self.objects, "--alpha": self.alpha,
-                                 "--rate": self.rate}  # fmt: skip
-            given = [flag for flag, value in generator_options.items() if value is not None]
+            workload_options = {"--requests": self.requests, "--objects": self.objects, "--rate": self.rate}
+            given = [flag for flag, value in workload_options.items() if value is not None]
+            given += ["--" + name.replace("_", "-") for name in self.generator_options]
             if given:
                 raise CachetuneError(f"{', '.join(given)} only apply to --workload, not to --trace")
             reader_options = {name: getattr(self, name) for name in READER_OPTIONS}
@@ -97,21 +139,25 @@ class SourceOptions:
                               no_cache=self.no_cache, **reader_options)  # fmt: skip
         if self.workload is None:
             raise CachetuneError("give --workload NAME (see the workloads/ folder) or --trace FILE")
-        return load_workload(self.workload, self.requests, self.objects, self.alpha, self.rate, self.seed)
+        return load_workload(self.workload, self.requests, self.objects, self.rate, self.seed, **self.generator_options)
 
 
 def with_source_options(*, trace_first: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command every :class:`SourceOptions` field as an option, where its ``SourceOptions`` parameter stands.
 
-    The options come in field order (the workload's, then the trace's), or
-    with the trace's first when ``trace_first``. The command line, and any
-    caller, pass them as keywords; the command receives one ``SourceOptions``.
+    The options come in field order (the workload's, the generator flags,
+    then the trace's), or with the trace's first when ``trace_first``. The
+    command line, and any caller, pass them as keywords; the command receives
+    one ``SourceOptions``.
     """
     hints = get_type_hints(SourceOptions, include_extras=True)
-    shared = [inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
-                                annotation=hints[field.name]) for field in fields(SourceOptions)]  # fmt: skip
-    if trace_first:
-        shared.sort(key=lambda parameter: parameter.name in WORKLOAD_OPTIONS)
+    own_fields = [field for field in fields(SourceOptions) if field.name != "generator_options"]
+    options = [inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
+                                 annotation=hints[field.name]) for field in own_fields]  # fmt: skip
+    names = [option.name for option in options]
+    workload = [option for option in options if option.name in WORKLOAD_OPTIONS] + GENERATOR_FLAGS
+    trace = [option for option in options if option.name not in WORKLOAD_OPTIONS]
+    shared = trace + workload if trace_first else workload + trace
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         own = inspect.signature(command, eval_str=True).parameters.values()
@@ -125,8 +171,9 @@ def with_source_options(*, trace_first: bool = False) -> Callable[[Callable[...,
         def run(**options) -> None:
             given = signature.bind(**options)
             given.apply_defaults()
-            chosen = {name: given.arguments.pop(name) for name in hints}
-            return command(**given.arguments, **{slot: SourceOptions(**chosen)})
+            generator_options = _take_generator_options(given.arguments)
+            chosen = {name: given.arguments.pop(name) for name in names}
+            return command(**given.arguments, **{slot: SourceOptions(**chosen, generator_options=generator_options)})
 
         run.__signature__ = signature
         run.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
@@ -135,10 +182,33 @@ def with_source_options(*, trace_first: bool = False) -> Callable[[Callable[...,
     return decorate
 
 
-def load_workload(workload: str, requests: int | None, objects: int | None, alpha: float | None,
-                  rate: float | None, seed: int | None) -> Trace:  # fmt: skip
-    """Generate ``workload`` with the options the user gave (None: spec default)."""
-    return generate(workload, requests=requests, objects=objects, alpha=alpha, rate=rate, seed=seed)
+def with_generator_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the generator flags in place of its ``generator_options`` parameter.
+
+    That parameter receives the flags given, by option name, as
+    ``SourceOptions.generator_options`` does (for a command that takes a
+    workload but no trace).
+    """
+    own = inspect.signature(command, eval_str=True).parameters.values()
+    parameters = []
+    for parameter in own:
+        is_slot = parameter.name == "generator_options"
+        parameters += GENERATOR_FLAGS if is_slot else [parameter.replace(kind=parameter.KEYWORD_ONLY)]
+
+    @functools.wraps(command)
+    def run(**options) -> None:
+        generator_options = _take_generator_options(options)
+        return command(**options, generator_options=generator_options)
+
+    run.__signature__ = inspect.Signature(parameters)
+    run.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return run
+
+
+def load_workload(workload: str, requests: int | None = None, objects: int | None = None, rate: float | None = None,
+                  seed: int | None = None, **generator_options: Any) -> Trace:  # fmt: skip
+    """Generate ``workload`` with the options the user gave (None: the spec's or the declared default)."""
+    return generate(workload, requests=requests, objects=objects, rate=rate, seed=seed, **generator_options)
 
 
 def load_trace(path: Path, trace_format: str = "auto", *, strict: bool = False, keep_order: bool = False,

@@ -14,6 +14,7 @@ from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine import kernel
 from tuner.errors import CachetuneError
 from tuner.policies import Policy, PolicyInput, get_policy
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 HOUR = 3600.0
@@ -104,7 +105,7 @@ def replay(
     policy: str | Policy,
     capacity: int | str | Capacity,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     ttl: float | None = None,
     window_seconds: float = HOUR,
     checkpoints: Sequence[int] = (),
@@ -131,7 +132,7 @@ def replay_with_state(
     policy: str | Policy,
     capacity: int | str | Capacity,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     ttl: float | None = None,
     window_seconds: float = HOUR,
     checkpoints: Sequence[int] = (),

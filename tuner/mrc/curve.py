@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
 from tuner.mrc import miniature, shards
 from tuner.mrc.stack_distance import lru_misses
 from tuner.policies import get_policy
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 METHODS = ("auto", "exact", "shards", "mini")
@@ -43,11 +43,6 @@ def default_sizes(trace: Trace, points: int = 20) -> list[int]:
     return sorted({round(float(size)) for size in grid})
 
 
-def opt_misses(trace: Trace, capacity: int | str | Capacity) -> int:
-    """Belady's MIN misses at ``capacity``: the floor for measuring a policy's gap to optimal."""
-    return replay(trace, FLOOR_POLICY, capacity).misses
-
-
 def miss_ratio_curve(
     trace: Trace,
     policy: str = "lru",
@@ -55,7 +50,7 @@ def miss_ratio_curve(
     method: str = "auto",
     sample_rate: float | None = None,
     *,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     **params: Any,
 ) -> pd.DataFrame:
     """Miss ratio of ``policy`` on ``trace`` at each of ``sizes``, one row per size.

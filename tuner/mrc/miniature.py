@@ -28,6 +28,7 @@ from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import Counts, ReplayResult
 from tuner.errors import CachetuneError
 from tuner.mrc.sampling import MODULUS, sample_trace, threshold
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 DEFAULT_RATE = 0.1
@@ -46,7 +47,7 @@ class Miniature:
 class MiniatureSimulator:
     """Spatial samples of one trace at ``rate`` (raised for small caches), each drawn once and reused."""
 
-    def __init__(self, trace: Trace, rate: float = DEFAULT_RATE, seed: int = 0):
+    def __init__(self, trace: Trace, rate: float = DEFAULT_RATE, seed: int = DEFAULT_SEED):
         if not 0.0 < rate <= 1.0:
             raise CachetuneError(f"sample_rate must be in (0, 1], got {rate:g}", parameter="sample_rate")
         self.trace = trace

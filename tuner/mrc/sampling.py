@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 MODULUS_BITS = 24
@@ -34,20 +35,20 @@ def threshold(rate: float) -> int:
     return max(1, round(rate * MODULUS))
 
 
-def object_hashes(n_objects: int, seed: int = 0) -> np.ndarray:
+def object_hashes(n_objects: int, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Each dense object id's hash modulo ``MODULUS``."""
     salt = _splitmix64(np.array([seed], np.uint64))[0]
     ids = np.arange(n_objects, dtype=np.uint64) ^ salt
     return (_splitmix64(ids) & np.uint64(MODULUS - 1)).astype(np.int64)
 
 
-def sample_mask(trace: Trace, rate: float, seed: int = 0) -> np.ndarray:
+def sample_mask(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Which of ``trace``'s requests belong to the objects sampled at ``rate``."""
     kept_objects = object_hashes(trace.n_objects, seed) < threshold(rate)
     return kept_objects[trace.ids]
 
 
-def sample_trace(trace: Trace, rate: float, seed: int = 0) -> Trace:
+def sample_trace(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> Trace:
     """The requests of the objects sampled at ``rate``, as a trace of their own.
 
     Its keys are the full trace's dense ids (``trace.keys`` maps them back).

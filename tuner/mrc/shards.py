@@ -22,13 +22,14 @@ import numpy as np
 
 from tuner.mrc.sampling import MODULUS, sample_mask, threshold
 from tuner.mrc.stack_distance import hits_within, stack_distance_histogram
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 DEFAULT_RATE = 0.01
 
 
 def shards_miss_ratios(
-    trace: Trace, capacities: Sequence[int], rate: float = DEFAULT_RATE, seed: int = 0
+    trace: Trace, capacities: Sequence[int], rate: float = DEFAULT_RATE, seed: int = DEFAULT_SEED
 ) -> np.ndarray:
     """Estimated LRU miss ratio at each capacity (in objects) from a sample at ``rate``."""
     effective_rate = threshold(rate) / MODULUS  # the rate the hash threshold really keeps

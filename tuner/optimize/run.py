@@ -25,6 +25,7 @@ from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
 from tuner.optimize.traces import split_by_time
 from tuner.policies import POLICIES, Policy, parse_policies
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 DEFAULT_TRIALS = 100
@@ -182,7 +183,7 @@ def optimize(
     storage: str | None = None,
     study_name: str | None = None,
     jobs: int = 1,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     out: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> OptimizeResult:

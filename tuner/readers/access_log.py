@@ -5,7 +5,10 @@ literals that must match and fields that run to the next literal's first byte.
 A field opened by ``"`` runs to the next unescaped ``"`` that is followed by the
 rest of its literal, so ``\\"`` escapes and even stray quotes inside user
 agents parse. A compiled scanner walks the raw bytes of every line; keys stay
-raw bytes (interned without decoding), times become UTC epoch seconds.
+raw bytes (interned without decoding), times become UTC epoch seconds. The
+method becomes the request's operation by the words ``words.OPERATIONS`` names
+(PUT and POST: SET, DELETE: DELETE); any other method (GET, HEAD, OPTIONS…) is
+a GET.
 
 ``combined`` is the default and also accepts ``common`` lines (the fields after
 the size are optional); anything after the last field is ignored.
@@ -27,8 +30,8 @@ from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, key_hash, unpack_keys
 from tuner.readers.lines import iter_text
 from tuner.readers.numbers import digits, seconds, unsigned
-from tuner.readers.words import pack_words, word_index
-from tuner.trace import Trace
+from tuner.readers.words import OPERATIONS, operation_code, pack_words, word_index
+from tuner.trace import GET, Trace
 
 NAMED_FORMATS = {
     "combined": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -334,17 +337,19 @@ def _line_code(buf, spans, drop_query, day_cache):
 def _parse_block(buf, position, line, fmt, options, out, tally):
     """Parse the lines of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
 
-    ``fmt`` is the compiled format, ``options`` what to keep. Kept requests go
-    to ``out`` (key start, end, host start, end; time; size; the key's hash
-    and whether it is short, see ``interning.key_hash``: hashing here, in the
+    ``fmt`` is the compiled format, ``options`` what to keep and the
+    operations table. Kept requests go to ``out`` (key start, end, host start,
+    end; time; size; operation; the key's hash and whether it is short, see
+    ``interning.key_hash``: hashing here, in the
     parsing threads, leaves only the table probes to the one interning
     thread); ``tally`` counts each reason (REASONS, then METHOD_FILTERED and
     STATUS_FILTERED) and keeps the first line of each. Returns (position,
     line, requests written).
     """
     kinds, roles, literal_starts, literal_ends, literals, quoted, optional_from = fmt
-    drop_query, key_host, check_methods, methods, method_offsets, check_statuses, status_kept = options
-    spans_out, times_out, sizes_out, hashes_out, shorts_out = out
+    drop_query, key_host, check_methods, methods, method_offsets, check_statuses, status_kept, operations = options
+    operation_words, operation_offsets, operation_codes = operations
+    spans_out, times_out, sizes_out, ops_out, hashes_out, shorts_out = out
     counts, first_lines = tally
     spans = np.empty((N_ROLES, 2), np.int64)
     day_cache = np.full(2, -1, np.int64)
@@ -374,6 +379,8 @@ def _parse_block(buf, position, line, fmt, options, out, tally):
         spans_out[written, 2], spans_out[written, 3] = host_start, host_end
         times_out[written] = time
         sizes_out[written] = size
+        op = operation_code(buf, method_start, method_end, operation_words, operation_offsets, operation_codes)
+        ops_out[written] = op if op >= 0 else GET
         hashes_out[written], short = key_hash(buf, host_start, host_end, key_start, key_end)
         shorts_out[written] = short >= 0
         written += 1
@@ -399,7 +406,7 @@ def _status_filter(statuses: str | None) -> tuple[set[int], set[int]] | None:
 class _ParsedPart:
     """One piece of a buffer, parsed: kept requests and the skip tally, line numbers counted from the piece's start.
 
-    ``requests`` holds blocks of (key spans, times, sizes, key hashes, short key?).
+    ``requests`` holds blocks of (key spans, times, sizes, operations, key hashes, short key?).
     """
 
     buf: np.ndarray
@@ -416,7 +423,7 @@ def _parse_part(buf: np.ndarray, fmt: tuple, options: tuple) -> _ParsedPart:
     while position < len(buf):
         capacity = (len(buf) - position) // 64 + 1024
         out = (np.empty((capacity, 4), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
-               np.empty(capacity, np.uint64), np.empty(capacity, np.bool_))  # fmt: skip
+               np.empty(capacity, np.int8), np.empty(capacity, np.uint64), np.empty(capacity, np.bool_))  # fmt: skip
         position, line, written = _parse_block(buf, position, line, fmt, options, out, (counts, first_lines))
         requests.append(tuple(column[:written] for column in out))
     return _ParsedPart(buf, requests, line - 1, counts, first_lines)
@@ -491,10 +498,10 @@ def read_access_log(
     fmt = (compiled.kinds, compiled.roles, compiled.literal_starts, compiled.literal_ends, compiled.literals,
            compiled.quoted, compiled.optional_from)  # fmt: skip
     options = (drop_query, key_host, *_method_filter(methods), kept_statuses is not None,
-               _status_table(kept_statuses))  # fmt: skip
+               _status_table(kept_statuses), OPERATIONS)  # fmt: skip
     keys, tally = KeyTable(), Tally()
     counts, first_lines = np.zeros(STATUS_FILTERED + 1, np.int64), np.full(STATUS_FILTERED + 1, -1, np.int64)
-    ids, times, sizes, line = [], [], [], 1
+    ids, times, sizes, ops, line = [], [], [], [], 1
 
     def take(part: _ParsedPart) -> None:
         """Count a parsed piece's lines and intern its keys (pieces come in file order)."""
@@ -503,10 +510,11 @@ def read_access_log(
         first_lines[first_lines < 0] = part.first_lines[first_lines < 0]
         counts[:] += part.counts
         line += part.lines
-        for spans, time, size, hashes, shorts in part.requests:
+        for spans, time, size, op, hashes, shorts in part.requests:
             ids.append(keys.intern_hashed(part.buf, spans, hashes, shorts))
             times.append(time)
             sizes.append(size)
+            ops.append(op)
 
     parsing: deque = deque()  # futures of the pieces being parsed, in file order
     with ThreadPoolExecutor(max_workers=2) as parsers:
@@ -533,5 +541,6 @@ def read_access_log(
         size_column = largest[id_column]
     has_time = bool(compiled.roles_present & {TIME_LOCAL, MSEC})
     info = {"format": syntax, "log_format": log_format, "filtered": filtered}
-    columns = Columns(id_column, unique_keys, concat(times, np.float64) if has_time else None, size_column, info=info)
+    columns = Columns(id_column, unique_keys, concat(times, np.float64) if has_time else None, size_column,
+                      concat(ops, np.int8), info=info)  # fmt: skip
     return finish(path, columns, tally, strict=strict, keep_order=keep_order)

@@ -88,7 +88,11 @@ class Tally:
 
 @dataclass
 class Columns:
-    """A reader's output before it becomes a Trace."""
+    """A reader's output before it becomes a Trace.
+
+    None stands for a column the format does not have: ``timestamps`` one
+    second apart, ``sizes`` 1 and ``ops`` GET for every request.
+    """
 
     ids: np.ndarray
     keys: np.ndarray

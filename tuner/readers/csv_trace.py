@@ -23,8 +23,8 @@ from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
 from tuner.readers.lines import iter_text
 from tuner.readers.numbers import seconds, unsigned
-from tuner.readers.words import pack_words, word_index
-from tuner.trace import DELETE, GET, SET, Trace
+from tuner.readers.words import OPERATIONS, operation_code
+from tuner.trace import GET, Trace
 
 KEY, TIME, SIZE, OP = range(4)
 COLUMN_NAMES = {
@@ -34,11 +34,6 @@ COLUMN_NAMES = {
     OP: ("op", "operation", "cmd", "command", "type", "method"),
 }
 OPTION_NAMES = {KEY: "key_col", TIME: "time_col", SIZE: "size_col", OP: "op_col"}
-OPS = {
-    GET: (b"get", b"gets", b"read", b"r", b"lookup", b"head"),
-    SET: (b"set", b"write", b"w", b"put", b"insert", b"add", b"update", b"replace", b"cas", b"post"),
-    DELETE: (b"delete", b"del", b"remove", b"evict"),
-}
 TOO_FEW, BAD_TIME, BAD_SIZE, NEGATIVE, BAD_OP = 1, 2, 3, 4, 5
 BLANK = 6  # not a reason to skip: blank lines are ignored, counted beside the skip reasons
 REASONS = {
@@ -48,8 +43,6 @@ REASONS = {
     NEGATIVE: "negative size",
     BAD_OP: "unknown operation",
 }
-_OP_NAMES = [(name, code) for code, names in OPS.items() for name in names]
-_OPS_TABLE = (*pack_words(name for name, _ in _OP_NAMES), np.array([code for _, code in _OP_NAMES], np.int8))
 _NUMBER = re.compile(rb"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
 
 
@@ -59,17 +52,6 @@ def _field_end(buf, start, cursor):
     if buf[cursor] == 10 and cursor > start and buf[cursor - 1] == 13:
         return cursor - 1
     return cursor
-
-
-@njit(cache=True, nogil=True)
-def _op_code(buf, start, end, op_names, op_offsets, op_codes):
-    """The operation named by ``buf[start:end]`` (blanks stripped, any case), -1 when unknown."""
-    while start < end and (buf[start] == 32 or 9 <= buf[start] <= 13):
-        start += 1
-    while end > start and (buf[end - 1] == 32 or 9 <= buf[end - 1] <= 13):
-        end -= 1
-    k = word_index(buf, start, end, op_names, op_offsets)
-    return op_codes[k] if k >= 0 else -1
 
 
 @njit(cache=True, nogil=True)
@@ -136,7 +118,7 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
                 break
         line += 1
         code = TOO_FEW if column <= last else 0
-        time, size, op = 0.0, np.int64(1), np.int8(0)
+        time, size, op = 0.0, np.int64(1), np.int8(GET)
         if code == 0 and starts[TIME] >= 0:
             time = seconds(buf, starts[TIME], ends[TIME])
             if np.isnan(time):
@@ -151,7 +133,7 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
             if size < 0:
                 code = BAD_SIZE
         if code == 0 and starts[OP] >= 0:
-            op = _op_code(buf, starts[OP], ends[OP], op_names, op_offsets, op_codes)
+            op = operation_code(buf, starts[OP], ends[OP], op_names, op_offsets, op_codes)
             if op < 0:
                 code = BAD_OP
         if code:
@@ -241,7 +223,7 @@ def read_csv(
             capacity = (len(buf) - position) // 16 + 1024
             out = (np.empty((capacity, 2), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
                    np.empty(capacity, np.int8))  # fmt: skip
-            position, line, written = _parse_rows(buf, position, line, separator[0], wanted, _OPS_TABLE, out,
+            position, line, written = _parse_rows(buf, position, line, separator[0], wanted, OPERATIONS, out,
                                                   (counts, first_lines))  # fmt: skip
             if counts[NEGATIVE]:
                 raise TraceError(f"{path}: line {first_lines[NEGATIVE]:,}: negative size")

@@ -1,7 +1,9 @@
 """Short words (operations, HTTP methods) matched in a byte buffer, ASCII case ignored.
 
 A table is its words lower-cased and packed end to end, with their offsets, so
-a compiled parser can match a field without making a Python string.
+a compiled parser can match a field without making a Python string. One table,
+``OPERATIONS``, names the ``Trace.ops`` codes for every reader that has an
+operation: a csv operation column, an access log's HTTP method.
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ from collections.abc import Iterable
 
 import numpy as np
 from numba import njit
+
+from tuner.trace import DELETE, GET, SET
+
+OPERATION_WORDS = {
+    GET: (b"get", b"gets", b"read", b"r", b"lookup", b"head"),
+    SET: (b"set", b"write", b"w", b"put", b"insert", b"add", b"update", b"replace", b"cas", b"post"),
+    DELETE: (b"delete", b"del", b"remove", b"evict"),
+}
 
 
 def pack_words(words: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -37,3 +47,19 @@ def word_index(buf, start, end, packed, offsets):
         if same:
             return k
     return -1
+
+
+_NAMED = [(word, code) for code, words in OPERATION_WORDS.items() for word in words]
+# (packed words, offsets, the operation code of each word), as ``operation_code`` takes them.
+OPERATIONS = (*pack_words(word for word, _ in _NAMED), np.array([code for _, code in _NAMED], np.int8))
+
+
+@njit(cache=True, nogil=True)
+def operation_code(buf, start, end, words, offsets, codes):
+    """The operation ``buf[start:end]`` names (blanks around it stripped, any case), -1 when unknown."""
+    while start < end and (buf[start] == 32 or 9 <= buf[start] <= 13):
+        start += 1
+    while end > start and (buf[end - 1] == 32 or 9 <= buf[end - 1] <= 13):
+        end -= 1
+    k = word_index(buf, start, end, words, offsets)
+    return codes[k] if k >= 0 else -1

@@ -1,17 +1,18 @@
 """Synthetic workloads: seeded generators and the named specs in ``workloads/*.toml``.
 
-Every generator returns keys; ``generate`` adds Poisson arrival times at
-``rate`` requests per second and builds the one columnar ``Trace``. A spec file
-names a generator and overrides its defaults; options given to ``generate``
-override the spec.
+Every module here that defines ``GENERATOR`` (see ``base``) is registered, so
+adding a generator is adding one file. A generator returns keys; ``generate``
+adds Poisson arrival times at ``rate`` requests per second and builds the one
+columnar ``Trace``. A spec file names a generator and overrides its declared
+defaults; options given to ``generate`` override the spec.
 """
 
 from __future__ import annotations
 
-import inspect
+import importlib
+import pkgutil
 import sys
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,24 +20,25 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import WorkloadError
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
-from tuner.workloads.loop import loop_keys
-from tuner.workloads.recency import recency_keys
-from tuner.workloads.uniform import uniform_keys
-from tuner.workloads.zipf import zipf_keys
-from tuner.workloads.zipf_scan import zipf_scan_keys
+from tuner.workloads.base import Generator, Option
 
-GENERATORS: dict[str, Callable[..., np.ndarray]] = {
-    "zipf": zipf_keys,
-    "loop": loop_keys,
-    "recency": recency_keys,
-    "uniform": uniform_keys,
-    "zipf-scan": zipf_scan_keys,
-}
 
-# Options every workload takes; a generator's own come from its signature.
-COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": 1}
-GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {"zipf": {"alpha": 1.0}}
+def _discover() -> dict[str, Generator]:
+    found = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        generator = getattr(module, "GENERATOR", None)
+        if isinstance(generator, Generator):
+            found[generator.name] = generator
+    return dict(sorted(found.items()))
+
+
+GENERATORS: dict[str, Generator] = _discover()
+
+# Options every workload takes, beside its generator's own.
+COMMON_DEFAULTS: dict[str, Any] = {"requests": 1_000_000, "objects": 100_000, "rate": 100.0, "seed": DEFAULT_SEED}
 
 
 def _spec_dir(package_file: Path, prefix: Path) -> Path:
@@ -58,9 +60,8 @@ class WorkloadSpec:
     description: str = ""
 
 
-def _generator_options(generator: str) -> set[str]:
-    parameters = inspect.signature(GENERATORS[generator]).parameters
-    return set(COMMON_DEFAULTS) | set(GENERATOR_DEFAULTS.get(generator, {})) | (set(parameters) - {"rng"})
+def _option_names(generator: str) -> set[str]:
+    return set(COMMON_DEFAULTS) | set(GENERATORS[generator].defaults)
 
 
 def load_spec(name_or_path: str | Path) -> WorkloadSpec:
@@ -88,28 +89,29 @@ def _read_spec_file(path: Path) -> WorkloadSpec:
     if generator not in GENERATORS:
         raise WorkloadError(f"workload spec {path}: 'generator' must be one of {', '.join(GENERATORS)}")
     description = str(data.pop("description", ""))
-    unknown = sorted(set(data) - _generator_options(generator))
+    unknown = sorted(set(data) - _option_names(generator))
     if unknown:
         raise WorkloadError(f"workload spec {path}: unknown option {unknown[0]!r} for generator {generator!r}")
     return WorkloadSpec(path.stem, generator, data, description)
 
 
 def resolve_options(spec: WorkloadSpec, **given: Any) -> dict[str, Any]:
-    """Generator defaults < spec options < ``given`` (None means not given)."""
-    options = {**COMMON_DEFAULTS, **GENERATOR_DEFAULTS.get(spec.generator, {}), **spec.options}
+    """Declared defaults < spec options < ``given`` (None means not given), each generator option as its type."""
+    generator = GENERATORS[spec.generator]
+    options = {**COMMON_DEFAULTS, **generator.defaults, **spec.options}
     options.update({key: value for key, value in given.items() if value is not None})
-    unknown = sorted(set(options) - _generator_options(spec.generator))
+    unknown = sorted(set(options) - _option_names(spec.generator))
     if unknown:
         raise WorkloadError(f"workload {spec.name!r} takes no option {unknown[0]!r}")
-    return options
+    return options | {option.name: option.coerce(options[option.name]) for option in generator.options}
 
 
 def generate(workload: str | Path | WorkloadSpec = "zipf", **options: Any) -> Trace:
     """A reproducible synthetic trace: same workload, options and seed, same requests.
 
     ``options``: ``requests``, ``objects``, ``rate`` (requests/second of the
-    Poisson arrivals), ``seed`` and the generator's own (``alpha`` for zipf,
-    ``reuse`` and ``shape`` for recency).
+    Poisson arrivals), ``seed`` and the options the generator declares
+    (``GENERATORS[name].options``).
     """
     spec = workload if isinstance(workload, WorkloadSpec) else load_spec(workload)
     resolved = resolve_options(spec, **options)
@@ -118,16 +120,15 @@ def generate(workload: str | Path | WorkloadSpec = "zipf", **options: Any) -> Tr
         raise WorkloadError("requests and objects must be positive")
     if rate <= 0:
         raise WorkloadError(f"rate must be positive, got {rate}")
-    if resolved.get("alpha", 1.0) <= 0:
-        raise WorkloadError(f"alpha must be positive, got {resolved['alpha']}")
+    generator = GENERATORS[spec.generator]
     key_seed, time_seed = np.random.SeedSequence(int(resolved["seed"])).spawn(2)
-    own = {key: value for key, value in resolved.items() if key not in COMMON_DEFAULTS}
+    own = {name: resolved[name] for name in generator.defaults}
     try:
-        keys = GENERATORS[spec.generator](np.random.default_rng(key_seed), requests, objects, **own)
+        keys = generator.keys(np.random.default_rng(key_seed), requests, objects, **own)
     except ValueError as error:
         raise WorkloadError(f"workload {spec.name!r}: {error}") from None
     times = np.cumsum(np.random.default_rng(time_seed).exponential(1.0 / rate, requests))
     return Trace.from_arrays(keys, times, name=spec.name, info={"workload": spec.name, **resolved})
 
 
-__all__ = ["GENERATORS", "WorkloadSpec", "generate", "load_spec", "resolve_options"]
+__all__ = ["GENERATORS", "Generator", "Option", "WorkloadSpec", "generate", "load_spec", "resolve_options"]

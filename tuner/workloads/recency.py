@@ -12,6 +12,8 @@ LRU's hit ratio at size C is about ``reuse`` * P(distance < C).
 import numpy as np
 from numba import njit
 
+from tuner.workloads.base import Generator, Option
+
 
 @njit(cache=True)
 def _stack_model(reused, distances, objects):
@@ -53,14 +55,22 @@ def _stack_model(reused, distances, objects):
     return keys
 
 
-def recency_keys(
-    rng: np.random.Generator, requests: int, objects: int, reuse: float = 0.8, shape: float = 1.0
-) -> np.ndarray:
+def recency_keys(rng: np.random.Generator, requests: int, objects: int, *, reuse: float, shape: float) -> np.ndarray:
     """``requests`` keys from the stack model over at most ``objects`` objects."""
     if not 0.0 <= reuse <= 1.0:
         raise ValueError(f"reuse must be between 0 and 1, got {reuse}")
-    if shape <= 0:
+    if not shape > 0:
         raise ValueError(f"shape must be positive, got {shape}")
     reused = rng.random(requests) < reuse
     distances = np.minimum(np.floor(rng.pareto(shape, requests)), objects).astype(np.int64)
     return _stack_model(reused, distances, objects)
+
+
+GENERATOR = Generator(
+    "recency",
+    recency_keys,
+    (
+        Option("reuse", 0.8, "share of requests that re-reference an object already seen"),
+        Option("shape", 1.0, "tail index of the stack distances (smaller: further back)"),
+    ),
+)
