@@ -11,6 +11,7 @@ from tests import policy_checks as checks
 from tests.conftest import needs_jit
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
+from tuner.policies.s3fifo import SLOT
 
 S3FIFO = get_policy("s3fifo")
 
@@ -20,19 +21,19 @@ def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, i
     trace = tuner.Trace.from_arrays(list(keys))
     _, state, arrays = replay_with_state(trace, S3FIFO, capacity)
 
-    def live_keys(ring, slot_of, tail, head):
+    def live_keys(ring, tail, head, offset):
         """A ring's ids from tail to head, skipping dead entries (an id no longer pointing at its slot)."""
         keys = []
         while tail != head:
-            if slot_of[ring[tail]] == tail:
+            if arrays.slots[ring[tail], SLOT] == tail + offset:
                 keys.append(str(trace.keys[ring[tail]]))
             tail = (tail + 1) % len(ring)
         return keys
 
     queues = {
-        "S": live_keys(arrays.small, arrays.small_slot_of, state.s_tail, state.s_head),
-        "M": live_keys(arrays.main, arrays.main_slot_of, state.m_tail, state.m_head),
-        "G": live_keys(arrays.ghost, arrays.ghost_slot_of, state.g_tail, state.g_head)[::-1],  # newest first
+        "S": live_keys(arrays.small, state.s_tail, state.s_head, 0),
+        "M": live_keys(arrays.main, state.m_tail, state.m_head, state.m_offset),
+        "G": live_keys(arrays.ghost, state.g_tail, state.g_head, state.g_offset)[::-1],  # newest first
     }
     resident = queues["S"] + queues["M"]
     return queues, {str(key): int(arrays.freq[obj]) for obj, key in enumerate(trace.keys) if str(key) in resident}

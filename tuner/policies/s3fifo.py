@@ -50,20 +50,22 @@ from tuner.policies.base import Param, Policy, PolicyInput
 
 # Access counts are int8 and saturate; a threshold above this could never be met.
 MAX_FREQ = 127
-DEAD = np.int32(-1)
+DEAD = np.int64(-1)
 # Each ring's head slot (the next to fill), tail slot (the oldest entry) and bytes; M's live
 # objects (its ring may hold only dead entries); whether the object being admitted was a ghost
-# hit; then constants.
+# hit; then constants, among them where M's and G's slots start in the one slot numbering.
 Queues, replace = named_state(
     "Queues",
     ["s_head", "s_tail", "s_bytes", "m_head", "m_tail", "m_bytes", "m_objects",
-     "g_head", "g_tail", "g_bytes", "ghost_hit", "m_cap", "g_cap", "move_threshold", "freq_cap"],
+     "g_head", "g_tail", "g_bytes", "ghost_hit", "m_cap", "g_cap", "move_threshold", "freq_cap",
+     "m_offset", "g_offset"],
 )  # fmt: skip
-# The rings and the live slot of each id in them (-1 when not in that ring), each object's
-# access count, and the bytes each ghost id stands for.
-QueueArrays = namedtuple(
-    "QueueArrays", ["small", "small_slot_of", "main", "main_slot_of", "freq", "ghost", "ghost_slot_of", "ghost_bytes"]
-)
+# The three rings; per object its row of ``slots`` (below) and its access count.
+QueueArrays = namedtuple("QueueArrays", ["small", "main", "ghost", "slots", "freq"])
+# Columns of ``slots``: an object's live slot, numbered across S, M and G in turn (-1 in none: an
+# object is in one ring at most), and the bytes it stands for as a ghost. One 16-byte row, so a
+# request touches one cache line of it.
+SLOT, GHOST_BYTES = 0, 1
 
 
 @njit(inline="always")
@@ -72,29 +74,32 @@ def _next(ring, slot):
 
 
 @njit(cache=True, nogil=True)
-def _compact(ring, slot_of, head, tail):
-    """Move a ring's live entries to its front, oldest first; returns the new ``(head, tail)``."""
+def _compact(ring, slots, head, tail, offset):
+    """Move a ring's live entries to its front, oldest first; returns the new ``(head, tail)``.
+
+    ``offset`` is where the ring's slots start in ``slots``' numbering.
+    """
     live = np.empty(ring.shape[0], np.int32)
     kept = 0
     while tail != head:
         obj = ring[tail]
-        if slot_of[obj] == tail:
+        if slots[obj, SLOT] == tail + offset:
             live[kept] = obj
             kept += 1
         tail = _next(ring, tail)
     for slot in range(kept):
         ring[slot] = live[slot]
-        slot_of[live[slot]] = slot
+        slots[live[slot], SLOT] = slot + offset
     return np.int64(kept), np.int64(0)
 
 
 @njit(inline="always")
-def _push(ring, slot_of, head, tail, obj):
+def _push(ring, slots, head, tail, offset, obj):
     """Append ``obj`` at a ring's head (compacting a full ring first); returns the new ``(head, tail)``."""
     if _next(ring, head) == tail:
-        head, tail = _compact(ring, slot_of, head, tail)
+        head, tail = _compact(ring, slots, head, tail, offset)
     ring[head] = obj
-    slot_of[obj] = head
+    slots[obj, SLOT] = head + offset
     return _next(ring, head), tail
 
 
@@ -108,16 +113,17 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _on_miss(state, arrays, cache, obj, size, now, i):
-    ghost_slot_of = arrays.ghost_slot_of
-    if ghost_slot_of[obj] < 0:
+    slots = arrays.slots
+    if slots[obj, SLOT] < state.g_offset:
         return state
-    ghost_slot_of[obj] = DEAD
-    return replace(state, g_bytes=state.g_bytes - arrays.ghost_bytes[obj], ghost_hit=True)
+    slots[obj, SLOT] = DEAD
+    return replace(state, g_bytes=state.g_bytes - slots[obj, GHOST_BYTES], ghost_hit=True)
 
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    small, small_slot_of, main, main_slot_of, freq, ghost, ghost_slot_of, ghost_bytes = arrays
+    small, main, ghost, slots, freq = arrays
+    m_offset, g_offset = state.m_offset, state.g_offset
     s_head, s_tail, s_bytes = state.s_head, state.s_tail, state.s_bytes
     m_head, m_tail, m_bytes, m_objects = state.m_head, state.m_tail, state.m_bytes, state.m_objects
     g_head, g_tail, g_bytes, g_cap = state.g_head, state.g_tail, state.g_bytes, state.g_cap
@@ -125,26 +131,26 @@ def _evict(state, arrays, cache, obj, size, now, i):
         while s_head != s_tail:
             victim, slot = small[s_tail], s_tail
             s_tail = _next(small, s_tail)
-            if small_slot_of[victim] != slot:
+            if slots[victim, SLOT] != slot:
                 continue
-            small_slot_of[victim] = DEAD
+            slots[victim, SLOT] = DEAD
             victim_bytes = size_of(cache, victim)
             s_bytes -= victim_bytes
             if freq[victim] >= state.move_threshold:
                 freq[victim] = 0
-                m_head, m_tail = _push(main, main_slot_of, m_head, m_tail, victim)
+                m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
                 m_bytes += victim_bytes
                 m_objects += 1
                 continue
             if victim_bytes <= g_cap:
                 while g_bytes + victim_bytes > g_cap:
-                    oldest, slot = ghost[g_tail], g_tail
+                    oldest, slot = ghost[g_tail], g_tail + g_offset
                     g_tail = _next(ghost, g_tail)
-                    if ghost_slot_of[oldest] == slot:
-                        ghost_slot_of[oldest] = DEAD
-                        g_bytes -= ghost_bytes[oldest]
-                g_head, g_tail = _push(ghost, ghost_slot_of, g_head, g_tail, victim)
-                ghost_bytes[victim] = victim_bytes
+                    if slots[oldest, SLOT] == slot:
+                        slots[oldest, SLOT] = DEAD
+                        g_bytes -= slots[oldest, GHOST_BYTES]
+                g_head, g_tail = _push(ghost, slots, g_head, g_tail, g_offset, victim)
+                slots[victim, GHOST_BYTES] = victim_bytes
                 g_bytes += victim_bytes
             release(cache, victim)
             return replace(
@@ -161,13 +167,13 @@ def _evict(state, arrays, cache, obj, size, now, i):
                 g_bytes=g_bytes,
             )
     while True:
-        victim, slot = main[m_tail], m_tail
+        victim, slot = main[m_tail], m_tail + m_offset
         m_tail = _next(main, m_tail)
-        if main_slot_of[victim] != slot:
+        if slots[victim, SLOT] != slot:
             continue
         seen = freq[victim]
         if seen == 0:
-            main_slot_of[victim] = DEAD
+            slots[victim, SLOT] = DEAD
             m_bytes -= size_of(cache, victim)
             release(cache, victim)
             return replace(
@@ -184,27 +190,29 @@ def _evict(state, arrays, cache, obj, size, now, i):
                 g_bytes=g_bytes,
             )
         freq[victim] = min(seen, 3) - 1
-        m_head, m_tail = _push(main, main_slot_of, m_head, m_tail, victim)
+        m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cache, obj, size, now, i):
     arrays.freq[obj] = 0
     if state.ghost_hit:
-        m_head, m_tail = _push(arrays.main, arrays.main_slot_of, state.m_head, state.m_tail, obj)
+        m_head, m_tail = _push(arrays.main, arrays.slots, state.m_head, state.m_tail, state.m_offset, obj)
         return replace(state, m_head=m_head, m_tail=m_tail, m_bytes=state.m_bytes + size,
                        m_objects=state.m_objects + 1, ghost_hit=False)  # fmt: skip
-    s_head, s_tail = _push(arrays.small, arrays.small_slot_of, state.s_head, state.s_tail, obj)
+    s_head, s_tail = _push(arrays.small, arrays.slots, state.s_head, state.s_tail, 0, obj)
     return replace(state, s_head=s_head, s_tail=s_tail, s_bytes=state.s_bytes + size)
 
 
 @njit(inline="always")
 def _on_remove(state, arrays, cache, obj, now, i):
+    """Leave a dead entry in S or M (a resident is never in G) and take the object off that ring's bytes."""
+    slots = arrays.slots
     held = size_of(cache, obj)
-    if arrays.small_slot_of[obj] >= 0:
-        arrays.small_slot_of[obj] = DEAD
+    in_small = slots[obj, SLOT] < state.m_offset
+    slots[obj, SLOT] = DEAD
+    if in_small:
         return replace(state, s_bytes=state.s_bytes - held)
-    arrays.main_slot_of[obj] = DEAD
     return replace(state, m_bytes=state.m_bytes - held, m_objects=state.m_objects - 1)
 
 
@@ -230,6 +238,8 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Queues, QueueA
         raise ValueError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
     n = max(given.n_objects, 1)
     zero = np.int64(0)
+    ring_slots = 2 * n + 1  # half for live ids, half for dead ones
+    ghost_slots = 2 * _most_ghosts(given.sizes, n, g_cap) + 2
     state = Queues(
         *(zero,) * 10,
         False,
@@ -237,19 +247,13 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Queues, QueueA
         np.int64(g_cap),
         np.int8(threshold),
         np.int8(max(3, threshold)),
+        np.int64(ring_slots),
+        np.int64(2 * ring_slots),
     )
-    ghost_slots = 2 * _most_ghosts(given.sizes, n, g_cap) + 2  # half for live ids, half for dead ones
-    arrays = QueueArrays(
-        np.empty(2 * n + 1, np.int32),
-        np.full(n, DEAD, np.int32),
-        np.empty(2 * n + 1, np.int32),
-        np.full(n, DEAD, np.int32),
-        np.zeros(n, np.int8),
-        np.empty(ghost_slots, np.int32),
-        np.full(n, DEAD, np.int32),
-        np.zeros(n, np.int64),
-    )
-    return state, arrays
+    slots = np.zeros((n, 2), np.int64)
+    slots[:, SLOT] = DEAD
+    rings = (np.empty(ring_slots, np.int32), np.empty(ring_slots, np.int32), np.empty(ghost_slots, np.int32))
+    return state, QueueArrays(*rings, slots, np.zeros(n, np.int8))
 
 
 POLICY = Policy(
