@@ -28,7 +28,7 @@ refuses objects at least as large as S, while cachetune's core admits
 every object that fits the cache (it enters S and leaves it at once).
 
 S, M and G are ring buffers of ids. An id leaves a ring's middle in O(1) by
-forgetting its slot (``slot_of[id] = -1``: a ghost hit leaves G, a delete
+forgetting its slot (``slots[id, SLOT] = -1``: a ghost hit leaves G, a delete
 leaves S or M); the dead entry is skipped when the ring's tail reaches it, or
 dropped when the ring is full and compacted (each ring has room for twice the
 ids it can hold, so that runs at most once per that many inserts). A removed
