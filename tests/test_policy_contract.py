@@ -9,6 +9,8 @@ import tuner
 from tuner.policies import POLICIES
 
 ALL = sorted(POLICIES)
+# Policies whose hits can evict, so that a trace may end with the cache one object short of full.
+EVICTS_ON_HITS = {"wtinylfu"}
 
 
 def _skewed_trace(n: int = 5_000, seed: int = 3, sized: bool = False) -> tuner.Trace:
@@ -69,8 +71,9 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     assert result.hits + result.misses == len(keys)
     assert result.peak_used <= capacity
     assert result.misses >= trace.n_objects
-    # Unit sizes: the cache fills before its first eviction, then every miss evicts one.
-    assert result.evictions == max(0, result.misses - capacity)
+    # Unit sizes: the cache fills before its first eviction, then every miss evicts one; a policy
+    # that evicts on a hit (W-TinyLFU, demoting past probation's share) may end one short of full.
+    assert 0 <= result.evictions - max(0, result.misses - capacity) <= (name in EVICTS_ON_HITS)
 
 
 @pytest.mark.parametrize("name", ALL)

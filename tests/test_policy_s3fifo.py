@@ -11,6 +11,7 @@ from tests import policy_checks as checks
 from tests.conftest import needs_jit
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
+from tuner.policies.s3fifo import SLOT
 
 S3FIFO = get_policy("s3fifo")
 
@@ -19,25 +20,23 @@ def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, i
     """Replay ``keys`` (unit sizes, default parameters); read S, M (tail first), G (newest first) and freq."""
     trace = tuner.Trace.from_arrays(list(keys))
     _, state, arrays = replay_with_state(trace, S3FIFO, capacity)
-    small, main, freq, ghost, _, ghost_slot_of = arrays
 
-    def slots(ring, tail, head):
+    def live_keys(ring, tail, head, offset):
+        """A ring's ids from tail to head, skipping dead entries (an id no longer pointing at its slot)."""
+        keys = []
         while tail != head:
-            yield tail
+            if arrays.slots[ring[tail], SLOT] == tail + offset:
+                keys.append(str(trace.keys[ring[tail]]))
             tail = (tail + 1) % len(ring)
+        return keys
 
-    def keys_in(ring, tail, head):
-        return [str(trace.keys[ring[slot]]) for slot in slots(ring, tail, head)]
-
-    # A ghost entry is live while its id still points at its slot; G is listed newest first.
-    live = [slot for slot in slots(ghost, state[7], state[6]) if ghost_slot_of[ghost[slot]] == slot]
     queues = {
-        "S": keys_in(small, state[1], state[0]),
-        "M": keys_in(main, state[4], state[3]),
-        "G": [str(trace.keys[ghost[slot]]) for slot in reversed(live)],
+        "S": live_keys(arrays.small, state.s_tail, state.s_head, 0),
+        "M": live_keys(arrays.main, state.m_tail, state.m_head, state.m_offset),
+        "G": live_keys(arrays.ghost, state.g_tail, state.g_head, state.g_offset)[::-1],  # newest first
     }
     resident = queues["S"] + queues["M"]
-    return queues, {str(key): int(freq[obj]) for obj, key in enumerate(trace.keys) if str(key) in resident}
+    return queues, {str(key): int(arrays.freq[obj]) for obj, key in enumerate(trace.keys) if str(key) in resident}
 
 
 # C = 10 objects: S holds 1, M 9, G 9 ids.

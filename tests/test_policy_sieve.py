@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
 
 
 def test_hand_stays_at_the_victims_predecessor_and_wraps():
@@ -59,6 +60,14 @@ class ReferenceSieve(checks.ReferenceCache):
         self.queue.insert(0, key)
         self.visited[key] = False
 
+    def remove(self, key) -> None:
+        """``key`` leaves unchosen (a DELETE): a hand on it moves to its predecessor, as after an eviction."""
+        at = self.queue.index(key)
+        if self.hand == key:
+            self.hand = self.queue[at - 1] if at > 0 else None
+        self.queue.pop(at)
+        self.used -= self.held.pop(key)
+
 
 def reference_sieve(keys, sizes, capacity: int) -> list[bool]:
     return ReferenceSieve(capacity).hits(keys, sizes)
@@ -78,6 +87,32 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity):
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity):
     checks.assert_hits_match_reference("sieve", reference_sieve, keys, capacity, object_sizes)
+
+
+def reference_sieve_with_deletes(keys, deletes, capacity: int) -> list[bool]:
+    sieve = ReferenceSieve(capacity)
+    hits = []
+    for key, delete in zip(keys, deletes, strict=True):
+        if delete:
+            if key in sieve.held:
+                sieve.remove(key)
+            hits.append(False)
+        else:
+            hits += sieve.hits([key], [1], [0])
+    return hits
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    requests=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 4).map(lambda r: r == 0)), min_size=1, max_size=150),
+    capacity=st.integers(1, 8),
+)
+def test_deletes_match_the_reference_model(requests, capacity):
+    # A delete of the object under the hand moves the hand on, so the sweep resumes where it would have.
+    keys = [key for key, _ in requests]
+    deletes = [delete for _, delete in requests]
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "sieve")
+    assert hits == reference_sieve_with_deletes(keys, deletes, capacity)
 
 
 @needs_jit

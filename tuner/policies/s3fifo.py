@@ -27,147 +27,200 @@ full before the first eviction, which this module does not; and libCacheSim
 refuses objects at least as large as S, while cachetune's core admits
 every object that fits the cache (it enters S and leaves it at once).
 
-S, M and G are ring buffers of ids (objects only leave S and M from their
-tails). A ghost hit takes an id out of G's middle in O(1) by forgetting its
-slot (``ghost_slot_of[id] = -1``); the dead entry is skipped when G's tail
-reaches it, or dropped when the ring is full and compacted. ``freq``
+S, M and G are ring buffers of ids. An id leaves a ring's middle in O(1) by
+forgetting its slot (``slots[id, SLOT] = -1``: a ghost hit leaves G, a delete
+leaves S or M); the dead entry is skipped when the ring's tail reaches it, or
+dropped when the ring is full and compacted (each ring has room for twice the
+ids it can hold, so that runs at most once per that many inserts). A removed
+object leaves its FIFO and its byte count and never enters G. ``freq``
 saturates at ``max(3, move_threshold)``, which changes no decision.
 Wins on skewed traffic with many one-hit wonders (web, CDN, key-value).
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import replay_requests
+from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Param, Policy, PolicyInput
 
 # Access counts are int8 and saturate; a threshold above this could never be met.
 MAX_FREQ = 127
-# state = (S head, S tail, S bytes, M head, M tail, M bytes, G head, G tail,
-#          G bytes, ghost hit?) followed by these constants:
-M_CAP, G_CAP, MOVE_THRESHOLD, FREQ_CAP = 10, 11, 12, 13
-# arrays = (S ring, M ring, freq per object, G ring of ids, G ring of bytes, G slot per object)
-FREQ = 2
+DEAD = np.int64(-1)
+# Each ring's head slot (the next to fill), tail slot (the oldest entry) and bytes; M's live
+# objects (its ring may hold only dead entries); whether the object being admitted was a ghost
+# hit; then constants, among them where M's and G's slots start in the one slot numbering.
+Queues, replace = named_state(
+    "Queues",
+    ["s_head", "s_tail", "s_bytes", "m_head", "m_tail", "m_bytes", "m_objects",
+     "g_head", "g_tail", "g_bytes", "ghost_hit", "m_cap", "g_cap", "move_threshold", "freq_cap",
+     "m_offset", "g_offset"],
+)  # fmt: skip
+# The three rings; per object its row of ``slots`` (below) and its access count.
+QueueArrays = namedtuple("QueueArrays", ["small", "main", "ghost", "slots", "freq"])
+# Columns of ``slots``: an object's live slot, numbered across S, M and G in turn (-1 in none: an
+# object is in one ring at most), and the bytes it stands for as a ghost. One 16-byte row, so a
+# request touches one cache line of it.
+SLOT, GHOST_BYTES = 0, 1
 
 
 @njit(inline="always")
-def _push(ring, head, obj):
-    """Append ``obj`` at a ring buffer's head slot; returns the next head slot."""
-    ring[head] = obj
-    head += 1
-    return 0 if head == ring.shape[0] else head
-
-
-@njit(inline="always")
-def _pop(ring, tail):
-    """The id at a ring buffer's tail slot and the next tail slot."""
-    obj = ring[tail]
-    tail += 1
-    return obj, (0 if tail == ring.shape[0] else tail)
+def _next(ring, slot):
+    return 0 if slot + 1 == ring.shape[0] else slot + 1
 
 
 @njit(cache=True, nogil=True)
-def _compact_ghost(ring, ring_bytes, slot_of, head, tail):
-    """Drop the ring's dead entries (ids that left G by a ghost hit); returns the new ``(head, tail)``.
+def _compact(ring, slots, head, tail, offset):
+    """Move a ring's live entries to its front, oldest first; returns the new ``(head, tail)``.
 
-    Entries die in place so that a ghost hit costs O(1); the ring has room for
-    twice the ids G can hold, so this runs at most once per ``n_objects`` inserts.
+    ``offset`` is where the ring's slots start in ``slots``' numbering.
     """
-    live_ids = np.empty(ring.shape[0], np.int32)
-    live_bytes = np.empty(ring.shape[0], np.int64)
+    live = np.empty(ring.shape[0], np.int32)
     kept = 0
     while tail != head:
         obj = ring[tail]
-        if slot_of[obj] == tail:
-            live_ids[kept] = obj
-            live_bytes[kept] = ring_bytes[tail]
+        if slots[obj, SLOT] == tail + offset:
+            live[kept] = obj
             kept += 1
-        tail = 0 if tail + 1 == ring.shape[0] else tail + 1
+        tail = _next(ring, tail)
     for slot in range(kept):
-        ring[slot] = live_ids[slot]
-        ring_bytes[slot] = live_bytes[slot]
-        slot_of[live_ids[slot]] = slot
+        ring[slot] = live[slot]
+        slots[live[slot], SLOT] = slot + offset
     return np.int64(kept), np.int64(0)
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
-    freq = arrays[FREQ]
-    if freq[obj] < state[FREQ_CAP]:
+def _push(ring, slots, head, tail, offset, obj):
+    """Append ``obj`` at a ring's head (compacting a full ring first); returns the new ``(head, tail)``."""
+    if _next(ring, head) == tail:
+        head, tail = _compact(ring, slots, head, tail, offset)
+    ring[head] = obj
+    slots[obj, SLOT] = head + offset
+    return _next(ring, head), tail
+
+
+@njit(inline="always")
+def _on_hit(state, arrays, cache, obj, size, now, i):
+    freq = arrays.freq
+    if freq[obj] < state.freq_cap:
         freq[obj] += 1
     return state
 
 
 @njit(inline="always")
-def _on_miss(state, arrays, cached, obj, size, now, i):
-    ghost_bytes, ghost_slot_of = arrays[4], arrays[5]
-    slot = ghost_slot_of[obj]
-    if slot < 0:
+def _on_miss(state, arrays, cache, obj, size, now, i):
+    slots = arrays.slots
+    if slots[obj, SLOT] < state.g_offset:
         return state
-    ghost_slot_of[obj] = -1
-    return (*state[:8], state[8] - ghost_bytes[slot], True, *state[10:])
+    slots[obj, SLOT] = DEAD
+    return replace(state, g_bytes=state.g_bytes - slots[obj, GHOST_BYTES], ghost_hit=True)
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    small, main, freq, ghost, ghost_bytes, ghost_slot_of = arrays
-    s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, g_head, g_tail, g_bytes = state[:9]
-    m_cap, g_cap, move_threshold = state[M_CAP], state[G_CAP], state[MOVE_THRESHOLD]
-    if (m_bytes <= m_cap and s_bytes > 0) or m_head == m_tail:
+def _evict(state, arrays, cache, obj, size, now, i):
+    small, main, ghost, slots, freq = arrays
+    m_offset, g_offset = state.m_offset, state.g_offset
+    s_head, s_tail, s_bytes = state.s_head, state.s_tail, state.s_bytes
+    m_head, m_tail, m_bytes, m_objects = state.m_head, state.m_tail, state.m_bytes, state.m_objects
+    g_head, g_tail, g_bytes, g_cap = state.g_head, state.g_tail, state.g_bytes, state.g_cap
+    if (m_bytes <= state.m_cap and s_bytes > 0) or m_objects == 0:
         while s_head != s_tail:
-            victim, s_tail = _pop(small, s_tail)
-            victim_bytes = cached[victim]
+            victim, slot = small[s_tail], s_tail
+            s_tail = _next(small, s_tail)
+            if slots[victim, SLOT] != slot:
+                continue
+            slots[victim, SLOT] = DEAD
+            victim_bytes = size_of(cache, victim)
             s_bytes -= victim_bytes
-            if freq[victim] >= move_threshold:
+            if freq[victim] >= state.move_threshold:
                 freq[victim] = 0
-                m_head = _push(main, m_head, victim)
+                m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
                 m_bytes += victim_bytes
+                m_objects += 1
                 continue
             if victim_bytes <= g_cap:
                 while g_bytes + victim_bytes > g_cap:
-                    oldest, slot = ghost[g_tail], g_tail
-                    g_tail = 0 if g_tail + 1 == ghost.shape[0] else g_tail + 1
-                    if ghost_slot_of[oldest] == slot:
-                        ghost_slot_of[oldest] = -1
-                        g_bytes -= ghost_bytes[slot]
-                if (0 if g_head + 1 == ghost.shape[0] else g_head + 1) == g_tail:
-                    g_head, g_tail = _compact_ghost(ghost, ghost_bytes, ghost_slot_of, g_head, g_tail)
-                ghost[g_head] = victim
-                ghost_bytes[g_head] = victim_bytes
-                ghost_slot_of[victim] = g_head
-                g_head = 0 if g_head + 1 == ghost.shape[0] else g_head + 1
+                    oldest, slot = ghost[g_tail], g_tail + g_offset
+                    g_tail = _next(ghost, g_tail)
+                    if slots[oldest, SLOT] == slot:
+                        slots[oldest, SLOT] = DEAD
+                        g_bytes -= slots[oldest, GHOST_BYTES]
+                g_head, g_tail = _push(ghost, slots, g_head, g_tail, g_offset, victim)
+                slots[victim, GHOST_BYTES] = victim_bytes
                 g_bytes += victim_bytes
-            return (s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, g_head, g_tail, g_bytes, *state[9:]), victim
+            release(cache, victim)
+            return replace(
+                state,
+                s_head=s_head,
+                s_tail=s_tail,
+                s_bytes=s_bytes,
+                m_head=m_head,
+                m_tail=m_tail,
+                m_bytes=m_bytes,
+                m_objects=m_objects,
+                g_head=g_head,
+                g_tail=g_tail,
+                g_bytes=g_bytes,
+            )
     while True:
-        victim, m_tail = _pop(main, m_tail)
+        victim, slot = main[m_tail], m_tail + m_offset
+        m_tail = _next(main, m_tail)
+        if slots[victim, SLOT] != slot:
+            continue
         seen = freq[victim]
         if seen == 0:
-            m_bytes -= cached[victim]
-            return (s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, g_head, g_tail, g_bytes, *state[9:]), victim
+            slots[victim, SLOT] = DEAD
+            m_bytes -= size_of(cache, victim)
+            release(cache, victim)
+            return replace(
+                state,
+                s_head=s_head,
+                s_tail=s_tail,
+                s_bytes=s_bytes,
+                m_head=m_head,
+                m_tail=m_tail,
+                m_bytes=m_bytes,
+                m_objects=m_objects - 1,
+                g_head=g_head,
+                g_tail=g_tail,
+                g_bytes=g_bytes,
+            )
         freq[victim] = min(seen, 3) - 1
-        m_head = _push(main, m_head, victim)
+        m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    small, main, freq = arrays[:3]
-    s_head, s_tail, s_bytes, m_head, m_tail, m_bytes = state[:6]
-    freq[obj] = 0
-    if state[9]:
-        m_head = _push(main, m_head, obj)
-        m_bytes += size
-    else:
-        s_head = _push(small, s_head, obj)
-        s_bytes += size
-    return (s_head, s_tail, s_bytes, m_head, m_tail, m_bytes, *state[6:9], False, *state[10:])
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    arrays.freq[obj] = 0
+    if state.ghost_hit:
+        m_head, m_tail = _push(arrays.main, arrays.slots, state.m_head, state.m_tail, state.m_offset, obj)
+        return replace(state, m_head=m_head, m_tail=m_tail, m_bytes=state.m_bytes + size,
+                       m_objects=state.m_objects + 1, ghost_hit=False)  # fmt: skip
+    s_head, s_tail = _push(arrays.small, arrays.slots, state.s_head, state.s_tail, 0, obj)
+    return replace(state, s_head=s_head, s_tail=s_tail, s_bytes=state.s_bytes + size)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    """Leave a dead entry in S or M (a resident is never in G) and take the object off that ring's bytes."""
+    slots = arrays.slots
+    held = size_of(cache, obj)
+    in_small = slots[obj, SLOT] < state.m_offset
+    slots[obj, SLOT] = DEAD
+    if in_small:
+        return replace(state, s_bytes=state.s_bytes - held)
+    return replace(state, m_bytes=state.m_bytes - held, m_objects=state.m_objects - 1)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, _on_miss, _evict, _on_insert, _on_remove
+    )
 
 
 def _most_ghosts(sizes: np.ndarray, n_objects: int, ghost_capacity: int) -> int:
@@ -176,7 +229,7 @@ def _most_ghosts(sizes: np.ndarray, n_objects: int, ghost_capacity: int) -> int:
     return n_objects if smallest <= 0 else min(n_objects, ghost_capacity // smallest + 1)
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Queues, QueueArrays]:
     capacity = given.capacity
     s_cap = int(capacity * params["small_ratio"])
     g_cap = int(capacity * params["ghost_ratio"])
@@ -185,26 +238,22 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
         raise ValueError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
     n = max(given.n_objects, 1)
     zero = np.int64(0)
-    state = (
-        *(zero, zero, zero),  # S: head slot, tail slot, bytes
-        *(zero, zero, zero),  # M: head slot, tail slot, bytes
-        *(zero, zero, zero),  # G: head slot, tail slot, bytes
-        False,  # the object being admitted was a ghost hit
+    ring_slots = 2 * n + 1  # half for live ids, half for dead ones
+    ghost_slots = 2 * _most_ghosts(given.sizes, n, g_cap) + 2
+    state = Queues(
+        *(zero,) * 10,
+        False,
         np.int64(capacity - s_cap),
         np.int64(g_cap),
         np.int8(threshold),
         np.int8(max(3, threshold)),
+        np.int64(ring_slots),
+        np.int64(2 * ring_slots),
     )
-    ghost_slots = 2 * _most_ghosts(given.sizes, n, g_cap) + 2  # half for live ids, half for dead ones
-    arrays = (
-        np.empty(n + 1, np.int32),
-        np.empty(n + 1, np.int32),
-        np.zeros(n, np.int8),
-        np.empty(ghost_slots, np.int32),
-        np.empty(ghost_slots, np.int64),
-        np.full(n, -1, np.int32),
-    )
-    return state, arrays
+    slots = np.zeros((n, 2), np.int64)
+    slots[:, SLOT] = DEAD
+    rings = (np.empty(ring_slots, np.int32), np.empty(ring_slots, np.int32), np.empty(ghost_slots, np.int32))
+    return state, QueueArrays(*rings, slots, np.zeros(n, np.int8))
 
 
 POLICY = Policy(

@@ -11,60 +11,77 @@ predecessor (the next object toward the head). Unlike CLOCK, survivors keep
 their place, so new objects are examined before old ones that proved popular.
 
 Residents sit in an intrusive doubly linked list (the victim leaves from the
-middle). Wins on skewed web and key-value traffic, often beating LRU and ARC;
-loses on loops that need recency.
+middle). An object removed without being chosen (a delete, an expiry) is
+unlinked; if the hand was on it, the hand moves to its predecessor, just as
+after an eviction, so the sweep goes on where it would have.
+
+Wins on skewed web and key-value traffic, often beating LRU and ARC; loses on
+loops that need recency.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, new_links, push_head, unlink
 
+# The queue (newest at the head) and the hand: the next object to examine, NONE for the tail.
+Queue, replace = named_state("Queue", ["head", "tail", "hand"])
+QueueArrays = namedtuple("QueueArrays", ["links", "visited"])
+
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
-    visited = arrays[1]
-    visited[obj] = 1
+def _on_hit(state, arrays, cache, obj, size, now, i):
+    arrays.visited[obj] = 1
     return state
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
+def _on_remove(state, arrays, cache, obj, now, i):
+    links = arrays.links
+    hand = links[obj, 0] if obj == state.hand else state.hand
+    head, tail = unlink(links, state.head, state.tail, obj)
+    return replace(state, head=head, tail=tail, hand=hand)
+
+
+@njit(inline="always")
+def _evict(state, arrays, cache, obj, size, now, i):
     links, visited = arrays
-    head, tail, hand = state
-    victim = hand if hand >= 0 else tail
+    tail = state.tail
+    victim = state.hand if state.hand >= 0 else tail
     while visited[victim]:
         visited[victim] = 0
         victim = links[victim, 0]
         if victim < 0:
             victim = tail
-    hand = links[victim, 0]
-    head, tail = unlink(links, head, tail, victim)
-    return (head, tail, hand), victim
+    release(cache, victim)
+    # The hand was on the victim: leaving, it moves the hand to its predecessor.
+    return _on_remove(replace(state, hand=victim), arrays, cache, victim, now, i)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    links, visited = arrays
-    head, tail, hand = state
-    visited[obj] = 0
-    head, tail = push_head(links, head, tail, obj)
-    return (head, tail, hand)
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    arrays.visited[obj] = 0
+    head, tail = push_head(arrays.links, state.head, state.tail, obj)
+    return replace(state, head=head, tail=tail)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Queue, QueueArrays]:
     visited = np.zeros(max(given.n_objects, 1), np.uint8)
-    return (NONE, NONE, NONE), (new_links(given.n_objects), visited)
+    return Queue(NONE, NONE, NONE), QueueArrays(new_links(given.n_objects), visited)
 
 
 POLICY = Policy(

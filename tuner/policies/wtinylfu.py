@@ -21,8 +21,9 @@ Requests. A hit in the window moves the object to the window's head. A hit in
 main counts the object in the sketch and promotes it: probation -> protected's
 head; from protected, to protected's head. While protected holds more than its
 share its LRU object is demoted to probation's head, and while probation then
-holds more than its share its LRU object is *evicted* (so a hit can free
-room). A miss inserts the object at the window's head and counts it.
+holds more than its share its LRU object is *evicted* at once (so a hit can
+free room, and a request for that object is a miss). A miss inserts the
+object at the window's head and counts it.
 
 Eviction (when the cache is full). The window's LRU object is the candidate.
 If main has room for it, it moves into main and the next window object is
@@ -47,26 +48,28 @@ counts only main hits towards it, not all requests).
 Where this differs from libCacheSim, on purpose:
 - libCacheSim refuses every object when ``int(C x 0.01)`` is 0 (below 100
   objects it misses every request); here the window is at least one unit.
-- The shared request loop evicts only when it needs room, so an object a hit
-  evicted (above) stays counted as resident, unlinked from every list, until
-  the next eviction takes it first; requested before that, it counts as a hit
-  (libCacheSim: a miss) and re-enters at the window's head as a miss would.
 - With byte sizes the sketch is sized for ``M / mean request size`` objects,
   not ``M`` bytes; an admitted candidate larger than its victim leaves main
   over ``M`` until the next eviction trims it (libCacheSim evicts more at once).
+
+An object removed without being chosen (a delete, an expiry) is unlinked
+from its list and its segment's count; the sketch keeps its counts, as it
+keeps those of every evicted object.
 
 Wins on skewed traffic with a frequency signal (search, web, databases) while
 the window absorbs bursts of new objects.
 """
 
 import math
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests, size_of
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 from tuner.wrapping import wrapping_add, wrapping_mul
@@ -74,7 +77,7 @@ from tuner.wrapping import wrapping_add, wrapping_mul
 # Per-object row of the ``links`` array: the two list links, then the region the
 # object is in (one 16-byte row, so a request touches one cache line of it).
 REGION = 2
-OUT, WINDOW, PROBATION, PROTECTED, FREED = 0, 1, 2, 3, 4
+OUT, WINDOW, PROBATION, PROTECTED = 0, 1, 2, 3
 # libCacheSim's counting Bloom filter: 0.1 % error -> counters per entry and hash count.
 ERROR_RATE = 0.001
 COUNTERS_PER_ENTRY = -math.log(ERROR_RATE) / 0.480453013918201  # ln(2)**2
@@ -145,155 +148,142 @@ def _count_main_hit(counters, obj, main_hits, halve_after):
     return main_hits
 
 
-# state = (win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t,
-#          probation_used, protected_used, main_hits,
-#          max_main, max_probation, max_protected, halve_after)
-# (the window's share only sets max_main: nothing else needs its fill)
+# The three lists, the main segments' fills, main hits since the sketch last halved, and constants
+# (the window's share only sets max_main: nothing else needs its fill).
+Segments, replace = named_state(
+    "Segments",
+    ["win_head", "win_tail", "prob_head", "prob_tail", "prot_head", "prot_tail",
+     "probation_used", "protected_used", "main_hits",
+     "max_main", "max_probation", "max_protected", "halve_after"],
+)  # fmt: skip
+# ``links[x]``: x's two list links and its region; ``counters``: the sketch.
+SegmentArrays = namedtuple("SegmentArrays", ["links", "counters"])
 
 
 @njit(inline="always")
 def _enter_main(links, state, obj, size):
     """Link ``obj`` into the first main segment with room (probation if none has)."""
-    win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t = state[:8]
-    probation_used, protected_used = state[8], state[9]
-    max_probation, max_protected = state[12], state[13]
-    if probation_used + size > max_probation and protected_used + size <= max_protected:
-        prot_h, prot_t = push_head(links, prot_h, prot_t, obj)
+    if state.probation_used + size > state.max_probation and state.protected_used + size <= state.max_protected:
+        prot_head, prot_tail = push_head(links, state.prot_head, state.prot_tail, obj)
         links[obj, REGION] = PROTECTED
-        protected_used += size
-    else:
-        prob_h, prob_t = push_head(links, prob_h, prob_t, obj)
-        links[obj, REGION] = PROBATION
-        probation_used += size
-    return (win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t, probation_used, protected_used, *state[10:])
+        return replace(state, prot_head=prot_head, prot_tail=prot_tail, protected_used=state.protected_used + size)
+    prob_head, prob_tail = push_head(links, state.prob_head, state.prob_tail, obj)
+    links[obj, REGION] = PROBATION
+    return replace(state, prob_head=prob_head, prob_tail=prob_tail, probation_used=state.probation_used + size)
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
+def _on_hit(state, arrays, cache, obj, size, now, i):
     links, counters = arrays
-    win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t = state[:8]
-    probation_used, protected_used, main_hits = state[8], state[9], state[10]
-    max_probation, max_protected, halve_after = state[12], state[13], state[14]
     where = links[obj, REGION]
     if where == WINDOW:
-        win_h, win_t = move_to_head(links, win_h, win_t, obj)
-    elif where == PROTECTED:
-        prot_h, prot_t = move_to_head(links, prot_h, prot_t, obj)
-        main_hits = _count_main_hit(counters, obj, main_hits, halve_after)
-    elif where == PROBATION:
-        held = cached[obj]
-        prob_h, prob_t = unlink(links, prob_h, prob_t, obj)
-        prot_h, prot_t = push_head(links, prot_h, prot_t, obj)
-        links[obj, REGION] = PROTECTED
-        probation_used -= held
-        protected_used += held
-        while protected_used > max_protected:
-            demoted = prot_t
-            prot_h, prot_t = unlink(links, prot_h, prot_t, demoted)
-            prob_h, prob_t = push_head(links, prob_h, prob_t, demoted)
-            links[demoted, REGION] = PROBATION
-            protected_used -= cached[demoted]
-            probation_used += cached[demoted]
-            while probation_used > max_probation:
-                # Evicted by this hit: freed now, handed to the loop at the next eviction.
-                freed = prob_t
-                prob_h, prob_t = unlink(links, prob_h, prob_t, freed)
-                freed_h, freed_t = push_head(links, freed_h, freed_t, freed)
-                links[freed, REGION] = FREED
-                probation_used -= cached[freed]
-        main_hits = _count_main_hit(counters, obj, main_hits, halve_after)
-    else:
-        # Freed by an earlier hit and requested again: back in as a miss would be.
-        freed_h, freed_t = unlink(links, freed_h, freed_t, obj)
-        win_h, win_t = push_head(links, win_h, win_t, obj)
-        links[obj, REGION] = WINDOW
-        _count(counters, obj)
-    return (win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t,
-            probation_used, protected_used, main_hits, *state[11:])  # fmt: skip
+        win_head, win_tail = move_to_head(links, state.win_head, state.win_tail, obj)
+        return replace(state, win_head=win_head, win_tail=win_tail)
+    main_hits = _count_main_hit(counters, obj, state.main_hits, state.halve_after)
+    if where == PROTECTED:
+        prot_head, prot_tail = move_to_head(links, state.prot_head, state.prot_tail, obj)
+        return replace(state, prot_head=prot_head, prot_tail=prot_tail, main_hits=main_hits)
+    held = size_of(cache, obj)
+    prob_head, prob_tail = unlink(links, state.prob_head, state.prob_tail, obj)
+    prot_head, prot_tail = push_head(links, state.prot_head, state.prot_tail, obj)
+    links[obj, REGION] = PROTECTED
+    probation_used = state.probation_used - held
+    protected_used = state.protected_used + held
+    while protected_used > state.max_protected:
+        demoted = prot_tail
+        prot_head, prot_tail = unlink(links, prot_head, prot_tail, demoted)
+        prob_head, prob_tail = push_head(links, prob_head, prob_tail, demoted)
+        links[demoted, REGION] = PROBATION
+        protected_used -= size_of(cache, demoted)
+        probation_used += size_of(cache, demoted)
+        while probation_used > state.max_probation:
+            evicted = prob_tail
+            prob_head, prob_tail = unlink(links, prob_head, prob_tail, evicted)
+            links[evicted, REGION] = OUT
+            probation_used -= size_of(cache, evicted)
+            release(cache, evicted)
+    return replace(state, prob_head=prob_head, prob_tail=prob_tail, prot_head=prot_head, prot_tail=prot_tail,
+                   probation_used=probation_used, protected_used=protected_used, main_hits=main_hits)  # fmt: skip
 
 
 @njit(inline="always")
 def _main_victim(state):
     """Main's LRU end: probation's tail, or protected's when probation is empty."""
-    return state[3] if state[3] >= 0 else state[5]
+    return state.prob_tail if state.prob_tail >= 0 else state.prot_tail
 
 
 @njit(inline="always")
-def _leave_main(links, cached, state, victim):
-    win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t = state[:8]
-    probation_used, protected_used = state[8], state[9]
-    if links[victim, REGION] == PROBATION:
-        prob_h, prob_t = unlink(links, prob_h, prob_t, victim)
-        probation_used -= cached[victim]
-    else:
-        prot_h, prot_t = unlink(links, prot_h, prot_t, victim)
-        protected_used -= cached[victim]
-    links[victim, REGION] = OUT
-    return (win_h, win_t, prob_h, prob_t, prot_h, prot_t, freed_h, freed_t, probation_used, protected_used, *state[10:])
+def _on_remove(state, arrays, cache, obj, now, i):
+    """Unlink ``obj`` from its list (the window's or a main segment's) and take it off that fill."""
+    links = arrays.links
+    where = links[obj, REGION]
+    links[obj, REGION] = OUT
+    if where == WINDOW:
+        win_head, win_tail = unlink(links, state.win_head, state.win_tail, obj)
+        return replace(state, win_head=win_head, win_tail=win_tail)
+    if where == PROBATION:
+        prob_head, prob_tail = unlink(links, state.prob_head, state.prob_tail, obj)
+        return replace(state, prob_head=prob_head, prob_tail=prob_tail,
+                       probation_used=state.probation_used - size_of(cache, obj))  # fmt: skip
+    prot_head, prot_tail = unlink(links, state.prot_head, state.prot_tail, obj)
+    return replace(state, prot_head=prot_head, prot_tail=prot_tail,
+                   protected_used=state.protected_used - size_of(cache, obj))  # fmt: skip
 
 
 @njit(inline="always")
-def _with_window(state, win_h, win_t):
-    return (win_h, win_t, *state[2:])
+def _evict_main_victim(state, arrays, cache, now, i):
+    victim = _main_victim(state)
+    state = _on_remove(state, arrays, cache, victim, now, i)  # before release: it reads the victim's size
+    release(cache, victim)
+    return state
 
 
 @njit(inline="always")
-def _with_freed(state, freed_h, freed_t):
-    return (*state[:6], freed_h, freed_t, *state[8:])
-
-
-@njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
+def _evict(state, arrays, cache, obj, size, now, i):
     links, counters = arrays
-    freed_h, freed_t = state[6], state[7]
-    if freed_t >= 0:
-        victim = freed_t
-        freed_h, freed_t = unlink(links, freed_h, freed_t, victim)
-        links[victim, REGION] = OUT
-        return _with_freed(state, freed_h, freed_t), victim
-    max_main = state[11]
-    if state[8] + state[9] > max_main:
+    if state.probation_used + state.protected_used > state.max_main:
         # Byte sizes only: an admitted candidate left main over its share.
-        victim = _main_victim(state)
-        return _leave_main(links, cached, state, victim), victim
+        return _evict_main_victim(state, arrays, cache, now, i)
     while True:
-        candidate = state[1]
+        candidate = state.win_tail
         if candidate < 0:
-            victim = _main_victim(state)
-            return _leave_main(links, cached, state, victim), victim
-        held = cached[candidate]
-        win_h, win_t = unlink(links, state[0], candidate, candidate)
-        state = _with_window(state, win_h, win_t)
-        if state[8] + state[9] + held <= max_main:
+            return _evict_main_victim(state, arrays, cache, now, i)
+        held = size_of(cache, candidate)
+        win_head, win_tail = unlink(links, state.win_head, candidate, candidate)
+        state = replace(state, win_head=win_head, win_tail=win_tail)
+        if state.probation_used + state.protected_used + held <= state.max_main:
             state = _enter_main(links, state, candidate, held)
             _count(counters, candidate)
             continue
         victim = _main_victim(state)
         if victim >= 0 and _estimate(counters, candidate) > _estimate(counters, victim):
-            state = _leave_main(links, cached, state, victim)
+            state = _on_remove(state, arrays, cache, victim, now, i)
             state = _enter_main(links, state, candidate, held)
         else:
             victim = candidate
             links[victim, REGION] = OUT
         _count(counters, candidate)
-        return state, victim
+        release(cache, victim)
+        return state
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
+def _on_insert(state, arrays, cache, obj, size, now, i):
     links, counters = arrays
-    win_h, win_t = push_head(links, state[0], state[1], obj)
+    win_head, win_tail = push_head(links, state.win_head, state.win_tail, obj)
     links[obj, REGION] = WINDOW
     _count(counters, obj)
-    return _with_window(state, win_h, win_t)
+    return replace(state, win_head=win_head, win_tail=win_tail)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Segments, SegmentArrays]:
     capacity = int(given.capacity)
     window = max(int(capacity * params["window_ratio"]), 1)
     max_main = max(capacity - window, 0)
@@ -307,8 +297,8 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
     if n_counters < N_HASHES:
         n_counters = 2 * N_HASHES
     zero = np.int64(0)
-    state = (
-        *(NONE,) * 8,
+    state = Segments(
+        *(NONE,) * 6,
         zero,
         zero,
         zero,
@@ -319,7 +309,7 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
     )
     links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     links[:, :2] = NONE
-    return state, (links, np.zeros(n_counters, np.uint32))
+    return state, SegmentArrays(links, np.zeros(n_counters, np.uint32))
 
 
 POLICY = Policy(
