@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
+from tuner.engine import kernel
 
 
 def test_lowest_count_is_evicted_even_when_most_recent():
@@ -25,6 +27,14 @@ def test_count_is_forgotten_on_eviction():
     # A (count 2) is evicted by C; back again it starts at 1 and loses to B (count 3),
     # so D evicts A, not B, and the last B hits.
     assert checks.hit_miss_string("AABBBCADAB", "lfu", 2) == "MHMHHMMMMH"
+
+
+def test_a_deleted_object_comes_back_with_its_count_forgotten():
+    # A reaches count 2 and is deleted; read again it starts at 1, and B's hit takes B to 2,
+    # so C evicts A (had A kept its count, C would evict B and the last A would hit).
+    hits, cache, _ = replay_with_deletes(list("AABAABCA"), [0, 0, 0, 1, 0, 0, 0, 0], 2, "lfu")
+    assert hits == [False, True, False, False, False, True, False, False]
+    assert cache.tally[kernel.REMOVED] == 1
 
 
 def test_variable_sizes_evict_lowest_counts_until_the_object_fits():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
 from tuner.policies import POLICIES
 from tuner.policies.opt import NEVER, next_uses
 
@@ -59,6 +60,40 @@ def test_hand_traced_sequences(keys, capacity, misses):
 def test_equals_the_reference_model(keys, capacity):
     result = tuner.replay(tuner.Trace.from_arrays(keys), "opt", capacity)
     assert result.misses == reference_opt_misses(keys, capacity)
+
+
+def reference_opt_misses_with_deletes(keys: list, deletes: list, capacity: int) -> int:
+    """``reference_opt_misses`` where a DELETE takes its key out, and counts as its next use (as in opt.py)."""
+    resident: set = set()
+    misses = 0
+    for i, (key, delete) in enumerate(zip(keys, deletes, strict=True)):
+        if delete:
+            resident.discard(key)
+            continue
+        if key in resident:
+            continue
+        misses += 1
+        if len(resident) == capacity:
+
+            def next_use(candidate, start=i + 1):
+                return next((j for j in range(start, len(keys)) if keys[j] == candidate), math.inf)
+
+            resident.remove(max(resident, key=next_use))
+        resident.add(key)
+    return misses
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 4).map(lambda r: r == 0)), min_size=1, max_size=150),
+    capacity=st.integers(1, 8),
+)
+def test_deleted_objects_leave_the_heap(pairs, capacity):
+    keys = [key for key, _ in pairs]
+    deletes = [delete for _, delete in pairs]
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "opt")
+    reads = len(keys) - sum(deletes)
+    assert reads - sum(hits) == reference_opt_misses_with_deletes(keys, deletes, capacity)
 
 
 @settings(max_examples=30, deadline=None)

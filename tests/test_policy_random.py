@@ -9,6 +9,7 @@ from numba import njit
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
 from tuner.policies.rng import below, next_u64, seed_state
 
 MASK_64 = (1 << 64) - 1
@@ -128,6 +129,37 @@ def test_matches_reference_model(keys, object_sizes, capacity, in_bytes, seed):
     result = tuner.replay(trace, "random", spec, seed=seed, window_seconds=1.0)
     sizes = trace.sizes if in_bytes else trace.unit_sizes
     assert (result.window_misses == 0).tolist() == reference_random(trace.ids, sizes, capacity, seed)
+
+
+def reference_random_with_deletes(keys, deletes, capacity: int, seed: int) -> list[bool]:
+    """``ReferenceRandom`` where a DELETE takes its key out of the resident list as an eviction would."""
+    cache = ReferenceRandom(capacity, seed)
+    hits = []
+    for key, delete in zip(keys, deletes, strict=True):
+        if not delete:
+            hits += cache.hits([key], [1])
+            continue
+        hits.append(False)
+        if key in cache.held:
+            cache.used -= cache.held.pop(key)
+            slot = cache.residents.index(key)
+            cache.residents[slot] = cache.residents[-1]
+            cache.residents.pop()
+    return hits
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 4).map(lambda r: r == 0)), min_size=1, max_size=150),
+    capacity=st.integers(1, 8),
+    seed=st.integers(0, 2**64 - 1),
+)
+def test_deletes_keep_the_draws_of_the_reference_model(pairs, capacity, seed):
+    # A delete moves the last resident into the deleted one's slot: later victims stay fixed by the seed.
+    keys = [key for key, _ in pairs]
+    deletes = [delete for _, delete in pairs]
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "random", seed=seed)
+    assert hits == reference_random_with_deletes(keys, deletes, capacity, seed)
 
 
 def test_seed_changes_the_run_and_fixes_it():

@@ -8,70 +8,86 @@ its bit is set, clear it and move it to the head (its second chance) and look
 again; otherwise evict it. This "FIFO-reinsertion" form is the same policy as
 a hand sweeping a circular buffer, and it also works when sizes vary.
 
-The queue is a ring buffer of ids: reinsertion writes one slot at the head
-and the tail moves on, so nothing is ever unlinked from the middle. Residents
-never exceed ``n_objects``, so ``n_objects + 1`` slots never overflow.
-Wins over FIFO wherever reuse exists, at FIFO's cost; a bit worse than LRU on
-recency-heavy traffic.
+The queue is FIFO's ring of ids (``tuner.policies.fifo``): a second chance
+writes one slot at the head as the tail moves on, and an object removed from
+the middle (a delete) only leaves a dead entry, which the tail skips;
+``slot_of[x]`` is the slot of x's live entry, and a ring full of dead entries
+is compacted as FIFO's is. Wins over FIFO wherever reuse exists, at FIFO's
+cost; a bit worse than LRU on recency-heavy traffic.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
 from tuner.policies.base import Policy, PolicyInput
+from tuner.policies.fifo import DEAD, Ring, replace
+from tuner.policies.fifo import _compact as compact_ring
+
+ClockRing = namedtuple("ClockRing", ["ring", "slot_of", "referenced"])
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
-    referenced = arrays[1]
-    referenced[obj] = 1
+def _on_hit(state, arrays, cache, obj, size, now, i):
+    arrays.referenced[obj] = 1
     return state
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    ring, referenced = arrays
-    head, tail = state
+def _evict(state, arrays, cache, obj, size, now, i):
+    ring, slot_of, referenced = arrays
+    head, tail = state.head, state.tail
     slots = ring.shape[0]
     while True:
         victim = ring[tail]
-        tail += 1
-        if tail == slots:
-            tail = 0
+        live = slot_of[victim] == tail
+        tail = 0 if tail + 1 == slots else tail + 1
+        if not live:
+            continue
         if referenced[victim] == 0:
-            return (head, tail), victim
+            slot_of[victim] = DEAD
+            release(cache, victim)
+            return replace(state, head=head, tail=tail)
         referenced[victim] = 0
         ring[head] = victim
-        head += 1
-        if head == slots:
-            head = 0
+        slot_of[victim] = head
+        head = 0 if head + 1 == slots else head + 1
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    ring, referenced = arrays
-    head, tail = state
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    ring, slot_of, referenced = arrays
+    head, tail = state.head, state.tail
+    if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
+        head, tail = compact_ring(ring, slot_of, head, tail)
     ring[head] = obj
+    slot_of[obj] = head
     referenced[obj] = 0
-    head += 1
-    if head == ring.shape[0]:
-        head = 0
-    return (head, tail)
+    return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1, tail=tail)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    arrays.slot_of[obj] = DEAD
+    return state
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
-    ring = np.empty(given.n_objects + 1, np.int32)
-    referenced = np.zeros(max(given.n_objects, 1), np.uint8)
-    return (np.int64(0), np.int64(0)), (ring, referenced)
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:
+    n = max(given.n_objects, 1)
+    # Room for twice as many entries as objects, as FIFO's ring: compaction then runs at most once per n inserts.
+    ring = np.empty(2 * n + 1, np.int32)
+    return Ring(np.int64(0), np.int64(0)), ClockRing(ring, np.full(n, DEAD, np.int32), np.zeros(n, np.uint8))
 
 
 POLICY = Policy(

@@ -14,29 +14,32 @@ count share a frequency node; each node holds its objects as an LRU list
 victim is the tail of the first node. A hit moves the object to the node for
 count + 1, creating it right after the current one if absent, and frees a
 node that empties. Nodes come from a pool with a free list; at most one more
-node than residents is ever in use. Counts are int32 (a resident would need
-2**31 requests to overflow one).
+node than residents is ever in use. A removed object (a delete) leaves its
+node's list as a victim does, and its count is forgotten too. Counts are
+int32 (a resident would need 2**31 requests to overflow one).
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, push_head, unlink
 
-# Columns of the object table: its place in its node's LRU list (the ``linked_list``
-# layout), and its node.
+# The count list's first node (the lowest count) and the free list of nodes.
+CountList, replace = named_state("CountList", ["first", "free"])
+# ``objects[x]``: x's place in its node's LRU list (the ``linked_list`` layout) and its node;
+# ``nodes[k]``: node k's LRU list, its neighbours by count, and its count.
+CountTables = namedtuple("CountTables", ["objects", "nodes"])
+# Columns of the object table.
 NODE = 2
-# Columns of the node table: the node's LRU list, its neighbours by count, and its count.
+# Columns of the node table.
 HEAD, TAIL, NEXT, PREV, COUNT = range(5)
-
-# Every hook ends with an unconditional use of both tables: numba then keeps its
-# reference counting of them out of the request loop (a last use inside a branch
-# costs an atomic increment and decrement per request, three times the run time).
 
 
 @njit(inline="always")
@@ -67,9 +70,9 @@ def _drop_node(nodes, first, free, node):
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
+def _on_hit(state, arrays, cache, obj, size, now, i):
     objects, nodes = arrays
-    first, free = state
+    first, free = state.first, state.free
     node = objects[obj, NODE]
     target = nodes[node, NEXT]
     count = nodes[node, COUNT] + 1
@@ -85,25 +88,31 @@ def _on_hit(state, arrays, cached, obj, size, now, i):
         first, free = _drop_node(nodes, first, free, node)
     nodes[target, HEAD], nodes[target, TAIL] = push_head(objects, nodes[target, HEAD], nodes[target, TAIL], obj)
     objects[obj, NODE] = target
-    return (first, free)
+    return replace(state, first=first, free=free)
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
+def _on_remove(state, arrays, cache, obj, now, i):
     objects, nodes = arrays
-    first, free = state
-    node = first
-    victim = nodes[node, TAIL]
-    if nodes[node, HEAD] == victim:  # the last of the lowest count: its node goes too
+    first, free = state.first, state.free
+    node = objects[obj, NODE]
+    nodes[node, HEAD], nodes[node, TAIL] = unlink(objects, nodes[node, HEAD], nodes[node, TAIL], obj)
+    if nodes[node, HEAD] < 0:  # it was the last with its count: its node goes too
         first, free = _drop_node(nodes, first, free, node)
-    nodes[node, HEAD], nodes[node, TAIL] = unlink(objects, nodes[node, HEAD], victim, victim)
-    return (first, free), victim
+    return replace(state, first=first, free=free)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
+def _evict(state, arrays, cache, obj, size, now, i):
+    victim = arrays.nodes[state.first, TAIL]
+    release(cache, victim)
+    return _on_remove(state, arrays, cache, victim, now, i)
+
+
+@njit(inline="always")
+def _on_insert(state, arrays, cache, obj, size, now, i):
     objects, nodes = arrays
-    first, free = state
+    first, free = state.first, state.free
     if first < 0 or nodes[first, COUNT] != 1:
         node, free = _new_node_after(nodes, free, NONE, 1)
         nodes[node, NEXT] = first
@@ -112,21 +121,23 @@ def _on_insert(state, arrays, cached, obj, size, now, i):
         first = node
     nodes[first, HEAD], nodes[first, TAIL] = push_head(objects, nodes[first, HEAD], nodes[first, TAIL], obj)
     objects[obj, NODE] = first
-    return (first, free)
+    return replace(state, first=first, free=free)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[CountList, CountTables]:
     n_objects = max(given.n_objects, 1)
     objects = np.full((n_objects, 3), NONE, np.int32)
     # One node per count in use among residents, plus the one a hit creates before its old node empties.
     nodes = np.full((n_objects + 1, 5), NONE, np.int32)
     nodes[:-1, NEXT] = np.arange(1, n_objects + 1, dtype=np.int32)
-    return (NONE, np.int32(0)), (objects, nodes)
+    return CountList(NONE, np.int32(0)), CountTables(objects, nodes)
 
 
 POLICY = Policy(

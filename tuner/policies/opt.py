@@ -17,20 +17,30 @@ indexed binary max-heap keyed by their next use (``heap_pos[obj]`` finds an
 object's slot, so a hit re-keys it in place): O(log C) per request. The heap
 is 1-based and breaks ties the way libCacheSim's ``pqueue`` does (strict
 comparisons, the left child on equal keys), so victims among the
-never-used-again residents match its ``Belady`` exactly.
+never-used-again residents match its ``Belady`` exactly. A removed object (a
+delete) leaves the heap as the root does when evicted (the last slot moves
+into its place and sifts); it re-enters on its next read. ``PolicyInput``
+does not say which requests are deletes, so a delete counts as the object's
+next use: with deletes, farthest-next-use is a heuristic, not the floor.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 
 # Next use of a request whose object is never requested again.
 NEVER = np.iinfo(np.int64).max
+# How many heap slots (from 1) hold residents.
+Heap, replace = named_state("Heap", ["used"])
+# Each request's next use; the heap's objects and keys by slot; each object's slot.
+HeapArrays = namedtuple("HeapArrays", ["following", "heap_obj", "heap_key", "heap_pos"])
 
 
 @njit(cache=True, nogil=True)
@@ -82,7 +92,7 @@ def _sift_down(heap_obj, heap_key, heap_pos, slot, used):
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
+def _on_hit(state, arrays, cache, obj, size, now, i):
     following, heap_obj, heap_key, heap_pos = arrays
     slot = heap_pos[obj]
     heap_key[slot] = following[i]  # always later than the old key (i): moves up
@@ -91,43 +101,58 @@ def _on_hit(state, arrays, cached, obj, size, now, i):
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
+def _take_out(state, arrays, slot):
+    """Remove the resident in heap ``slot``: the last one moves there and sifts to its place."""
     _, heap_obj, heap_key, heap_pos = arrays
-    (used,) = state
-    victim = heap_obj[1]
-    heap_obj[1] = heap_obj[used]
-    heap_key[1] = heap_key[used]
+    used = state.used
+    heap_obj[slot] = heap_obj[used]
+    heap_key[slot] = heap_key[used]
     used -= 1
-    if used > 0:
-        _sift_down(heap_obj, heap_key, heap_pos, np.int64(1), used)
-    return (used,), victim
+    if slot <= used:
+        if slot > 1 and heap_key[slot >> 1] < heap_key[slot]:
+            _sift_up(heap_obj, heap_key, heap_pos, slot)
+        else:
+            _sift_down(heap_obj, heap_key, heap_pos, slot, used)
+    return replace(state, used=used)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
+def _evict(state, arrays, cache, obj, size, now, i):
+    release(cache, arrays.heap_obj[1])
+    return _take_out(state, arrays, np.int64(1))
+
+
+@njit(inline="always")
+def _on_insert(state, arrays, cache, obj, size, now, i):
     following, heap_obj, heap_key, heap_pos = arrays
-    (used,) = state
-    used += 1
+    used = state.used + 1
     heap_obj[used] = obj
     heap_key[used] = following[i]
     _sift_up(heap_obj, heap_key, heap_pos, used)
-    return (used,)
+    return replace(state, used=used)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    return _take_out(state, arrays, arrays.heap_pos[obj])
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, no_op, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Heap, HeapArrays]:
     slots = given.n_objects + 1  # slot 0 unused; zero-byte objects may all be resident
-    arrays = (
+    arrays = HeapArrays(
         next_uses(given.ids, given.n_objects),
         np.zeros(slots, np.int32),
         np.zeros(slots, np.int64),
         np.zeros(max(given.n_objects, 1), np.int64),
     )
-    return (np.int64(0),), arrays
+    return Heap(np.int64(0)), arrays
 
 
 POLICY = Policy(
