@@ -25,8 +25,7 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, release, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import DEAD, Ring, replace
-from tuner.policies.fifo import _compact as compact_ring
+from tuner.policies.fifo import DEAD, Ring, compact_ring, replace
 
 ClockRing = namedtuple("ClockRing", ["ring", "slot_of", "referenced"])
 

@@ -41,7 +41,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
 
 
 @njit(cache=True, nogil=True)
-def _compact(ring, slot_of, head, tail):
+def compact_ring(ring, slot_of, head, tail):
     """Move the live entries to the front of the ring, oldest first; returns the new ``(head, tail)``."""
     live = np.empty(ring.shape[0], np.int32)
     kept = 0
@@ -62,7 +62,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
     ring, slot_of = arrays
     head, tail = state.head, state.tail
     if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-        head, tail = _compact(ring, slot_of, head, tail)
+        head, tail = compact_ring(ring, slot_of, head, tail)
     ring[head] = obj
     if slot_of.shape[0]:
         slot_of[obj] = head
