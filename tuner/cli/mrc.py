@@ -10,7 +10,6 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
@@ -18,7 +17,7 @@ from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
 from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
 from tuner.mrc.curve import how_obtained
-from tuner.policies import parse_policies
+from tuner.policies import floor_policy, parse_policies
 from tuner.reports.charts import format_bytes
 from tuner.reports.files import run_record
 from tuner.trace import Trace
@@ -50,8 +49,9 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
 def chosen_policies(spec: str, no_opt: bool) -> list[str]:
     """The named policies, plus ``opt`` as the floor whenever anything besides LRU is compared."""
     names = [policy.name for policy in parse_policies(spec)]
-    if not no_opt and FLOOR_POLICY not in names and names != ["lru"]:
-        names.append(FLOOR_POLICY)
+    floor = floor_policy().name
+    if not no_opt and floor not in names and names != ["lru"]:
+        names.append(floor)
     return names
 
 
@@ -63,18 +63,19 @@ def print_curves(curves: pd.DataFrame, title: str) -> None:
     """One row per size, one miss-ratio column per policy; the lowest miss ratio besides OPT in bold."""
     wide = curves.pivot_table(index=["size_unit", "cache_size"], columns="policy", values="miss_ratio", sort=False)
     policies = list(dict.fromkeys(curves["policy"]))
+    floor = floor_policy().name
     view = Table(title=title, title_justify="left")
     view.add_column("cache size", justify="right", no_wrap=True)
     for policy in policies:
         view.add_column(policy, justify="right", no_wrap=True)
     for (unit, cache_size), row in wide.iterrows():
-        contenders = [row.get(policy, math.nan) for policy in policies if policy != FLOOR_POLICY]
+        contenders = [row.get(policy, math.nan) for policy in policies if policy != floor]
         best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
         cells = [_size_cell(cache_size, unit)]
         for policy in policies:
             value = row.get(policy, math.nan)
             text = "—" if math.isnan(value) else f"{value:.4f}"
-            cells.append(f"[bold green]{text}[/]" if policy != FLOOR_POLICY and value == best else text)
+            cells.append(f"[bold green]{text}[/]" if policy != floor and value == best else text)
         view.add_row(*cells)
     stdout.print(view)
     how = "; ".join(f"{policy} {how_obtained(rows)}" for policy, rows in curves.groupby("policy", sort=False))

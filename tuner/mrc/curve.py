@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
 from tuner.mrc import miniature, shards
 from tuner.mrc.stack_distance import lru_misses
-from tuner.policies import get_policy
+from tuner.policies import floor_policy, get_policy
 from tuner.trace import Trace
 
 METHODS = ("auto", "exact", "shards", "mini")
@@ -45,7 +44,7 @@ def default_sizes(trace: Trace, points: int = 20) -> list[int]:
 
 def opt_misses(trace: Trace, capacity: int | str | Capacity) -> int:
     """Belady's MIN misses at ``capacity``: the floor for measuring a policy's gap to optimal."""
-    return replay(trace, FLOOR_POLICY, capacity).misses
+    return replay(trace, floor_policy(), capacity).misses
 
 
 def miss_ratio_curve(

@@ -54,7 +54,7 @@ def best_record(result: OptimizeResult) -> dict[str, Any]:
         "improvement_over_lru": _number(result.improvement_over_lru("tuning")),
         "holdout_improvement_over_lru": _number(result.improvement_over_lru("holdout")),
         "lru": _figures(result.lru),
-        "opt": _figures(result.opt) if result.opt else None,
+        "opt": _figures(result.opt),
         **result.options,
         "trials": result.counts,
         "interrupted": result.interrupted,
@@ -93,9 +93,7 @@ def print_summary(result: OptimizeResult, console: Console) -> None:
     figures.add_column("misses/h (tuning)", justify="right")
     figures.add_column("misses/h (held out)", justify="right")
     figures.add_column("miss ratio (tuning)", justify="right")
-    rows = [("recommended", rec), ("LRU, same size", result.lru)]
-    if result.opt is not None:
-        rows.append(("OPT floor (offline)", result.opt))
+    rows = [("recommended", rec), ("LRU, same size", result.lru), ("OPT floor (offline)", result.opt)]
     for label, item in rows:
         figures.add_row(label, _rate(item.tuning.misses_per_hour),
                         _rate(item.holdout.misses_per_hour) if item.holdout else "—",

@@ -14,7 +14,6 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.errors import CachetuneError
 from tuner.optimize.evaluate import TrialObjective
@@ -23,13 +22,11 @@ from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, 
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
 from tuner.optimize.traces import spatial_sample, split_by_time
-from tuner.policies import POLICIES, Policy, parse_policies
+from tuner.policies import Policy, floor_policy, parse_policies
 from tuner.trace import Trace
 
 DEFAULT_TRIALS = 100
 DEFAULT_STUDY = "cachetune"
-# Offline policies see the future: a floor to compare against, never a candidate.
-OFFLINE = (FLOOR_POLICY,)
 # Screening: each policy with its defaults at up to this many capacities, within this share of the trials.
 SCREENING_LEVELS = 3
 SCREENING_SHARE = 0.25
@@ -45,7 +42,7 @@ class OptimizeResult:
 
     recommendation: Figures
     lru: Figures
-    opt: Figures | None
+    opt: Figures
     top: list[Scored]
     front: list[Scored] | None
     trials: pd.DataFrame
@@ -63,12 +60,12 @@ class OptimizeResult:
 
 
 def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
-    """The online policies to search (``None``: every registered one but offline OPT)."""
+    """The online policies to search (``None``: every registered one but the offline floor)."""
     try:
         chosen = parse_policies(policies)
     except ValueError as error:
         raise CachetuneError(str(error)) from None
-    online = [policy for policy in chosen if policy.name not in OFFLINE]
+    online = [policy for policy in chosen if not policy.offline]
     if not online:
         raise CachetuneError("no online policy to search: OPT sees the future and is only reported as a floor")
     return online
@@ -255,7 +252,7 @@ def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed
     chosen = within_tolerance(front or scored, tolerance)
     recommendation = judge.figures(chosen.config)
     lru = judge.figures(Config("lru", chosen.config.capacity))
-    opt = judge.figures(Config(FLOOR_POLICY, chosen.config.capacity)) if FLOOR_POLICY in POLICIES else None
+    opt = judge.figures(Config(floor_policy().name, chosen.config.capacity))
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),

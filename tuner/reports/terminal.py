@@ -7,7 +7,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from tuner.bench import FLOOR_POLICY
+from tuner.policies import floor_policy
 
 
 def _number(value: float, digits: int = 4) -> str:
@@ -38,8 +38,9 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None
     columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h", "vs OPT")
     for column in columns:
         view.add_column(column, justify="right", no_wrap=True)
+    floor = floor_policy().name
     for (_, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
-        best = group.loc[group["policy"] != FLOOR_POLICY, "miss_ratio"].min()  # NaN (no highlight) for OPT alone
+        best = group.loc[group["policy"] != floor, "miss_ratio"].min()  # NaN (no highlight) for OPT alone
         for position, row in enumerate(group.itertuples()):
             cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", row.policy]
             cells += [f"{row.hits:,}", f"{row.misses:,}", _number(row.miss_ratio)]
