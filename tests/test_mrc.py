@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import load_text_trace, needs_jit, shared_trace_path, text_rows
+from tuner.errors import CachetuneError
 from tuner.mrc import default_sizes, miss_ratio_curve, opt_misses
 from tuner.mrc.miniature import mini_rate
 from tuner.mrc.sampling import sample_mask, sample_trace
@@ -107,16 +108,18 @@ def test_opt_misses_is_the_floor_of_the_curve():
     assert all(floor <= misses for floor, misses in zip(floors, curve["misses"], strict=True))
 
 
-def test_wrong_requests_are_refused():
+def test_wrong_requests_are_refused_naming_the_parameter():
     trace = zipf_trace(1_000, 100, 1.0)
-    with pytest.raises(ValueError, match="unknown method"):
-        miss_ratio_curve(trace, method="guess")
-    with pytest.raises(ValueError, match="LRU at object capacities"):
-        miss_ratio_curve(trace, "fifo", [10], method="shards")
-    with pytest.raises(ValueError, match="unknown policy"):
-        miss_ratio_curve(trace, "nope")
-    with pytest.raises(ValueError, match="sampling rate"):
-        miss_ratio_curve(trace, "lru", [10], method="shards", sample_rate=1.5)
+    cases = [
+        ({"method": "guess"}, "method", "method must be one of"),
+        ({"policy": "fifo", "sizes": [10], "method": "shards"}, "method", "LRU at object capacities"),
+        ({"policy": "nope"}, "policy", "unknown policy"),
+        ({"sizes": [10], "method": "exact", "sample_rate": 1.5}, "sample_rate", r"sample_rate must be in \(0, 1\]"),
+    ]
+    for arguments, parameter, message in cases:
+        with pytest.raises(CachetuneError, match=message) as refused:
+            miss_ratio_curve(trace, **arguments)
+        assert refused.value.parameter == parameter
 
 
 def test_samples_are_deterministic_nested_and_about_the_rate():

@@ -5,6 +5,7 @@ from tuner.analyze import TraceAnalysis, analyze
 from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
+from tuner.errors import CachetuneError
 from tuner.mrc import miss_ratio_curve
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "POLICIES",
     "BenchResult",
+    "CachetuneError",
     "Capacity",
     "OptimizeResult",
     "ReplayResult",

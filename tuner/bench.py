@@ -16,7 +16,9 @@ import pandas as pd
 
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
-from tuner.policies import Policy, floor_policy, parse_policies
+from tuner.errors import CachetuneError
+from tuner.lineup import named_policies
+from tuner.policies import Policy, floor_policy
 from tuner.trace import Trace
 
 DEFAULT_SIZES = ("0.1%", "1%", "10%")
@@ -86,7 +88,7 @@ def bench(
     parallel threads (the compiled kernels release the GIL); ``on_progress`` is
     called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
-    chosen: list[Policy] = parse_policies(policies if policies is None or isinstance(policies, str) else list(policies))
+    chosen = named_policies(policies)
     # Sizes that come to one capacity (1% and 10% of a tiny trace) are replayed once, under the first of them.
     by_capacity: dict[tuple[int, str], Capacity] = {}
     for size in sizes:
@@ -94,7 +96,7 @@ def bench(
         by_capacity.setdefault((capacity.amount, capacity.unit), capacity)
     capacities = list(by_capacity.values())
     if not capacities:
-        raise ValueError("give at least one cache size")
+        raise CachetuneError("sizes must hold at least one cache size", parameter="sizes")
     runs = [(policy, capacity) for capacity in capacities for policy in chosen]
     floor = floor_policy()
     has_floor = any(policy.name == floor.name for policy in chosen)

@@ -72,7 +72,7 @@ def analyze_command(
     output_format: Annotated[str, typer.Option("--format", help="table, json or csv on stdout.")] = "table",
 ) -> None:
     """Describe a trace: volume, span, skew (Zipf fit), one-hit wonders, reuse distances, working set, top keys."""
-    check_choice("--format", output_format, FORMATS)
+    check_choice("format", output_format, FORMATS)
     with output.run_folder("analyze", out) as folder:
         trace = source.load()
         result = analyze(trace, top=top)

@@ -12,7 +12,7 @@ from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import check_choice
-from tuner.policies import parse_policies
+from tuner.lineup import named_policies
 from tuner.reports.files import run_record
 from tuner.reports.terminal import print_bench_table
 
@@ -31,8 +31,8 @@ def bench_command(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
 ) -> None:
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
-    check_choice("--format", output_format, FORMATS)
-    chosen = parse_policies(policies)
+    check_choice("format", output_format, FORMATS)
+    chosen = named_policies(policies)
     with output.run_folder("bench", out) as folder:
         trace = source.load()
         sizes = size or list(DEFAULT_SIZES)

@@ -15,9 +15,10 @@ from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
+from tuner.lineup import named_policies
+from tuner.mrc import default_sizes, miss_ratio_curve
 from tuner.mrc.curve import how_obtained
-from tuner.policies import floor_policy, parse_policies
+from tuner.policies import floor_policy
 from tuner.reports.charts import format_bytes
 from tuner.reports.files import run_record
 from tuner.trace import Trace
@@ -48,7 +49,7 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
 
 def chosen_policies(spec: str, no_opt: bool) -> list[str]:
     """The named policies, plus ``opt`` as the floor whenever anything besides LRU is compared."""
-    names = [policy.name for policy in parse_policies(spec)]
+    names = [policy.name for policy in named_policies(spec)]
     floor = floor_policy().name
     if not no_opt and floor not in names and names != ["lru"]:
         names.append(floor)
@@ -107,10 +108,7 @@ def mrc_command(
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
 ) -> None:
     """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation."""
-    check_choice("--format", output_format, FORMATS)
-    check_choice("--method", method, METHODS)
-    if sample_rate is not None and not 0 < sample_rate <= 1:
-        raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
+    check_choice("format", output_format, FORMATS)
     names = chosen_policies(policies, no_opt)
     with output.run_folder("mrc", out) as folder:
         trace = source.load()

@@ -56,7 +56,7 @@ def optimize_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
 ) -> None:
     """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
-    check_choice("--format", output_format, FORMATS)
+    check_choice("format", output_format, FORMATS)
     with output.run_folder("optimize", out) as folder:
         trace = source.load()
         planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS

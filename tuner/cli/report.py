@@ -35,7 +35,7 @@ def report_command(
     ] = "html",
 ) -> None:
     """Rebuild a run's report from the CSV/JSON files in DIR; the numbers are never recomputed."""
-    check_choice("--format", output_format, FORMATS)
+    check_choice("format", output_format, FORMATS)
     if not folder.is_dir():
         raise CachetuneError(f"{folder} is not a folder")
     run = read_run(folder)

@@ -24,9 +24,12 @@ import pandas as pd
 
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
+from tuner.errors import CachetuneError, check_choice
+from tuner.lineup import named_policy
 from tuner.mrc import miniature, shards
+from tuner.mrc.sampling import check_rate
 from tuner.mrc.stack_distance import lru_misses
-from tuner.policies import floor_policy, get_policy
+from tuner.policies import floor_policy
 from tuner.trace import Trace
 
 METHODS = ("auto", "exact", "shards", "mini")
@@ -71,9 +74,10 @@ def miss_ratio_curve(
     as the ratio times the trace's requests, rounded (NA when a sample came
     out empty).
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r} (choose from: {', '.join(METHODS)})")
-    chosen = get_policy(policy)
+    check_choice("method", method, METHODS)
+    if sample_rate is not None:
+        check_rate(sample_rate)
+    chosen = named_policy(policy)
     chosen.resolve_params(params)
     chosen_sizes = default_sizes(trace) if sizes is None else sizes
     capacities = [parse_capacity(size, trace.n_objects) for size in chosen_sizes]
@@ -85,7 +89,8 @@ def miss_ratio_curve(
         rows = _exact_rows(trace, chosen.name, capacities, one_pass, seed, params)
     elif method == "shards":
         if not one_pass:
-            raise ValueError("shards estimates LRU at object capacities only; use the mini method for other policies")
+            raise CachetuneError("method 'shards' estimates LRU at object capacities only; use 'mini' for others",
+                                 parameter="method")  # fmt: skip
         rate = sample_rate or shards.DEFAULT_RATE
         ratios = shards.shards_miss_ratios(trace, [capacity.amount for capacity in capacities], rate, seed)
         rows = [(capacity, ratio, "shards", rate) for capacity, ratio in zip(capacities, ratios, strict=True)]

@@ -16,13 +16,14 @@ import pandas as pd
 
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.errors import CachetuneError
+from tuner.lineup import named_policies
 from tuner.optimize.evaluate import TrialObjective
 from tuner.optimize.objectives import Objective
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
 from tuner.optimize.traces import spatial_sample, split_by_time
-from tuner.policies import Policy, floor_policy, parse_policies
+from tuner.policies import Policy, floor_policy
 from tuner.trace import Trace
 
 DEFAULT_TRIALS = 100
@@ -61,13 +62,10 @@ class OptimizeResult:
 
 def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
     """The online policies to search (``None``: every registered one but the offline floor)."""
-    try:
-        chosen = parse_policies(policies)
-    except ValueError as error:
-        raise CachetuneError(str(error)) from None
-    online = [policy for policy in chosen if not policy.offline]
+    online = [policy for policy in named_policies(policies) if not policy.offline]
     if not online:
-        raise CachetuneError("no online policy to search: OPT sees the future and is only reported as a floor")
+        raise CachetuneError(f"policies must name an online policy: {floor_policy().name} sees the future and is "
+                             "only reported as the floor", parameter="policies")  # fmt: skip
     return online
 
 
@@ -97,13 +95,15 @@ def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacit
     else:
         try:
             resolved = parse_capacity(budget, trace.n_objects)
-        except ValueError as error:
-            raise CachetuneError(f"--budget: {error}") from None
+        except CachetuneError as error:
+            raise CachetuneError(f"budget: {error}", parameter="budget") from None
     if resolved.unit == BYTES and trace.working_set_bytes == 0:
-        raise CachetuneError("the trace's objects all have size 0 bytes: give --budget in objects (1000 or 10%)")
+        raise CachetuneError("the trace's objects all have size 0 bytes: give budget in objects (1000 or 10%)",
+                             parameter="budget")  # fmt: skip
     smallest = int(trace.sizes.min()) if resolved.unit == BYTES else 1
     if resolved.amount < max(1, smallest):
-        raise CachetuneError(f"--budget {budget} is below one object (the smallest is {smallest} bytes)")
+        raise CachetuneError(f"budget {budget} is below one object (the smallest is {smallest} bytes)",
+                             parameter="budget")  # fmt: skip
     return resolved
 
 
@@ -192,16 +192,20 @@ def optimize(
     what the finished trials found (``interrupted=True``).
     """
     if tolerance < 0:
-        raise CachetuneError(f"--tolerance must not be negative, got {tolerance}")
-    if jobs < 1 or (trials is not None and trials < 1):
-        raise CachetuneError("--jobs and --trials must be at least 1")
+        raise CachetuneError(f"tolerance must not be negative, got {tolerance:g}", parameter="tolerance")
+    if jobs < 1:
+        raise CachetuneError(f"jobs must be at least 1, got {jobs}", parameter="jobs")
+    if trials is not None and trials < 1:
+        raise CachetuneError(f"trials must be at least 1, got {trials}", parameter="trials")
     if pareto and objective == "cost":
-        raise CachetuneError("--pareto already trades capacity against misses; use it without --objective cost")
+        raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
+                             "'cost'", parameter="pareto")  # fmt: skip
     candidates = candidate_policies(policies)
     budget_capacity = resolve_budget(trace, budget)
     unit = budget_capacity.unit
     if objective == "cost" and not trace.has_sizes:
-        raise CachetuneError("--objective cost prices memory per GB, which needs a trace with object sizes")
+        raise CachetuneError("objective 'cost' prices memory per GB, which needs a trace with object sizes",
+                             parameter="objective")  # fmt: skip
     bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
     scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
     split = split_by_time(trace, holdout)

@@ -47,7 +47,7 @@ class TimeSplit:
 def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
     """Tune on the requests before ``start + (1 - holdout) × span``; ``holdout = 0`` tunes on everything."""
     if not 0.0 <= holdout < 1.0:
-        raise CachetuneError(f"--holdout must be at least 0 and below 1, got {holdout}")
+        raise CachetuneError(f"holdout must be at least 0 and below 1, got {holdout}", parameter="holdout")
     if len(trace) < 2:
         raise CachetuneError("the trace needs at least two requests to tune on")
     if holdout == 0.0:
@@ -55,7 +55,8 @@ def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
     window_seconds = (1.0 - holdout) * trace.span_seconds
     stop = int(trace.window_ends(window_seconds)[0]) if window_seconds > 0 else 0
     if stop < 2 or stop >= len(trace):
-        raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
+        raise CachetuneError(f"holdout {holdout} leaves no requests on one side of the split; try another share",
+                             parameter="holdout")  # fmt: skip
     return TimeSplit(prefix(trace, stop), trace, holdout, window_seconds)
 
 
@@ -78,12 +79,12 @@ def spatial_sample(trace: Trace, rate: float, seed: int = 0) -> Sample:
     with SHARDS", FAST 2015).
     """
     if not 0.0 < rate <= 1.0:
-        raise CachetuneError(f"--sample-rate must be in (0, 1], got {rate:g}")
+        raise CachetuneError(f"sample_rate must be in (0, 1], got {rate:g}", parameter="sample_rate")
     if rate == 1.0:
         return Sample(trace, 1.0, len(trace), int(trace.sizes.sum()))
     sampled = sample_trace(trace, rate, seed)
     if not len(sampled):
-        raise CachetuneError(f"--sample-rate {rate:g} keeps no key of this trace; raise it")
+        raise CachetuneError(f"sample_rate {rate:g} keeps no key of this trace; raise it", parameter="sample_rate")
     return Sample(sampled, rate, len(trace), int(trace.sizes.sum()))
 
 
