@@ -4,8 +4,8 @@ import pytest
 from rich.console import Console
 
 import tuner
+from tuner.cli.printers import print_bench_table
 from tuner.policies import floor_policy
-from tuner.reports.terminal import print_bench_table
 
 
 @pytest.fixture(scope="module")

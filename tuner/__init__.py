@@ -6,7 +6,7 @@ from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
 from tuner.errors import CachetuneError
-from tuner.mrc import miss_ratio_curve
+from tuner.mrc import CurvesResult, miss_ratio_curve, miss_ratio_curves
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.readers import read_trace
@@ -20,6 +20,7 @@ __all__ = [
     "BenchResult",
     "CachetuneError",
     "Capacity",
+    "CurvesResult",
     "OptimizeResult",
     "ReplayResult",
     "Trace",
@@ -29,6 +30,7 @@ __all__ = [
     "generate",
     "get_policy",
     "miss_ratio_curve",
+    "miss_ratio_curves",
     "optimize",
     "parse_capacity",
     "read_trace",

@@ -31,10 +31,20 @@ RESULT_COLUMNS = [
 
 @dataclass(frozen=True)
 class BenchResult:
-    """The comparison table, one row per (policy, size), and the hourly miss timeline."""
+    """The comparison table, one row per (policy, size), the hourly miss timeline, and what produced them.
+
+    ``options`` are the arguments ``bench`` ran with (policy names resolved),
+    so a run's record is written from them rather than from the command line.
+    """
 
     table: pd.DataFrame
     timeline: pd.DataFrame
+    options: dict[str, Any]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``results.csv``, ``timeline.csv``)."""
+        return {"results": self.table, "timeline": self.timeline}
 
 
 def result_row(trace: Trace, result: ReplayResult) -> dict[str, Any]:
@@ -126,4 +136,6 @@ def bench(
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table = table.sort_values(["size_unit", "cache_size", "miss_ratio", "policy"], kind="stable").reset_index(drop=True)
     timeline = pd.concat([_timeline_rows(result) for result in results], ignore_index=True)
-    return BenchResult(table, timeline)
+    options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes], "seed": seed,
+               "params": {name: dict(given) for name, given in (params or {}).items()}, "jobs": jobs}  # fmt: skip
+    return BenchResult(table, timeline, options)

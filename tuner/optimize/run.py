@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import signal
 import threading
@@ -39,7 +40,11 @@ ProgressFn = Callable[[int, str], None]
 
 @dataclass(frozen=True)
 class OptimizeResult:
-    """The recommendation, what it is compared with, and every trial."""
+    """The recommendation, what it is compared with, every trial, and the arguments ``optimize`` ran with.
+
+    ``options`` holds every argument as given (policy names resolved, the
+    study's name filled in); ``budget`` is the largest capacity searched, in ``unit``.
+    """
 
     recommendation: Figures
     lru: Figures
@@ -49,8 +54,14 @@ class OptimizeResult:
     trials: pd.DataFrame
     options: dict[str, Any]
     counts: dict[str, int]
+    budget: int
     interrupted: bool = False
     unit: str = OBJECTS
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``trials.csv``, and ``pareto.csv`` for a front)."""
+        return {"trials": self.trials, **({} if self.front is None else {"pareto": front_table(self.front)})}
 
     def improvement_over_lru(self, part: str = "tuning") -> float | None:
         """1 − recommended misses/h ÷ LRU's at the same capacity (``part``: tuning or holdout)."""
@@ -161,6 +172,16 @@ def trials_table(study: optuna.Study, pareto: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def front_table(front: list[Scored]) -> pd.DataFrame:
+    """``pareto.csv``: the configurations no other beats on both misses and capacity."""
+    return pd.DataFrame(
+        [{"trial": item.trial, "policy": item.config.policy, "capacity": item.config.capacity,
+          "params": json.dumps(item.config.params, sort_keys=True), "misses_objective": item.value}
+         for item in front],
+        columns=["trial", "policy", "capacity", "params", "misses_objective"],
+    )  # fmt: skip
+
+
 def optimize(
     trace: Trace,
     *,
@@ -237,23 +258,25 @@ def optimize(
 
     with interrupt:
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
-    interrupted = interrupt.requested
-    return _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted,
-                     {"budget": budget_capacity.amount, "study_name": name, "finished_this_run": finished})  # fmt: skip
+    options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
+               "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
+               "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+               "study_name": name, "jobs": jobs, "seed": seed}  # fmt: skip
+    return _conclude(study, split, scoring, space, options, finished, interrupt.requested)
 
 
-def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted, extra) -> OptimizeResult:
+def _conclude(study, split, scoring, space, options, finished, interrupted) -> OptimizeResult:
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials)
     if not scored:
-        raise CachetuneError(f"no trial of study {extra['study_name']!r} finished, so there is nothing to recommend")
-    judge = Judge(split, scoring, space.unit, seed)
-    if sample_rate < 1.0:
+        raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
+    judge = Judge(split, scoring, space.unit, options["seed"])
+    if options["sample_rate"] < 1.0:
         rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
-    front = pareto_front(scored) if pareto else None
-    chosen = within_tolerance(front or scored, tolerance)
+    front = pareto_front(scored) if options["pareto"] else None
+    chosen = within_tolerance(front or scored, options["tolerance"])
     recommendation = judge.figures(chosen.config)
     lru = judge.figures(Config("lru", chosen.config.capacity))
     opt = judge.figures(Config(floor_policy().name, chosen.config.capacity))
@@ -263,9 +286,7 @@ def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed
         "complete": states.count(optuna.trial.TrialState.COMPLETE),
         "pruned": states.count(optuna.trial.TrialState.PRUNED),
         "failed": states.count(optuna.trial.TrialState.FAIL),
-        "this_run": extra.pop("finished_this_run"),
+        "this_run": finished,
     }
-    options = {"objective": scoring.name, "tolerance": tolerance, "holdout": split.holdout, "sample_rate": sample_rate,
-               "pareto": pareto, "seed": seed, **extra}  # fmt: skip
-    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, pareto), options, counts,
-                          interrupted, space.unit)  # fmt: skip
+    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, options["pareto"]),
+                          options, counts, space.capacity_high, interrupted, space.unit)  # fmt: skip
