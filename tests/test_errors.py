@@ -44,3 +44,9 @@ def test_a_bug_is_not_turned_into_a_one_line_message(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["cachetune", "bench", *LOOP, "--out", str(tmp_path / "run")])
     with pytest.raises(ValueError, match="a bug"):
         main()
+
+
+def test_a_file_the_cli_cannot_write_is_a_one_line_error(tmp_path):
+    missing = tmp_path / "no" / "such" / "folder" / "zipf.csv"
+    completed = cachetune("generate", "--workload", "zipf", "--requests", "100", "-o", str(missing))
+    assert_one_line_error(completed, f"--output {missing}: cannot write it")

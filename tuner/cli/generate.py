@@ -8,6 +8,7 @@ import typer
 
 from tuner.cli import source
 from tuner.cli.console import stderr
+from tuner.errors import CachetuneError
 
 
 def generate_command(
@@ -22,7 +23,10 @@ def generate_command(
     """Generate a workload and write it as CSV, to replay elsewhere or to keep."""
     trace = source.load_workload(workload, requests, objects, alpha, rate, seed)
     frame = pd.DataFrame({"timestamp": trace.timestamps, "key": trace.keys[trace.ids], "size": trace.sizes})
-    frame.to_csv(output, index=False, float_format="%.6f")
+    try:
+        frame.to_csv(output, index=False, float_format="%.6f")
+    except OSError as error:
+        raise CachetuneError(f"--output {output}: cannot write it ({error.strerror or error})") from None
     stderr.print(f"wrote {len(trace):,} requests to {output}")
 
 
