@@ -23,7 +23,9 @@ def flag(parameter: str) -> str:
     """The option that sets a library parameter: ``sample_rate`` is ``--sample-rate``.
 
     Every command names its options after the parameters of the library
-    function it calls, so this one rule maps them all.
+    function it calls, so this one rule maps them all. (bench's repeated
+    ``--size`` fills ``sizes``, which the CLI never leaves empty, and mrc's
+    ``--no-opt`` is ``with_floor=False``, which cannot be wrong.)
     """
     return "--" + parameter.replace("_", "-")
 
