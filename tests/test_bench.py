@@ -4,7 +4,8 @@ import pytest
 from rich.console import Console
 
 import tuner
-from tuner.reports.terminal import print_bench_table
+from tuner.cli.printers import print_bench_table
+from tuner.policies import floor_policy
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,11 @@ def test_every_row_carries_its_gap_to_opt(zipf_trace):
         assert row.misses >= row.opt_misses
         assert row.gap_to_opt == pytest.approx(row.misses / row.opt_misses - 1)
     assert (table.loc[table["policy"] == "opt", "gap_to_opt"] == 0).all()
+
+
+def test_the_floor_is_the_registrys_one_offline_policy():
+    assert [policy.name for policy in tuner.POLICIES.values() if policy.offline] == ["opt"]
+    assert floor_policy() is tuner.get_policy("opt")
 
 
 def test_timeline_sums_to_the_misses(zipf_trace):

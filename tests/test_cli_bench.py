@@ -50,12 +50,12 @@ def test_json_format_is_clean_on_stdout(tmp_path):
     ("args", "fragment"),
     [
         (["--workload", "nope"], "unknown workload"),
-        (["--workload", "zipf", "--policies", "lru,belady2"], "unknown policy"),
+        (["--workload", "zipf", "--policies", "lru,belady2"], "--policies: unknown policy 'belady2'"),
         (["--workload", "zipf", "--size", "0"], "must be positive"),
         (["--workload", "zipf", "--size", "-3"], "cache size"),
         (["--workload", "zipf", "--alpha", "0"], "alpha must be positive"),
         (["--workload", "/no/such/spec.toml"], "cannot read workload spec"),
-        (["--workload", "zipf", "--format", "xml"], "unknown --format"),
+        (["--workload", "zipf", "--format", "xml"], "--format must be one of table, csv, json; got 'xml'"),
     ],
 )
 def test_bad_arguments_give_one_line_and_non_zero_exit(args, fragment, tmp_path):

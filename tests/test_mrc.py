@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import load_text_trace, needs_jit, shared_trace_path, text_rows
-from tuner.bench import FLOOR_POLICY
+from tuner.errors import CachetuneError
 from tuner.mrc import default_sizes, miss_ratio_curve
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.mrc.sampling import sample_mask, sample_trace
 from tuner.mrc.shards import shards_miss_ratios
 from tuner.mrc.stack_distance import COLD, lru_misses, stack_distance_histogram
+from tuner.policies import floor_policy
 
 
 def zipf_trace(requests: int, objects: int, alpha: float, seed: int = 0) -> tuner.Trace:
@@ -103,21 +104,23 @@ def test_columns_and_default_sizes():
 def test_the_floor_policys_curve_is_below_the_curve():
     trace = zipf_trace(5_000, 500, 1.0)
     curve = miss_ratio_curve(trace, "lru", [5, 50, 200])
-    floor = miss_ratio_curve(trace, FLOOR_POLICY, [5, 50, 200])
-    assert floor["misses"].tolist() == [tuner.replay(trace, FLOOR_POLICY, size).misses for size in (5, 50, 200)]
+    floor = miss_ratio_curve(trace, floor_policy().name, [5, 50, 200])
+    assert floor["misses"].tolist() == [tuner.replay(trace, floor_policy().name, size).misses for size in (5, 50, 200)]
     assert (floor["misses"] <= curve["misses"]).all()
 
 
-def test_wrong_requests_are_refused():
+def test_wrong_requests_are_refused_naming_the_parameter():
     trace = zipf_trace(1_000, 100, 1.0)
-    with pytest.raises(ValueError, match="unknown method"):
-        miss_ratio_curve(trace, method="guess")
-    with pytest.raises(ValueError, match="LRU at object capacities"):
-        miss_ratio_curve(trace, "fifo", [10], method="shards")
-    with pytest.raises(ValueError, match="unknown policy"):
-        miss_ratio_curve(trace, "nope")
-    with pytest.raises(ValueError, match="sampling rate"):
-        miss_ratio_curve(trace, "lru", [10], method="shards", sample_rate=1.5)
+    cases = [
+        ({"method": "guess"}, "method", "method must be one of"),
+        ({"policy": "fifo", "sizes": [10], "method": "shards"}, "method", "LRU at object capacities"),
+        ({"policy": "nope"}, "policy", "unknown policy"),
+        ({"sizes": [10], "method": "exact", "sample_rate": 1.5}, "sample_rate", r"sample_rate must be in \(0, 1\]"),
+    ]
+    for arguments, parameter, message in cases:
+        with pytest.raises(CachetuneError, match=message) as refused:
+            miss_ratio_curve(trace, **arguments)
+        assert refused.value.parameter == parameter
 
 
 def test_samples_are_deterministic_nested_and_about_the_rate():

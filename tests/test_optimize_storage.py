@@ -97,8 +97,8 @@ def test_ctrl_c_keeps_finished_trials_and_a_resume_adds_to_them(tmp_path):
 
 def test_bad_input_is_a_one_line_error(tmp_path):
     out = ("--out", str(tmp_path))
-    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--budget", "0", *out), "budget")
-    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--policies", "nosuch", *out), "unknown policy")
+    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--budget", "0", *out), "--budget: cache size must be")
+    assert_one_line_error(cachetune("optimize", *SMALL[:6], "--policies", "nosuch", *out), "--policies: unknown policy")
     assert_one_line_error(cachetune("optimize", *SMALL, "--storage", "postgresql://u:secret@127.0.0.1:1/x", *out),
                           "cannot open storage")  # fmt: skip
     first = cachetune("optimize", *SMALL, "--trials", "2", "--study-name", "s", *out)

@@ -5,7 +5,8 @@ from tuner.analyze import TraceAnalysis, analyze
 from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
-from tuner.mrc import miss_ratio_curve
+from tuner.errors import CachetuneError
+from tuner.mrc import CurvesResult, miss_ratio_curve, miss_ratio_curves
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.readers import read_trace
@@ -17,7 +18,9 @@ __version__ = "0.1.0"
 __all__ = [
     "POLICIES",
     "BenchResult",
+    "CachetuneError",
     "Capacity",
+    "CurvesResult",
     "OptimizeResult",
     "ReplayResult",
     "Trace",
@@ -27,6 +30,7 @@ __all__ = [
     "generate",
     "get_policy",
     "miss_ratio_curve",
+    "miss_ratio_curves",
     "optimize",
     "parse_capacity",
     "read_trace",

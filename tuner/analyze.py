@@ -12,7 +12,7 @@ comes from the same one-pass histogram as ``cachetune mrc``
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,13 +30,25 @@ POPULARITY_POINTS = 200
 
 @dataclass(frozen=True)
 class TraceAnalysis:
-    """The headline numbers and the tables behind them."""
+    """The headline numbers, the tables behind them, and the arguments ``analyze`` ran with."""
 
     summary: dict[str, Any]
     reuse_distance: pd.DataFrame
     working_set: pd.DataFrame
     top_keys: pd.DataFrame
     popularity: pd.DataFrame  # (rank, requests) at about 200 log-spaced ranks: the points the Zipf fit uses
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The summary as a one-row table: its numbers, without the breakdown of skipped lines."""
+        return pd.DataFrame([{key: value for key, value in self.summary.items() if not isinstance(value, dict)}])
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``summary.csv``, ``reuse_distance.csv``, …)."""
+        return {"summary": self.table, "reuse_distance": self.reuse_distance, "working_set": self.working_set,
+                "top_keys": self.top_keys, "popularity": self.popularity}  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready values (NaN becomes None)."""
@@ -201,4 +213,4 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "fraction": counts[order] / max(1, len(trace)),
     })  # fmt: skip
     tables = (_reuse_table(distance_counts, cold, len(trace)), working_set, top_keys, popularity_points(counts))
-    return TraceAnalysis(summary, *tables)
+    return TraceAnalysis(summary, *tables, options={"top": top})

@@ -16,7 +16,9 @@ import pandas as pd
 
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
-from tuner.policies import Policy, get_policy, parse_policies
+from tuner.errors import CachetuneError
+from tuner.lineup import named_policies
+from tuner.policies import Policy, floor_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
@@ -26,16 +28,24 @@ RESULT_COLUMNS = [
     "workload", "policy", "params", "cache_size", "size_unit", "size_spec", "requests", "hits", "misses",
     "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "seconds", "opt_misses", "gap_to_opt",
 ]  # fmt: skip
-# Belady's MIN: the floor every result is measured against (exact for object capacities).
-FLOOR_POLICY = "opt"
 
 
 @dataclass(frozen=True)
 class BenchResult:
-    """The comparison table, one row per (policy, size), and the hourly miss timeline."""
+    """The comparison table, one row per (policy, size), the hourly miss timeline, and what produced them.
+
+    ``options`` are the arguments ``bench`` ran with (policy names resolved),
+    so a run's record is written from them rather than from the command line.
+    """
 
     table: pd.DataFrame
     timeline: pd.DataFrame
+    options: dict[str, Any]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``results.csv``, ``timeline.csv``)."""
+        return {"results": self.table, "timeline": self.timeline}
 
 
 def result_row(trace: Trace, result: ReplayResult) -> dict[str, Any]:
@@ -83,13 +93,13 @@ def bench(
 ) -> BenchResult:
     """Replay ``trace`` through every policy at every size, sorted best first.
 
-    Each row carries ``opt_misses`` (Belady's MIN at the same size, replayed
-    even when ``opt`` is not among ``policies``) and ``gap_to_opt`` (misses
+    Each row carries ``opt_misses`` (the registry's floor policy, Belady's MIN,
+    at the same size, replayed even when it is not among ``policies``) and ``gap_to_opt`` (misses
     over OPT's, minus one). ``params`` maps a policy name to its parameters; ``jobs`` replays run in
     parallel threads (the compiled kernels release the GIL); ``on_progress`` is
     called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
-    chosen: list[Policy] = parse_policies(policies if policies is None or isinstance(policies, str) else list(policies))
+    chosen = named_policies(policies)
     # Sizes that come to one capacity (1% and 10% of a tiny trace) are replayed once, under the first of them.
     by_capacity: dict[tuple[int, str], Capacity] = {}
     for size in sizes:
@@ -97,10 +107,11 @@ def bench(
         by_capacity.setdefault((capacity.amount, capacity.unit), capacity)
     capacities = list(by_capacity.values())
     if not capacities:
-        raise ValueError("give at least one cache size")
+        raise CachetuneError("sizes must hold at least one cache size", parameter="sizes")
     runs = [(policy, capacity) for capacity in capacities for policy in chosen]
-    has_floor = any(policy.name == FLOOR_POLICY for policy in chosen)
-    floor_runs = [] if has_floor else [(get_policy(FLOOR_POLICY), capacity) for capacity in capacities]
+    floor = floor_policy()
+    has_floor = any(policy.name == floor.name for policy in chosen)
+    floor_runs = [] if has_floor else [(floor, capacity) for capacity in capacities]
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
@@ -117,13 +128,15 @@ def bench(
     workers = jobs or min(len(runs), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(run, runs + floor_runs))
-    floor = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == FLOOR_POLICY}
+    floor_misses = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == floor.name}
     results = results[: len(runs)]
     rows = [result_row(trace, result) for result in results]
     for row in rows:
-        row["opt_misses"] = floor[(row["cache_size"], row["size_unit"])]
+        row["opt_misses"] = floor_misses[(row["cache_size"], row["size_unit"])]
         row["gap_to_opt"] = row["misses"] / row["opt_misses"] - 1 if row["opt_misses"] else math.nan
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table = table.sort_values(["size_unit", "cache_size", "miss_ratio", "policy"], kind="stable").reset_index(drop=True)
     timeline = pd.concat([_timeline_rows(result) for result in results], ignore_index=True)
-    return BenchResult(table, timeline)
+    options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes], "seed": seed,
+               "params": {name: dict(given) for name, given in (params or {}).items()}, "jobs": jobs}  # fmt: skip
+    return BenchResult(table, timeline, options)

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from tuner.errors import CachetuneError
+
 OBJECTS: Literal["objects"] = "objects"
 BYTES: Literal["bytes"] = "bytes"
 
@@ -38,31 +40,31 @@ def parse_capacity(spec: int | str | Capacity, unique_objects: int | None = None
 
     A percentage needs ``unique_objects``; it rounds up so ``0.1%`` of a small
     trace is still one object. Single-letter units are binary (``64M`` is
-    64 MiB). Anything not positive, or beyond int64, is a ValueError.
+    64 MiB). Anything not positive, or beyond int64, is a CachetuneError.
     """
     if isinstance(spec, Capacity):
         return spec
     text = str(spec)
     match = _SPEC.match(text)
     if not match:
-        raise ValueError(f"cannot read cache size {text!r} (try 1000, 64MiB, 1.5GB or 1%)")
+        raise CachetuneError(f"cannot read cache size {text!r} (try 1000, 64MiB, 1.5GB or 1%)")
     number, unit = float(match.group(1)), match.group(2).lower()
     if not math.isfinite(number):
-        raise ValueError(f"cache size {text!r} is too large")
+        raise CachetuneError(f"cache size {text!r} is too large")
     if unit == "%":
         if unique_objects is None:
-            raise ValueError(f"cache size {text!r} is a percentage, which needs a trace")
+            raise CachetuneError(f"cache size {text!r} is a percentage, which needs a trace")
         amount, kind = math.ceil(number / 100.0 * unique_objects), OBJECTS
     elif unit in ("", "obj", "objects"):
         if number != int(number):
-            raise ValueError(f"cache size {text!r} counts objects and must be a whole number")
+            raise CachetuneError(f"cache size {text!r} counts objects and must be a whole number")
         amount, kind = int(number), OBJECTS
     elif unit in _UNITS:
         amount, kind = int(number * _UNITS[unit]), BYTES
     else:
-        raise ValueError(f"unknown unit {match.group(2)!r} in cache size {text!r}")
+        raise CachetuneError(f"unknown unit {match.group(2)!r} in cache size {text!r}")
     if amount <= 0:
-        raise ValueError(f"cache size must be positive, got {text!r}")
+        raise CachetuneError(f"cache size must be positive, got {text!r}")
     if amount > LARGEST:
-        raise ValueError(f"cache size {text!r} is too large (at most {LARGEST:,} {kind})")
+        raise CachetuneError(f"cache size {text!r} is too large (at most {LARGEST:,} {kind})")
     return Capacity(amount, kind, text.strip())

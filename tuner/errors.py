@@ -1,4 +1,9 @@
-"""The project's own error types: what the CLI turns into a one-line message."""
+"""The project's own error types: mistakes in the user's input or configuration, never bugs.
+
+They subclass ``ValueError``, so a caller that catches bad values keeps
+working; the CLI catches only these and turns them into one line, so any
+other exception (a bug) still shows its traceback.
+"""
 
 from collections.abc import Sequence
 
@@ -6,11 +11,12 @@ from collections.abc import Sequence
 class CachetuneError(ValueError):
     """A problem with the user's input or configuration, not a bug.
 
-    ``parameter`` names the library parameter at fault (``"ttl"``), so the CLI
-    can name its own flag instead.
+    ``parameter`` is the library parameter the message is about, spelled in
+    the message as in Python (``tolerance must not be negative, got -1``), so
+    a front end can name it its own way: the CLI says ``--tolerance``.
     """
 
-    def __init__(self, message: str, *, parameter: str | None = None):
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
 
@@ -23,7 +29,7 @@ class WorkloadError(CachetuneError):
     """An unknown workload or a bad workload spec."""
 
 
-def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
-    """Refuse ``value`` for ``option`` (e.g. ``--format``) unless it is one of ``choices``, naming them."""
+def check_choice(parameter: str, value: str, choices: Sequence[str]) -> None:
+    """Refuse ``value`` for ``parameter`` (e.g. ``method``) unless it is one of ``choices``, naming them."""
     if value not in choices:
-        raise CachetuneError(f"unknown {option} {value!r} (choose from: {', '.join(choices)})")
+        raise CachetuneError(f"{parameter} must be one of {', '.join(choices)}; got {value!r}", parameter=parameter)

@@ -8,6 +8,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from tuner.errors import CachetuneError
+
 # Operation codes in ``Trace.ops``.
 GET, SET, DELETE = 0, 1, 2
 
@@ -35,7 +37,7 @@ class Trace:
     def __post_init__(self) -> None:
         n = len(self.ids)
         if not (len(self.timestamps) == len(self.sizes) == len(self.ops) == n):
-            raise ValueError("trace columns must have equal lengths")
+            raise CachetuneError("trace columns must have equal lengths")
 
     @classmethod
     def from_arrays(
@@ -56,15 +58,15 @@ class Trace:
         """
         codes, uniques = pd.factorize(np.asarray(keys), sort=False)
         if len(codes) and codes.min() < 0:
-            raise ValueError("keys must not contain missing values")
+            raise CachetuneError("keys must not contain missing values", parameter="keys")
         n = len(codes)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
         op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and size_column.min() < 0:
-            raise ValueError("object sizes must not be negative")
+            raise CachetuneError("sizes must not be negative", parameter="sizes")
         if n > 1 and np.any(np.diff(times) < 0):
-            raise ValueError("timestamps must not decrease")
+            raise CachetuneError("timestamps must not decrease", parameter="timestamps")
         return cls(
             ids=codes.astype(np.int32),
             timestamps=times,
@@ -98,11 +100,11 @@ class Trace:
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
         op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
         if n and (id_column.min() < 0 or id_column.max() >= len(keys)):
-            raise ValueError("ids must index keys")
+            raise CachetuneError("ids must index keys", parameter="ids")
         if n and size_column.min() < 0:
-            raise ValueError("object sizes must not be negative")
+            raise CachetuneError("sizes must not be negative", parameter="sizes")
         if n > 1 and np.any(np.diff(times) < 0):
-            raise ValueError("timestamps must not decrease")
+            raise CachetuneError("timestamps must not decrease", parameter="timestamps")
         return cls(id_column, times, size_column, op_column, np.asarray(keys), name=name, info=dict(info or {}))
 
     def __len__(self) -> int:

@@ -1,14 +1,18 @@
 """The ``cachetune`` command line: thin commands over the library.
 
 Each command module parses its options and calls one library function; errors
-the user can fix end in one line on stderr and a non-zero exit, never a
-traceback.
+the user can fix (the project's own, ``CachetuneError``) end in one line on
+stderr, naming options as flags, and a non-zero exit. Anything else is a bug
+and keeps its traceback.
 """
+
+import os
+import sys
 
 import typer
 
 from tuner.cli import analyze, bench, generate, mrc, optimize, policies, report
-from tuner.cli.console import fail
+from tuner.cli.console import error_line, fail
 from tuner.errors import CachetuneError
 
 app = typer.Typer(
@@ -28,5 +32,8 @@ def main() -> None:
         app()  # typer reports usage errors itself and exits
     except KeyboardInterrupt:
         fail("interrupted", code=130)
-    except (CachetuneError, ValueError, OSError) as error:
-        fail(str(error))
+    except CachetuneError as error:
+        fail(error_line(error))
+    except BrokenPipeError:  # whoever read stdout (``| head``) stopped reading: nothing left to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import typer
@@ -10,13 +9,9 @@ import typer
 from tuner.bench import DEFAULT_SIZES, bench
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
+from tuner.cli.printers import FORMATS, Format, print_bench_table, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import check_choice
-from tuner.policies import parse_policies
-from tuner.reports.files import run_record
-from tuner.reports.terminal import print_bench_table
-
-FORMATS = ("table", "csv", "json")
 
 
 @with_source_options()
@@ -28,36 +23,24 @@ def bench_command(
     policies: Annotated[str, typer.Option(help="Comma-separated policy names, or 'all'.")] = "all",
     out: output.Out = None,
     no_report: output.NoReport = False,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
+    output_format: Format = "table",
 ) -> None:
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
-    check_choice("--format", output_format, FORMATS)
-    chosen = parse_policies(policies)
+    check_choice("format", output_format, FORMATS)
     with output.run_folder("bench", out) as folder:
         trace = source.load()
-        sizes = size or list(DEFAULT_SIZES)
         with progress_bar() as progress:
             task = progress.add_task(f"replaying {trace.name}", total=None)
 
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = bench(trace, [p.name for p in chosen], sizes, seed=source.chosen_seed, on_progress=show)
-        options = {"workload": source.workload, "trace": trace.info.get("path"), "sizes": sizes,
-                   "policies": [p.name for p in chosen], "seed": source.seed}  # fmt: skip
-        record = run_record("bench", options, trace)
-        output.save_run(folder, record, {"results": result.table, "timeline": result.timeline}, report=not no_report)
-    if output_format == "csv":
-        buffer = io.StringIO()
-        result.table.to_csv(buffer, index=False)
-        stdout.out(buffer.getvalue(), end="", highlight=False)
-    elif output_format == "json":
-        stdout.out(result.table.to_json(orient="records", indent=2), highlight=False)
-    else:
-        described = trace.describe()
-        title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
-                 f"{described['span_hours']:.2f} h")  # fmt: skip
-        print_bench_table(result.table, stdout, title)
+            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, on_progress=show)
+        output.save_run(folder, "bench", source, trace, result, report=not no_report)
+    described = trace.describe()
+    title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
+             f"{described['span_hours']:.2f} h")  # fmt: skip
+    write_table(result.table, output_format, lambda: print_bench_table(result.table, stdout, title))
 
 
 def register(app: typer.Typer) -> None:

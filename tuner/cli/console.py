@@ -1,10 +1,13 @@
 """Where the CLI writes: results to stdout, progress and messages to stderr."""
 
+import re
 import sys
 from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tuner.errors import CachetuneError
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True)
@@ -14,6 +17,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on one line of stderr and exit with ``code``."""
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
     sys.exit(code)
+
+
+def flag(parameter: str) -> str:
+    """The option that sets a library parameter: ``sample_rate`` is ``--sample-rate``.
+
+    Every command names its options after the parameters of the library
+    function it calls, so this one rule maps them all. (bench's repeated
+    ``--size`` fills ``sizes``, which the CLI never leaves empty, and mrc's
+    ``--no-opt`` is ``with_floor=False``, which cannot be wrong.)
+    """
+    return "--" + parameter.replace("_", "-")
+
+
+def error_line(error: CachetuneError) -> str:
+    """The error's message with the parameter it is about called by its option (``tolerance``: ``--tolerance``)."""
+    if error.parameter is None:
+        return str(error)
+    return re.sub(rf"\b{re.escape(error.parameter)}\b", flag(error.parameter), str(error))
 
 
 def progress_bar() -> Progress:

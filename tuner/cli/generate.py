@@ -8,6 +8,7 @@ import typer
 
 from tuner.cli import source
 from tuner.cli.console import stderr
+from tuner.errors import CachetuneError
 
 
 @source.with_generator_options
@@ -24,7 +25,10 @@ def generate_command(
     """Generate a workload and write it as CSV, to replay elsewhere or to keep."""
     trace = source.load_workload(workload, requests, objects, rate, seed, **generator_options)
     frame = pd.DataFrame({"timestamp": trace.timestamps, "key": trace.keys[trace.ids], "size": trace.sizes})
-    frame.to_csv(output, index=False, float_format="%.6f")
+    try:
+        frame.to_csv(output, index=False, float_format="%.6f")
+    except OSError as error:
+        raise CachetuneError(f"--output {output}: cannot write it ({error.strerror or error})") from None
     stderr.print(f"wrote {len(trace):,} requests to {output}")
 
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import math
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
 
-from tuner.bench import FLOOR_POLICY
-from tuner.capacity import BYTES
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
+from tuner.cli.printers import FORMATS, Format, print_curves, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.mrc import METHODS, default_sizes, miss_ratio_curve
-from tuner.mrc.curve import how_obtained
-from tuner.policies import parse_policies
-from tuner.reports.charts import format_bytes
-from tuner.reports.files import run_record
+from tuner.mrc import default_sizes, miss_ratio_curves
 from tuner.trace import Trace
 
-FORMATS = ("table", "csv", "json")
 DEFAULT_POINTS = 20
 
 
@@ -45,40 +35,6 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
     if not sizes:
         raise CachetuneError(f"--sizes {spec!r}: give a number of points or a comma list of sizes")
     return sizes
-
-
-def chosen_policies(spec: str, no_opt: bool) -> list[str]:
-    """The named policies, plus ``opt`` as the floor whenever anything besides LRU is compared."""
-    names = [policy.name for policy in parse_policies(spec)]
-    if not no_opt and FLOOR_POLICY not in names and names != ["lru"]:
-        names.append(FLOOR_POLICY)
-    return names
-
-
-def _size_cell(cache_size: int, unit: str) -> str:
-    return format_bytes(cache_size) if unit == BYTES else f"{cache_size:,}"
-
-
-def print_curves(curves: pd.DataFrame, title: str) -> None:
-    """One row per size, one miss-ratio column per policy; the lowest miss ratio besides OPT in bold."""
-    wide = curves.pivot_table(index=["size_unit", "cache_size"], columns="policy", values="miss_ratio", sort=False)
-    policies = list(dict.fromkeys(curves["policy"]))
-    view = Table(title=title, title_justify="left")
-    view.add_column("cache size", justify="right", no_wrap=True)
-    for policy in policies:
-        view.add_column(policy, justify="right", no_wrap=True)
-    for (unit, cache_size), row in wide.iterrows():
-        contenders = [row.get(policy, math.nan) for policy in policies if policy != FLOOR_POLICY]
-        best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
-        cells = [_size_cell(cache_size, unit)]
-        for policy in policies:
-            value = row.get(policy, math.nan)
-            text = "—" if math.isnan(value) else f"{value:.4f}"
-            cells.append(f"[bold green]{text}[/]" if policy != FLOOR_POLICY and value == best else text)
-        view.add_row(*cells)
-    stdout.print(view)
-    how = "; ".join(f"{policy} {how_obtained(rows)}" for policy, rows in curves.groupby("policy", sort=False))
-    stdout.print(f"miss ratio = misses ÷ requests; how: {how}")
 
 
 @with_source_options()
@@ -103,39 +59,24 @@ def mrc_command(
     ] = "auto",
     out: output.Out = None,
     no_report: output.NoReport = False,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")] = "table",
+    output_format: Format = "table",
 ) -> None:
     """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation."""
-    check_choice("--format", output_format, FORMATS)
-    check_choice("--method", method, METHODS)
-    if sample_rate is not None and not 0 < sample_rate <= 1:
-        raise CachetuneError(f"--sample-rate must be in (0, 1], got {sample_rate:g}")
-    names = chosen_policies(policies, no_opt)
+    check_choice("format", output_format, FORMATS)
     with output.run_folder("mrc", out) as folder:
         trace = source.load()
-        chosen_sizes = parse_sizes(sizes, trace)
-        parts = []
         with progress_bar() as progress:
-            task = progress.add_task(f"curves on {trace.name}", total=len(names))
-            for name in names:
-                progress.update(task, description=f"{name} on {trace.name}")
-                parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=source.chosen_seed))
-                progress.advance(task)
-        curves = pd.concat(parts, ignore_index=True)
-        options = {"workload": source.workload, "trace": trace.info.get("path"), "policies": names,
-                   "sizes": chosen_sizes, "method": method, "sample_rate": sample_rate,
-                   "seed": source.seed}  # fmt: skip
-        output.save_run(folder, run_record("mrc", options, trace), {"curves": curves}, report=not no_report)
-    if output_format == "csv":
-        buffer = io.StringIO()
-        curves.to_csv(buffer, index=False)
-        stdout.out(buffer.getvalue(), end="", highlight=False)
-    elif output_format == "json":
-        stdout.out(curves.to_json(orient="records", indent=2), highlight=False)
-    else:
-        described = trace.describe()
-        print_curves(curves, f"{trace.name}: {described['requests']:,} requests, "
-                             f"{described['unique_objects']:,} objects")  # fmt: skip
+            task = progress.add_task(f"curves on {trace.name}", total=None)
+
+            def show(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = miss_ratio_curves(trace, policies, parse_sizes(sizes, trace), method, sample_rate,
+                                       seed=source.chosen_seed, with_floor=not no_opt, on_progress=show)  # fmt: skip
+        output.save_run(folder, "mrc", source, trace, result, report=not no_report)
+    described = trace.describe()
+    title = f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects"
+    write_table(result.table, output_format, lambda: print_curves(result.table, stdout, title))
 
 
 def register(app: typer.Typer) -> None:

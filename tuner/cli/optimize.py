@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.cli.printers import print_optimize, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import check_choice
-from tuner.optimize import DEFAULT_TRIALS, best_record, front_table, optimize, print_summary
-from tuner.reports.files import run_record
+from tuner.optimize import DEFAULT_TRIALS, best_record, optimize
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json")  # no csv: a study's result is a recommendation, not one table
 INTERRUPTED_EXIT = 130
 
 
@@ -56,7 +55,7 @@ def optimize_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
 ) -> None:
     """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
-    check_choice("--format", output_format, FORMATS)
+    check_choice("format", output_format, FORMATS)
     with output.run_folder("optimize", out) as folder:
         trace = source.load()
         planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
@@ -72,21 +71,8 @@ def optimize_command(
                               study_name=study_name, jobs=jobs, seed=source.chosen_seed, out=folder,
                               progress=show)  # fmt: skip
         best = best_record(result)
-        (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
-        options = {"workload": source.workload, "trace": source.trace_file and str(source.trace_file),
-                   "budget": budget, "trials": planned, "timeout": timeout, "policies": policies,
-                   "objective": objective, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
-                   "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
-                   "study_name": result.options["study_name"], "jobs": jobs, "seed": source.seed}  # fmt: skip
-        tables = {"trials": result.trials}
-        if result.front is not None:
-            tables["pareto"] = front_table(result)
-        output.save_run(folder, run_record("optimize", options, trace), tables,
-                        report=not no_report)  # fmt: skip
-    if output_format == "json":
-        stdout.out(json.dumps(best, indent=2), highlight=False)
-    else:
-        print_summary(result, stdout)
+        output.save_run(folder, "optimize", source, trace, result, report=not no_report, documents={"best": best})
+    write_table(result.trials, output_format, lambda: print_optimize(result, stdout), document=best)
     if result.interrupted:
         stderr.print(f"interrupted: {result.counts['this_run']} trials finished in this run are kept in the study")
         raise typer.Exit(INTERRUPTED_EXIT)

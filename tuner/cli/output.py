@@ -1,19 +1,22 @@
-"""Where a command's files go: ``--out DIR`` or ``results/<command>-<timestamp>/``."""
+"""Where a command's files go (``--out DIR`` or ``results/<command>-<timestamp>/``) and what they hold."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import pandas as pd
 import typer
 
 from tuner.cli.console import stderr
+from tuner.cli.source import SourceOptions
 from tuner.errors import CachetuneError
-from tuner.reports.files import write_tables
+from tuner.reports.files import run_record, write_tables
+from tuner.trace import Trace
 
 Out = Annotated[
     Path | None,
@@ -62,13 +65,39 @@ def _claim(stem: Path) -> Path:
             folder = stem.with_name(f"{stem.name}-{copy}")
 
 
-def save_run(folder: Path, record: dict[str, Any], tables: dict[str, pd.DataFrame], report: bool) -> None:
-    """Write the run's files (and, unless told not to, its report) and say where."""
-    written = write_tables(folder, record, tables)
-    if report:
-        from tuner.reports.html import write_report
+class RunResult(Protocol):
+    """What every library command returns: its tables by file name and the arguments it ran with."""
 
-        written.append(write_report(folder))
-    else:  # a report left by an earlier run into this folder would contradict the new files
-        (folder / "report.html").unlink(missing_ok=True)
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]: ...
+
+    @property
+    def options(self) -> dict[str, Any]: ...
+
+
+def save_run(folder: Path, command: str, source: SourceOptions, trace: Trace, result: RunResult, *, report: bool,
+             documents: Mapping[str, Any] | None = None, record: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    """Write the run's files (and, unless told not to, its report) and say where.
+
+    ``run.json``'s options are where the requests came from (the workload or
+    trace file as the user named it) and the result's own options, so they
+    say what the library ran, not what the command line was re-typed as.
+    ``documents`` are JSON files beside the tables (optimize's ``best.json``);
+    ``record`` adds entries to ``run.json`` (analyze's summary).
+    """
+    options = {"workload": source.workload, "trace": None if source.trace_file is None else str(source.trace_file),
+               **result.options}  # fmt: skip
+    try:
+        written = write_tables(folder, {**run_record(command, options, trace), **(record or {})}, result.tables)
+        for name, document in (documents or {}).items():
+            written.append(folder / f"{name}.json")
+            written[-1].write_text(json.dumps(document, indent=2) + "\n")
+        if report:
+            from tuner.reports.html import write_report
+
+            written.append(write_report(folder))
+        else:  # a report left by an earlier run into this folder would contradict the new files
+            (folder / "report.html").unlink(missing_ok=True)
+    except OSError as error:
+        raise CachetuneError(f"--out {folder}: cannot write the run's files ({error.strerror or error})") from None
     stderr.print(f"results in {folder}/ ({', '.join(path.name for path in written)})")

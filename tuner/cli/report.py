@@ -35,12 +35,15 @@ def report_command(
     ] = "html",
 ) -> None:
     """Rebuild a run's report from the CSV/JSON files in DIR; the numbers are never recomputed."""
-    check_choice("--format", output_format, FORMATS)
+    check_choice("format", output_format, FORMATS)
     if not folder.is_dir():
         raise CachetuneError(f"{folder} is not a folder")
     run = read_run(folder)
     if output_format == "html":
-        stderr.print(f"wrote {write_report(folder)}")
+        try:
+            stderr.print(f"wrote {write_report(folder)}")
+        except OSError as error:
+            raise CachetuneError(f"{folder}: cannot write the report ({error.strerror or error})") from None
     elif output_format == "csv":
         path = folder / f"{KINDS[run['command']].main_table}.csv"
         if not path.is_file():

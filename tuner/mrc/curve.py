@@ -12,11 +12,15 @@ Three ways to get there, chosen by ``method``:
 ``auto`` takes ``exact`` for LRU (its one pass costs about as much as a few
 replays) and for traces small enough to replay at every size, ``mini``
 otherwise.
+
+``miss_ratio_curves`` puts several policies' curves in one table, with the
+floor policy's beside them, as ``cachetune mrc`` shows them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,9 +28,12 @@ import pandas as pd
 
 from tuner.capacity import OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
+from tuner.errors import CachetuneError, check_choice
+from tuner.lineup import named_policies, named_policy
 from tuner.mrc import miniature, shards
+from tuner.mrc.sampling import check_rate
 from tuner.mrc.stack_distance import lru_misses
-from tuner.policies import get_policy
+from tuner.policies import floor_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
@@ -67,9 +74,10 @@ def miss_ratio_curve(
     as the ratio times the trace's requests, rounded (NA when a sample came
     out empty).
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r} (choose from: {', '.join(METHODS)})")
-    chosen = get_policy(policy)
+    check_choice("method", method, METHODS)
+    if sample_rate is not None:
+        check_rate(sample_rate)
+    chosen = named_policy(policy)
     chosen.resolve_params(params)
     chosen_sizes = default_sizes(trace) if sizes is None else sizes
     capacities = [parse_capacity(size, trace.n_objects) for size in chosen_sizes]
@@ -81,13 +89,61 @@ def miss_ratio_curve(
         rows = _exact_rows(trace, chosen.name, capacities, one_pass, seed, params)
     elif method == "shards":
         if not one_pass:
-            raise ValueError("shards estimates LRU at object capacities only; use the mini method for other policies")
+            raise CachetuneError("method 'shards' estimates LRU at object capacities only; use 'mini' for others",
+                                 parameter="method")  # fmt: skip
         rate = sample_rate or shards.DEFAULT_RATE
         ratios = shards.shards_miss_ratios(trace, [capacity.amount for capacity in capacities], rate, seed)
         rows = [(capacity, ratio, "shards", rate) for capacity, ratio in zip(capacities, ratios, strict=True)]
     else:
         rows = _miniature_rows(trace, chosen.name, capacities, sample_rate or miniature.DEFAULT_RATE, seed, params)
     return _table(trace, chosen.name, rows)
+
+
+@dataclass(frozen=True)
+class CurvesResult:
+    """Every policy's curve in one table (``miss_ratio_curve``'s columns), and the arguments that produced it."""
+
+    table: pd.DataFrame
+    options: dict[str, Any]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The table by the name of the run file it is saved as (``curves.csv``)."""
+        return {"curves": self.table}
+
+
+def miss_ratio_curves(
+    trace: Trace,
+    policies: str | Sequence[str] | None = "lru",
+    sizes: Sequence[int | str | Capacity] | None = None,
+    method: str = "auto",
+    sample_rate: float | None = None,
+    *,
+    seed: int = 0,
+    with_floor: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CurvesResult:
+    """``miss_ratio_curve`` for each of ``policies`` at the same ``sizes``, one table, in the order given.
+
+    With ``with_floor``, the floor policy's curve (Belady's OPT) joins any
+    comparison beyond LRU alone: LRU's exact curve takes one pass, while
+    OPT's takes a replay per size, which would cost more than the curve it
+    is a floor for. ``on_progress`` is called with ``(curves done, curves
+    in all)`` after each policy, for progress bars.
+    """
+    names = [policy.name for policy in named_policies(policies)]
+    floor = floor_policy().name
+    if with_floor and floor not in names and names != ["lru"]:
+        names.append(floor)
+    chosen_sizes = default_sizes(trace) if sizes is None else list(sizes)
+    parts = []
+    for done, name in enumerate(names, 1):
+        parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=seed))
+        if on_progress is not None:
+            on_progress(done, len(names))
+    options = {"policies": names, "sizes": [str(size) for size in chosen_sizes], "method": method,
+               "sample_rate": sample_rate, "seed": seed, "with_floor": with_floor}  # fmt: skip
+    return CurvesResult(pd.concat(parts, ignore_index=True), options)
 
 
 def _exact_rows(trace, policy, capacities, one_pass, seed, params):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tuner.errors import CachetuneError
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
@@ -28,10 +29,15 @@ def _splitmix64(values: np.ndarray) -> np.ndarray:
     return mixed ^ (mixed >> np.uint64(31))
 
 
+def check_rate(rate: float) -> None:
+    """Refuse a sampling rate outside (0, 1]; it is the user's ``sample_rate`` wherever one reaches here."""
+    if not 0.0 < rate <= 1.0:
+        raise CachetuneError(f"sample_rate must be in (0, 1], got {rate:g}", parameter="sample_rate")
+
+
 def threshold(rate: float) -> int:
     """``T`` for a sampling rate: objects whose hash mod ``MODULUS`` is below it are kept."""
-    if not 0.0 < rate <= 1.0:
-        raise ValueError(f"sampling rate must be in (0, 1], got {rate}")
+    check_rate(rate)
     return max(1, round(rate * MODULUS))
 
 

@@ -3,11 +3,11 @@
 ``space`` (search space from the registry), ``objectives`` (what is minimised),
 ``traces`` (holdout split, prefixes, spatial samples), ``evaluate`` (the trial
 objective), ``study`` (storage and study setup), ``recommend`` (tolerance rule
-and exact figures), ``run`` (the ``optimize`` function) and ``report``
-(``best.json`` and the summary panel).
+and exact figures), ``run`` (the ``optimize`` function and its result's
+tables) and ``best`` (``best.json``).
 """
 
-from tuner.optimize.report import best_record, front_table, print_summary
+from tuner.optimize.best import best_record
 from tuner.optimize.run import DEFAULT_TRIALS, OptimizeResult, optimize
 
-__all__ = ["DEFAULT_TRIALS", "OptimizeResult", "best_record", "front_table", "optimize", "print_summary"]
+__all__ = ["DEFAULT_TRIALS", "OptimizeResult", "best_record", "optimize"]

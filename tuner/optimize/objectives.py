@@ -29,9 +29,10 @@ class Objective:
     bytes_per_object: float = 1.0
 
     def __post_init__(self) -> None:
-        check_choice("--objective", self.name, OBJECTIVES)
-        if self.miss_cost < 0 or self.memory_cost < 0:
-            raise CachetuneError("--miss-cost and --memory-cost must not be negative")
+        check_choice("objective", self.name, OBJECTIVES)
+        for name, cost in (("miss_cost", self.miss_cost), ("memory_cost", self.memory_cost)):
+            if cost < 0:
+                raise CachetuneError(f"{name} must not be negative, got {cost:g}", parameter=name)
 
     def capacity_gb(self, capacity: int, unit: str) -> float:
         return capacity / GB if unit == BYTES else capacity * self.bytes_per_object / GB

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import signal
 import threading
@@ -14,9 +15,9 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.errors import CachetuneError
+from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
 from tuner.optimize.objectives import Objective
@@ -24,14 +25,12 @@ from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, 
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
 from tuner.optimize.traces import split_by_time
-from tuner.policies import POLICIES, Policy, parse_policies
+from tuner.policies import Policy, floor_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 DEFAULT_TRIALS = 100
 DEFAULT_STUDY = "cachetune"
-# Offline policies see the future: a floor to compare against, never a candidate.
-OFFLINE = (FLOOR_POLICY,)
 # Screening: each policy with its defaults at up to this many capacities, within this share of the trials.
 SCREENING_LEVELS = 3
 SCREENING_SHARE = 0.25
@@ -43,18 +42,28 @@ ProgressFn = Callable[[int, str], None]
 
 @dataclass(frozen=True)
 class OptimizeResult:
-    """The recommendation, what it is compared with, and every trial."""
+    """The recommendation, what it is compared with, every trial, and the arguments ``optimize`` ran with.
+
+    ``options`` holds every argument as given (policy names resolved, the
+    study's name filled in); ``budget`` is the largest capacity searched, in ``unit``.
+    """
 
     recommendation: Figures
     lru: Figures
-    opt: Figures | None
+    opt: Figures
     top: list[Scored]
     front: list[Scored] | None
     trials: pd.DataFrame
     options: dict[str, Any]
     counts: dict[str, int]
+    budget: int
     interrupted: bool = False
     unit: str = OBJECTS
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``trials.csv``, and ``pareto.csv`` for a front)."""
+        return {"trials": self.trials, **({} if self.front is None else {"pareto": front_table(self.front)})}
 
     def improvement_over_lru(self, part: str = "tuning") -> float | None:
         """1 − recommended misses/h ÷ LRU's at the same capacity (``part``: tuning or holdout)."""
@@ -65,14 +74,11 @@ class OptimizeResult:
 
 
 def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
-    """The online policies to search (``None``: every registered one but offline OPT)."""
-    try:
-        chosen = parse_policies(policies)
-    except ValueError as error:
-        raise CachetuneError(str(error)) from None
-    online = [policy for policy in chosen if policy.name not in OFFLINE]
+    """The online policies to search (``None``: every registered one but the offline floor)."""
+    online = [policy for policy in named_policies(policies) if not policy.offline]
     if not online:
-        raise CachetuneError("no online policy to search: OPT sees the future and is only reported as a floor")
+        raise CachetuneError(f"policies must name an online policy: {floor_policy().name} sees the future and is "
+                             "only reported as the floor", parameter="policies")  # fmt: skip
     return online
 
 
@@ -102,13 +108,15 @@ def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacit
     else:
         try:
             resolved = parse_capacity(budget, trace.n_objects)
-        except ValueError as error:
-            raise CachetuneError(f"--budget: {error}") from None
+        except CachetuneError as error:
+            raise CachetuneError(f"budget: {error}", parameter="budget") from None
     if resolved.unit == BYTES and trace.working_set_bytes == 0:
-        raise CachetuneError("the trace's objects all have size 0 bytes: give --budget in objects (1000 or 10%)")
+        raise CachetuneError("the trace's objects all have size 0 bytes: give budget in objects (1000 or 10%)",
+                             parameter="budget")  # fmt: skip
     smallest = int(trace.sizes.min()) if resolved.unit == BYTES else 1
     if resolved.amount < max(1, smallest):
-        raise CachetuneError(f"--budget {budget} is below one object (the smallest is {smallest} bytes)")
+        raise CachetuneError(f"budget {budget} is below one object (the smallest is {smallest} bytes)",
+                             parameter="budget")  # fmt: skip
     return resolved
 
 
@@ -166,6 +174,16 @@ def trials_table(study: optuna.Study, pareto: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def front_table(front: list[Scored]) -> pd.DataFrame:
+    """``pareto.csv``: the configurations no other beats on both misses and capacity."""
+    return pd.DataFrame(
+        [{"trial": item.trial, "policy": item.config.policy, "capacity": item.config.capacity,
+          "params": json.dumps(item.config.params, sort_keys=True), "misses_objective": item.value}
+         for item in front],
+        columns=["trial", "policy", "capacity", "params", "misses_objective"],
+    )  # fmt: skip
+
+
 def optimize(
     trace: Trace,
     *,
@@ -197,16 +215,20 @@ def optimize(
     what the finished trials found (``interrupted=True``).
     """
     if tolerance < 0:
-        raise CachetuneError(f"--tolerance must not be negative, got {tolerance}")
-    if jobs < 1 or (trials is not None and trials < 1):
-        raise CachetuneError("--jobs and --trials must be at least 1")
+        raise CachetuneError(f"tolerance must not be negative, got {tolerance:g}", parameter="tolerance")
+    if jobs < 1:
+        raise CachetuneError(f"jobs must be at least 1, got {jobs}", parameter="jobs")
+    if trials is not None and trials < 1:
+        raise CachetuneError(f"trials must be at least 1, got {trials}", parameter="trials")
     if pareto and objective == "cost":
-        raise CachetuneError("--pareto already trades capacity against misses; use it without --objective cost")
+        raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
+                             "'cost'", parameter="pareto")  # fmt: skip
     candidates = candidate_policies(policies)
     budget_capacity = resolve_budget(trace, budget)
     unit = budget_capacity.unit
     if objective == "cost" and not trace.has_sizes:
-        raise CachetuneError("--objective cost prices memory per GB, which needs a trace with object sizes")
+        raise CachetuneError("objective 'cost' prices memory per GB, which needs a trace with object sizes",
+                             parameter="objective")  # fmt: skip
     bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
     scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
     split = split_by_time(trace, holdout)
@@ -241,35 +263,35 @@ def optimize(
 
     with interrupt:
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
-    interrupted = interrupt.requested
-    return _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted,
-                     {"budget": budget_capacity.amount, "study_name": name, "finished_this_run": finished})  # fmt: skip
+    options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
+               "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
+               "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+               "study_name": name, "jobs": jobs, "seed": seed}  # fmt: skip
+    return _conclude(study, split, scoring, space, options, finished, interrupt.requested)
 
 
-def _conclude(study, split, scoring, space, sample_rate, tolerance, pareto, seed, interrupted, extra) -> OptimizeResult:
+def _conclude(study, split, scoring, space, options, finished, interrupted) -> OptimizeResult:
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials)
     if not scored:
-        raise CachetuneError(f"no trial of study {extra['study_name']!r} finished, so there is nothing to recommend")
-    judge = Judge(split, scoring, space.unit, seed)
-    if sample_rate < 1.0:
+        raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
+    judge = Judge(split, scoring, space.unit, options["seed"])
+    if options["sample_rate"] < 1.0:
         rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
-    front = pareto_front(scored) if pareto else None
-    chosen = within_tolerance(front or scored, tolerance)
+    front = pareto_front(scored) if options["pareto"] else None
+    chosen = within_tolerance(front or scored, options["tolerance"])
     recommendation = judge.figures(chosen.config)
     lru = judge.figures(Config("lru", chosen.config.capacity))
-    opt = judge.figures(Config(FLOOR_POLICY, chosen.config.capacity)) if FLOOR_POLICY in POLICIES else None
+    opt = judge.figures(Config(floor_policy().name, chosen.config.capacity))
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),
         "complete": states.count(optuna.trial.TrialState.COMPLETE),
         "pruned": states.count(optuna.trial.TrialState.PRUNED),
         "failed": states.count(optuna.trial.TrialState.FAIL),
-        "this_run": extra.pop("finished_this_run"),
+        "this_run": finished,
     }
-    options = {"objective": scoring.name, "tolerance": tolerance, "holdout": split.holdout, "sample_rate": sample_rate,
-               "pareto": pareto, "seed": seed, **extra}  # fmt: skip
-    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, pareto), options, counts,
-                          interrupted, space.unit)  # fmt: skip
+    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, options["pareto"]),
+                          options, counts, space.capacity_high, interrupted, space.unit)  # fmt: skip

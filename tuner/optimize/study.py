@@ -109,6 +109,7 @@ def open_study(storage: BaseStorage, name: str, setup: dict[str, Any], seed: int
         differing = sorted(key for key in set(stored) | set(wanted) if stored.get(key) != wanted.get(key))
         raise StudyError(
             f"study {name!r} exists with another search space or scoring ({', '.join(differing) or 'directions'} "
-            "differ); give another --study-name or the same options"
+            "differ); give another study_name or the same options",
+            parameter="study_name",
         )
     return study

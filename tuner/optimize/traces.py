@@ -45,7 +45,7 @@ class TimeSplit:
 def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
     """Tune on the requests before ``start + (1 - holdout) × span``; ``holdout = 0`` tunes on everything."""
     if not 0.0 <= holdout < 1.0:
-        raise CachetuneError(f"--holdout must be at least 0 and below 1, got {holdout}")
+        raise CachetuneError(f"holdout must be at least 0 and below 1, got {holdout}", parameter="holdout")
     if len(trace) < 2:
         raise CachetuneError("the trace needs at least two requests to tune on")
     if holdout == 0.0:
@@ -53,5 +53,6 @@ def split_by_time(trace: Trace, holdout: float) -> TimeSplit:
     tuning_seconds = (1.0 - holdout) * trace.span_seconds
     stop = int(trace.window_ends(tuning_seconds)[0]) if tuning_seconds > 0 else 0
     if stop < 2 or stop >= len(trace):
-        raise CachetuneError(f"--holdout {holdout} leaves no requests on one side of the split; try another share")
+        raise CachetuneError(f"holdout {holdout} leaves no requests on one side of the split; try another share",
+                             parameter="holdout")  # fmt: skip
     return TimeSplit(prefix(trace, stop), trace, holdout)

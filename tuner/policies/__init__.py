@@ -32,6 +32,15 @@ def get_policy(name: str) -> Policy:
         raise ValueError(f"unknown policy {name!r} (choose from: {', '.join(POLICIES)})") from None
 
 
+def floor_policy() -> Policy:
+    """The policy every result is measured against: the one declared ``offline`` (it sees the future).
+
+    Exactly one policy may be offline, so which floor a gap is measured to is never a guess.
+    """
+    [floor] = [policy for policy in POLICIES.values() if policy.offline]
+    return floor
+
+
 def parse_policies(spec: str | list[str] | None) -> list[Policy]:
     """Policies from ``"lru,fifo"``, a list of names, ``"all"`` or None (all)."""
     if spec is None:
@@ -43,4 +52,4 @@ def parse_policies(spec: str | list[str] | None) -> list[Policy]:
     return [get_policy(name) for name in dict.fromkeys(names)]
 
 
-__all__ = ["POLICIES", "SPAN", "Param", "Policy", "PolicyInput", "get_policy", "parse_policies"]
+__all__ = ["POLICIES", "SPAN", "Param", "Policy", "PolicyInput", "floor_policy", "get_policy", "parse_policies"]

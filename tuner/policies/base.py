@@ -83,6 +83,7 @@ class Policy:
     ``replay`` is the policy's compiled copy of the shared request loop
     (``tuner.engine.kernel.replay_requests`` with its hooks); ``init`` builds
     the state and arrays it starts from.
+    ``offline``: it sees the future, so it is the floor results are measured against, never a choice.
     """
 
     name: str
@@ -91,6 +92,7 @@ class Policy:
     replay: Callable
     params: tuple[Param, ...] = field(default=())
     randomized: bool = False
+    offline: bool = False
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | int]:
         """Defaults overlaid with ``given``; unknown names are a ValueError."""

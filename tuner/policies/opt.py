@@ -160,4 +160,5 @@ POLICY = Policy(
     summary="Offline optimum (Belady's MIN), exact for equal sizes: the floor to measure gaps against.",
     init=_init,
     replay=_replay,
+    offline=True,
 )

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.errors import CachetuneError
+from tuner.policies import floor_policy
 from tuner.reports.charts import Axis, SecondAxis, Series, bar_chart, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
@@ -97,7 +97,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
                     list(line["cache_size"]),
                     list(line["miss_ratio"]),
                     policy_colour(policy),
-                    dashed=policy == FLOOR_POLICY,
+                    dashed=policy == floor_policy().name,
                     hover=hover,
                 )
             )
@@ -106,7 +106,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
             log=True,
             format=format_bytes if unit == "bytes" else format_number,
         )
-        floor = " (OPT = Belady's optimal floor, dashed)" if FLOOR_POLICY in set(rows["policy"]) else ""
+        floor = " (OPT = Belady's optimal floor, dashed)" if floor_policy().name in set(rows["policy"]) else ""
         title = "Miss-ratio curves" + floor
         charts.append(
             line_chart(
@@ -152,7 +152,13 @@ def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], 
             ]
             series.append(
                 Series(
-                    policy, edges, rates, policy_colour(policy), dashed=policy == FLOOR_POLICY, step=True, hover=hover
+                    policy,
+                    edges,
+                    rates,
+                    policy_colour(policy),
+                    dashed=policy == floor_policy().name,
+                    step=True,
+                    hover=hover,
                 )
             )
         label = _size_label(size.cache_size, size.size_unit, str(specs.get((size.size_unit, size.cache_size), "")))

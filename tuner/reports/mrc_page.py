@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.bench import FLOOR_POLICY
 from tuner.errors import CachetuneError
 from tuner.mrc.curve import how_obtained
+from tuner.policies import floor_policy
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
@@ -45,11 +45,11 @@ def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
                 list(line["cache_size"]),
                 list(line["miss_ratio"]),
                 policy_colour(name),
-                dashed=name == FLOOR_POLICY,
+                dashed=name == floor_policy().name,
                 hover=hover,
             )
         )
-    floor = " (OPT = Belady's optimal floor, dashed)" if FLOOR_POLICY in names else ""
+    floor = " (OPT = Belady's optimal floor, dashed)" if floor_policy().name in names else ""
     return line_chart(
         f"miss-ratio-curves-{unit}",
         "Miss-ratio curves" + floor,

@@ -187,7 +187,7 @@ def _values(mapping: dict[str, Any]) -> str:
     shown = [
         f"{key}={', '.join(map(str, value)) if isinstance(value, list | tuple) else value}"
         for key, value in mapping.items()
-        if value is not None and value != []
+        if value not in (None, [], {})
     ]
     return ", ".join(shown) or "—"
 

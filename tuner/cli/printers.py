@@ -1,0 +1,211 @@
+"""What the commands print on stdout: one writer for every ``--format``, and each command's terminal table.
+
+``write_table`` is the one way a result reaches stdout: its table as CSV or
+JSON rows, or drawn for the terminal by the command's printer below. The
+printers are the only code that knows rich; the library hands them plain
+results.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from tuner.analyze import TraceAnalysis
+from tuner.capacity import BYTES
+from tuner.cli.console import stdout
+from tuner.mrc.curve import how_obtained
+from tuner.optimize import OptimizeResult
+from tuner.policies import floor_policy
+from tuner.reports.charts import format_bytes
+
+FORMATS = ("table", "csv", "json")
+Format = Annotated[str, typer.Option("--format", help="table, csv or json on stdout.")]
+
+
+def write_table(table: pd.DataFrame, output_format: str, draw: Callable[[], None], document: Any = None) -> None:
+    """``table`` on stdout as ``output_format``: ``csv``, ``json`` rows, or ``table`` as ``draw`` draws it.
+
+    ``document`` is what ``json`` prints instead of the rows, for a result
+    whose JSON holds more than its table (analyze's whole analysis,
+    optimize's ``best.json``).
+    """
+    if output_format == "csv":
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False)
+        stdout.out(buffer.getvalue(), end="", highlight=False)
+    elif output_format == "json" and document is None:
+        stdout.out(table.to_json(orient="records", indent=2), highlight=False)
+    elif output_format == "json":
+        stdout.out(json.dumps(document, indent=2, default=str), highlight=False)
+    else:
+        draw()
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+
+
+def _parameters_note(table: pd.DataFrame) -> str:
+    """Each parameterised policy's settings once, below the table, where they do not crowd it."""
+    settings = dict(zip(table["policy"], table["params"], strict=True))
+    parts = [
+        f"{policy} " + " ".join(f"{name}={value:g}" for name, value in json.loads(params).items())
+        for policy, params in sorted(settings.items())
+        if params != "{}"
+    ]
+    return f"parameters: {'; '.join(parts)}" if parts else ""
+
+
+def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None:
+    """One rich table per run; the best online policy at each size is highlighted (OPT is the floor, not a choice).
+
+    The byte miss ratio is shown only when some capacity counts bytes (with
+    object capacities it equals the miss ratio).
+    """
+    show_bytes = bool((table["size_unit"] == BYTES).any())
+    view = Table(title=title, title_justify="left")
+    view.add_column("size", justify="right", no_wrap=True)
+    view.add_column("policy", no_wrap=True)
+    columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h", "vs OPT")
+    for column in columns:
+        view.add_column(column, justify="right", no_wrap=True)
+    floor = floor_policy().name
+    for (_, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
+        best = group.loc[group["policy"] != floor, "miss_ratio"].min()  # NaN (no highlight) for OPT alone
+        for position, row in enumerate(group.itertuples()):
+            cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", row.policy]
+            cells += [f"{row.hits:,}", f"{row.misses:,}", _number(row.miss_ratio)]
+            if show_bytes:
+                cells.append(_number(row.byte_miss_ratio))
+            cells.append(_number(row.misses_per_hour, 0))
+            cells.append("—" if math.isnan(row.gap_to_opt) else f"{row.gap_to_opt:+.0%}")
+            winner = row.miss_ratio == best
+            view.add_row(*cells, style="bold green" if winner else None, end_section=position == len(group) - 1)
+    console.print(view)
+    units = " and ".join(sorted(set(table["size_unit"])))
+    console.print(f"sizes in {units}; misses/h: per hour of trace time; vs OPT: misses over Belady's optimum")
+    note = _parameters_note(table)
+    if note:
+        console.print(note)
+
+
+def print_curves(curves: pd.DataFrame, console: Console, title: str) -> None:
+    """One row per size, one miss-ratio column per policy; the lowest miss ratio besides OPT in bold."""
+    wide = curves.pivot_table(index=["size_unit", "cache_size"], columns="policy", values="miss_ratio", sort=False)
+    policies = list(dict.fromkeys(curves["policy"]))
+    floor = floor_policy().name
+    view = Table(title=title, title_justify="left")
+    view.add_column("cache size", justify="right", no_wrap=True)
+    for policy in policies:
+        view.add_column(policy, justify="right", no_wrap=True)
+    for (unit, cache_size), row in wide.iterrows():
+        contenders = [row.get(policy, math.nan) for policy in policies if policy != floor]
+        best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
+        cells = [format_bytes(cache_size) if unit == BYTES else f"{cache_size:,}"]
+        for policy in policies:
+            value = row.get(policy, math.nan)
+            text = "—" if math.isnan(value) else f"{value:.4f}"
+            cells.append(f"[bold green]{text}[/]" if policy != floor and value == best else text)
+        view.add_row(*cells)
+    console.print(view)
+    how = "; ".join(f"{policy} {how_obtained(rows)}" for policy, rows in curves.groupby("policy", sort=False))
+    console.print(f"miss ratio = misses ÷ requests; how: {how}")
+
+
+_SUMMARY_ROWS = (
+    ("requests", "requests", "{:,}"),
+    ("unique objects", "unique_objects", "{:,}"),
+    ("bytes requested", "bytes", "{:,}"),
+    ("bytes of unique objects", "unique_bytes", "{:,}"),
+    ("span (hours)", "span_hours", "{:,.3f}"),
+    ("requests per second", "requests_per_second", "{:,.2f}"),
+    ("one-hit wonders (share of objects)", "one_hit_wonder_ratio", "{:.4f}"),
+    ("Zipf exponent (alpha)", "zipf_alpha", "{:.4f}"),
+    ("Zipf fit r²", "zipf_r_squared", "{:.4f}"),
+    ("median reuse distance (objects)", "median_reuse_distance", "{:,.0f}"),
+    ("lines skipped", "skipped_lines", "{:,}"),
+)
+
+
+def _cell(template: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return template.format(value)
+
+
+def print_analysis(result: TraceAnalysis, console: Console) -> None:
+    """The summary, the reuse-distance bands and the top keys as terminal tables."""
+    summary = Table(title=f"{result.summary['name']}", show_header=False)
+    for label, field, template in _SUMMARY_ROWS:
+        summary.add_row(label, _cell(template, result.summary.get(field)))
+    for reason, count in result.summary.get("skipped", {}).items():
+        summary.add_row(f"  skipped: {reason}", f"{count:,}")
+    console.print(summary)
+    reuse = Table(title="reuse (LRU stack) distance", show_lines=False)
+    for column in ("distance", "requests", "share", "LRU hit ratio at distance+1 objects"):
+        reuse.add_column(column, justify="right")
+    for row in result.reuse_distance.itertuples():
+        band = "first request" if row.distance_from < 0 else f"{row.distance_from:,}–{row.distance_to:,}"
+        reuse.add_row(band, f"{row.requests:,}", f"{row.fraction:.4f}", _cell("{:.4f}", row.lru_hit_ratio))
+    console.print(reuse)
+    top = Table(title="top keys")
+    for column in ("rank", "key", "requests", "share"):
+        top.add_column(column, justify="left" if column == "key" else "right")
+    for row in result.top_keys.itertuples():
+        top.add_row(str(row.rank), row.key, f"{row.requests:,}", f"{row.fraction:.4f}")
+    console.print(top)
+
+
+def _params(params: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
+                     for name, value in params.items())  # fmt: skip
+
+
+def print_optimize(result: OptimizeResult, console: Console) -> None:
+    """The recommendation panel: what to run, its misses on tuning and held-out data, LRU and OPT beside it."""
+    rec = result.recommendation
+    unit = "bytes" if result.unit == BYTES else "objects"
+    figures = Table(box=None, show_header=True, pad_edge=False)
+    figures.add_column("")
+    figures.add_column("misses/h (tuning)", justify="right")
+    figures.add_column("misses/h (held out)", justify="right")
+    figures.add_column("miss ratio (tuning)", justify="right")
+    rows = [("recommended", rec), ("LRU, same size", result.lru), ("OPT floor (offline)", result.opt)]
+    for label, item in rows:
+        figures.add_row(label, _number(item.tuning.misses_per_hour, 0),
+                        _number(item.holdout.misses_per_hour, 0) if item.holdout else "—",
+                        _number(item.tuning.miss_ratio))  # fmt: skip
+    gains = [f"{label} {gain:+.1%}" for label, gain in
+             (("tuning", result.improvement_over_lru("tuning")), ("held out", result.improvement_over_lru("holdout")))
+             if gain is not None]  # fmt: skip
+    counts = result.counts
+    head = (f"[bold]{rec.config.policy}[/bold] at [bold]{rec.config.capacity:,} {unit}[/bold]"
+            + (f"  ({_params(rec.config.params)})" if rec.config.params else ""))  # fmt: skip
+    notes = [
+        f"fewer misses than LRU at the same size: {', '.join(gains) or '—'}",
+        f"objective {result.options['objective']}, smallest within {result.options['tolerance']:.1%} of the best; "
+        f"trials: {counts['complete']} complete, {counts['pruned']} pruned, {counts['failed']} failed "
+        f"({counts['this_run']} this run, study {result.options['study_name']!r})",
+    ]
+    if result.interrupted:
+        notes.append("[yellow]interrupted: best of the trials finished so far[/yellow]")
+    top = Table(title="top configurations (tuning)", title_justify="left", box=None, pad_edge=False)
+    for column in ("trial", "policy", f"capacity ({unit})", "params", "objective"):
+        top.add_column(column, justify="right" if column in ("trial", "objective") else "left")
+    for item in result.front or result.top:
+        top.add_row(str(item.trial), item.config.policy, f"{item.config.capacity:,}", _params(item.config.params),
+                    f"{item.value:,.4g}")  # fmt: skip
+    if result.front is not None:
+        top.title = "Pareto front: misses/h against capacity"
+    panel = Panel(Group(head, figures, *notes, "", top), title="cachetune optimize", title_align="left")
+    console.print(panel, soft_wrap=False)
