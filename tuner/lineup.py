@@ -1,9 +1,8 @@
 """The policies a run compares, found by the names the user gave.
 
-The registry answers an unknown name with a plain ``ValueError``; here it
-becomes the project's error about the parameter that named it, so a caller
-(and the CLI, which shows it as one line naming ``--policies``) can tell a
-misspelt name from a bug.
+The registry's error for an unknown name knows no parameter; here it names
+the parameter that gave the name, so the CLI shows it as one line naming
+``--policies``.
 """
 
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ def named_policies(spec: str | Sequence[str] | None, parameter: str = "policies"
     """Policies from ``"lru,fifo"``, a list of names, ``"all"`` or None (all of them)."""
     try:
         return parse_policies(spec if spec is None or isinstance(spec, str) else list(spec))
-    except ValueError as error:
+    except CachetuneError as error:
         raise CachetuneError(f"{parameter}: {error}", parameter=parameter) from None
 
 
@@ -24,5 +23,5 @@ def named_policy(name: str, parameter: str = "policy") -> Policy:
     """The policy registered as ``name``."""
     try:
         return get_policy(name)
-    except ValueError as error:
+    except CachetuneError as error:
         raise CachetuneError(f"{parameter}: {error}", parameter=parameter) from None

@@ -8,6 +8,7 @@ no ``POLICY``.
 import importlib
 import pkgutil
 
+from tuner.errors import CachetuneError
 from tuner.policies.base import SPAN, Param, Policy, PolicyInput
 
 
@@ -25,11 +26,11 @@ POLICIES: dict[str, Policy] = _discover()
 
 
 def get_policy(name: str) -> Policy:
-    """The policy registered as ``name``; ValueError naming the choices otherwise."""
+    """The policy registered as ``name``; a CachetuneError naming the choices otherwise."""
     try:
         return POLICIES[name.strip().lower()]
     except KeyError:
-        raise ValueError(f"unknown policy {name!r} (choose from: {', '.join(POLICIES)})") from None
+        raise CachetuneError(f"unknown policy {name!r} (choose from: {', '.join(POLICIES)})") from None
 
 
 def floor_policy() -> Policy:

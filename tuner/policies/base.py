@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tuner.errors import CachetuneError
+
 # An upper bound may be the trace's span, known only once a trace is read.
 SPAN = "span"
 
@@ -39,13 +41,13 @@ class Param:
         return self.low, high
 
     def coerce(self, value: Any) -> float | int:
-        """``value`` as this parameter's type, or ValueError if the policy cannot take it."""
+        """``value`` as this parameter's type; CachetuneError if the policy cannot take it."""
         number = int(value) if self.is_int else float(value)
         least = self.low if self.is_int else 0
         if not number >= least:  # also refuses NaN
-            raise ValueError(f"{self.name} must be at least {least}, got {value}")
+            raise CachetuneError(f"{self.name} must be at least {least}, got {value}")
         if self.most is not None and number > self.most:
-            raise ValueError(f"{self.name} must be at most {self.most:g}, got {value}")
+            raise CachetuneError(f"{self.name} must be at most {self.most:g}, got {value}")
         return number
 
 
@@ -95,10 +97,10 @@ class Policy:
     offline: bool = False
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | int]:
-        """Defaults overlaid with ``given``; unknown names are a ValueError."""
+        """Defaults overlaid with ``given``; an unknown name is a CachetuneError."""
         known = {param.name: param for param in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
             names = ", ".join(known) or "none"
-            raise ValueError(f"policy {self.name!r} has no parameter {unknown[0]!r} (it takes: {names})")
+            raise CachetuneError(f"policy {self.name!r} has no parameter {unknown[0]!r} (it takes: {names})")
         return {name: param.coerce(given.get(name, param.default)) for name, param in known.items()}

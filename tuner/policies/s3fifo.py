@@ -46,6 +46,7 @@ from numba import njit
 
 from tuner.engine.kernel import release, replay_requests, size_of
 from tuner.engine.named_state import named_state
+from tuner.errors import CachetuneError
 from tuner.policies.base import Param, Policy, PolicyInput
 
 # Access counts are int8 and saturate; a threshold above this could never be met.
@@ -235,7 +236,7 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Queues, QueueA
     g_cap = int(capacity * params["ghost_ratio"])
     threshold = int(params["move_threshold"])
     if threshold > MAX_FREQ:
-        raise ValueError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
+        raise CachetuneError(f"move_threshold must be at most {MAX_FREQ}, got {threshold}")
     n = max(given.n_objects, 1)
     zero = np.int64(0)
     ring_slots = 2 * n + 1  # half for live ids, half for dead ones

@@ -125,8 +125,8 @@ def generate(workload: str | Path | WorkloadSpec = "zipf", **options: Any) -> Tr
     own = {name: resolved[name] for name in generator.defaults}
     try:
         keys = generator.keys(np.random.default_rng(key_seed), requests, objects, **own)
-    except ValueError as error:
-        raise WorkloadError(f"workload {spec.name!r}: {error}") from None
+    except WorkloadError as error:
+        raise WorkloadError(f"workload {spec.name!r}: {error}", parameter=error.parameter) from None
     times = np.cumsum(np.random.default_rng(time_seed).exponential(1.0 / rate, requests))
     return Trace.from_arrays(keys, times, name=spec.name, info={"workload": spec.name, **resolved})
 

@@ -48,8 +48,8 @@ class Generator:
     """A registered generator: ``keys(rng, requests, objects, **options)`` returns the requests' int64 keys.
 
     ``keys`` takes every one of ``options`` as a keyword, already resolved
-    (declared default < spec file < caller); it raises ValueError for a value
-    it cannot use.
+    (declared default < spec file < caller); it raises WorkloadError, naming
+    the option, for a value it cannot use.
     """
 
     name: str

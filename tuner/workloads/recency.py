@@ -12,6 +12,7 @@ LRU's hit ratio at size C is about ``reuse`` * P(distance < C).
 import numpy as np
 from numba import njit
 
+from tuner.errors import WorkloadError
 from tuner.workloads.base import Generator, Option
 
 
@@ -58,9 +59,9 @@ def _stack_model(reused, distances, objects):
 def recency_keys(rng: np.random.Generator, requests: int, objects: int, *, reuse: float, shape: float) -> np.ndarray:
     """``requests`` keys from the stack model over at most ``objects`` objects."""
     if not 0.0 <= reuse <= 1.0:
-        raise ValueError(f"reuse must be between 0 and 1, got {reuse}")
+        raise WorkloadError(f"reuse must be between 0 and 1, got {reuse}", parameter="reuse")
     if not shape > 0:
-        raise ValueError(f"shape must be positive, got {shape}")
+        raise WorkloadError(f"shape must be positive, got {shape}", parameter="shape")
     reused = rng.random(requests) < reuse
     distances = np.minimum(np.floor(rng.pareto(shape, requests)), objects).astype(np.int64)
     return _stack_model(reused, distances, objects)

@@ -4,13 +4,14 @@ not key order (a policy must not profit from id locality)."""
 
 import numpy as np
 
+from tuner.errors import WorkloadError
 from tuner.workloads.base import Generator, Option
 
 
 def zipf_keys(rng: np.random.Generator, requests: int, objects: int, *, alpha: float) -> np.ndarray:
     """``requests`` keys drawn by inverse-CDF sampling over ``objects`` ranks."""
     if not alpha > 0:
-        raise ValueError(f"alpha must be positive, got {alpha}")
+        raise WorkloadError(f"alpha must be positive, got {alpha}", parameter="alpha")
     weights = np.arange(1, objects + 1, dtype=np.float64) ** -alpha
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]

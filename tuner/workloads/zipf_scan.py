@@ -11,6 +11,7 @@ same mix to motivate scan resistance).
 
 import numpy as np
 
+from tuner.errors import WorkloadError
 from tuner.workloads.base import Generator, Option
 from tuner.workloads.zipf import zipf_keys
 
@@ -19,9 +20,9 @@ def zipf_scan_keys(rng: np.random.Generator, requests: int, objects: int, *, alp
                    scan_length: int) -> np.ndarray:  # fmt: skip
     """Zipf keys ``0..objects-1`` with whole scans of fresh keys (``objects`` upward) at random places."""
     if not 0.0 <= scan_share < 1.0:
-        raise ValueError(f"scan_share must be at least 0 and below 1, got {scan_share}")
+        raise WorkloadError(f"scan_share must be at least 0 and below 1, got {scan_share}", parameter="scan_share")
     if scan_length < 1:
-        raise ValueError(f"scan_length must be at least 1, got {scan_length}")
+        raise WorkloadError(f"scan_length must be at least 1, got {scan_length}", parameter="scan_length")
     scans = int(requests * scan_share) // scan_length
     popular = zipf_keys(rng, requests - scans * scan_length, objects, alpha=alpha)
     # Scan i starts after the popular request at places[i] (sorted), shifted by the scans before it.
