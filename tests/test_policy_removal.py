@@ -17,8 +17,9 @@ from tuner.policies import POLICIES, PolicyInput
 from tuner.trace import DELETE, GET
 
 
-def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0):
-    """Per-request hit flags and the final tally of replaying ``keys`` where ``deletes[i]`` marks a DELETE."""
+def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0, **params):
+    """Per-request hit flags and the final tally of replaying ``keys`` where ``deletes[i]`` marks a DELETE
+    (``params``: the policy's own, defaults for the rest)."""
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     policy = POLICIES[policy_name]
     ops = np.where(np.asarray(deletes, bool), DELETE, GET).astype(np.int8)
@@ -30,7 +31,7 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
     # The policy sees only what it would be told: set up from the reads alone.
     state, arrays = policy.init(PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed),
-                                policy.resolve_params({}))  # fmt: skip
+                                policy.resolve_params(params))  # fmt: skip
     _, segment_hits, _ = policy.replay(requests, np.int64(capacity), None, cache, state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 
@@ -73,7 +74,7 @@ def test_lru_and_fifo_with_deletes_equal_the_reference(pairs, capacity):
 def test_every_policy_stays_consistent_through_deletes(pairs, capacity, name):
     keys = [key for key, _ in pairs]
     deletes = [delete for _, delete in pairs]
-    hits, cache, trace = replay_with_deletes(keys, deletes, capacity, name)
+    hits, cache, _ = replay_with_deletes(keys, deletes, capacity, name)
     held = cache.held
     # A deleted object is gone: its next read misses unless it was read (and admitted) in between.
     gone = set()
