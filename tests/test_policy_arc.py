@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -20,15 +21,15 @@ def _final_lists(keys: list[int], capacity: int) -> tuple[dict[str, list[int]], 
     """Replay ``keys`` (unit sizes) and read ARC's four lists, MRU first, in original keys."""
     trace = tuner.Trace.from_arrays(keys)
     result, state, arrays = replay_with_state(trace, ARC, capacity)
-    links = arrays[0]
+    heads = {"T1": state.t1_head, "T2": state.t2_head, "B1": state.b1_head, "B2": state.b2_head}
     lists = {}
-    for name, head in zip(("T1", "T2", "B1", "B2"), state[0:8:2], strict=True):
+    for name, head in heads.items():
         walk, node = [], head
         while node >= 0:
             walk.append(int(trace.keys[node]))
-            node = links[node, 1]
+            node = arrays.links[node, 1]
         lists[name] = walk
-    return lists, float(state[12]), result.misses
+    return lists, float(state.p), result.misses
 
 
 def test_hand_traced_adaptation_and_ghost_hits():
@@ -97,6 +98,11 @@ class ReferenceArc:
             self.b2.popitem(last=False)
         self._replace(False)
 
+    def remove(self, key) -> None:
+        """A delete: a resident leaves T1 or T2, with no ghost and no change to ``p`` (libCacheSim's ARC_remove)."""
+        self.t1.pop(key, None)
+        self.t2.pop(key, None)
+
     def access(self, key, size: int) -> bool:
         if key in self.t1:
             self.t2[key] = self.t1.pop(key)
@@ -145,6 +151,32 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity):
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "arc", Capacity(capacity, BYTES, f"{capacity}B"))
     assert result.misses == _reference_misses(keys, sizes, capacity)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(st.integers(0, 15), st.integers(0, 40), st.integers(0, 5).map(lambda draw: draw == 0)),
+        min_size=75,
+        max_size=300,
+    ),
+    capacity=st.integers(1, 120),
+    in_bytes=st.booleans(),
+)
+def test_deletes_match_reference_model(requests, capacity, in_bytes):
+    # Unit sizes count objects (capacity up to 120 holds all 16 keys, so small ones are the test).
+    keys = [key for key, _, _ in requests]
+    sizes = [size for _, size, _ in requests] if in_bytes else None
+    deletes = [delete for _, _, delete in requests]
+    capacity = capacity if in_bytes else 1 + capacity % 16
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "arc", sizes=sizes)
+    model = ReferenceArc(capacity)
+    expected = []
+    for key, size, delete in zip(keys, sizes or [1] * len(keys), deletes, strict=True):
+        if delete:
+            model.remove(key)
+        expected.append(not delete and model.access(key, size))
+    assert hits == expected
 
 
 def test_a_ghost_hit_on_a_list_of_zero_byte_ghosts_adapts_by_one():

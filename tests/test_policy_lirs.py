@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import expected_rows, needs_jit
+from tests.test_policy_removal import replay_with_deletes
 from tuner.capacity import BYTES, Capacity
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
@@ -28,9 +29,12 @@ def _final_state(keys: list[int], capacity: int) -> tuple[list[int], list[int], 
     """Replay ``keys`` (unit sizes): stack S (top first), queue Q (newest first), the LIR set, misses."""
     trace = tuner.Trace.from_arrays(keys)
     result, state, arrays = replay_with_state(trace, LIRS, capacity)
-    stack_links, hir_links = arrays
-    lir = {int(trace.keys[x]) for x in range(trace.n_objects) if stack_links[x, STATUS] & LIR}
-    return _walk(stack_links, state[0], trace.keys), _walk(hir_links, state[2], trace.keys), lir, result.misses
+    stack, queue = (
+        _walk(arrays.stack_links, state.s_head, trace.keys),
+        _walk(arrays.hir_links, state.q_head, trace.keys),
+    )
+    lir = {int(trace.keys[x]) for x in range(trace.n_objects) if arrays.stack_links[x, STATUS] & LIR}
+    return stack, queue, lir, result.misses
 
 
 def test_hand_traced_promotion_demotion_and_pruning():
@@ -89,6 +93,19 @@ class ReferenceLirs:
             self.queue.append(bottom)
             self._prune()
 
+    def remove(self, key) -> None:
+        """A delete: a resident block leaves S and Q and is no non-resident entry; S is pruned after an LIR block."""
+        if key not in self.resident:
+            return
+        del self.resident[key]
+        if key in self.stack:
+            self.stack.remove(key)
+        if key in self.lir:
+            self.lir.remove(key)
+            self._prune()
+        else:
+            self.queue.remove(key)
+
     def access(self, key, size: int) -> bool:
         if key in self.resident:
             if self.stack and self.stack[0] == key:
@@ -138,11 +155,15 @@ class ReferenceLirs:
         return False
 
 
-def _reference_misses(keys, sizes, capacity, hir_ratio, nonresident_ratio) -> int:
+def _reference_model(sizes, capacity, hir_ratio, nonresident_ratio) -> ReferenceLirs:
     hir = max(int(hir_ratio * capacity), 2)
     hir = min(hir, capacity - 1) if capacity > 1 else 1
     capacity_objects = max(capacity / max(float(np.mean(sizes)), 1.0), 1.0)
-    model = ReferenceLirs(capacity, capacity - hir, int(nonresident_ratio * capacity_objects))
+    return ReferenceLirs(capacity, capacity - hir, int(nonresident_ratio * capacity_objects))
+
+
+def _reference_misses(keys, sizes, capacity, hir_ratio, nonresident_ratio) -> int:
+    model = _reference_model(sizes, capacity, hir_ratio, nonresident_ratio)
     return sum(not model.access(key, size) for key, size in zip(keys, sizes, strict=True))
 
 
@@ -173,6 +194,36 @@ def test_matches_reference_model_at_byte_capacity(requests, capacity, hir_ratio)
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "lirs", Capacity(capacity, BYTES, f"{capacity}B"), hir_ratio=hir_ratio)
     assert result.misses == _reference_misses(keys, sizes, capacity, hir_ratio, 2500.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(st.integers(0, 15), st.integers(1, 40), st.integers(0, 5).map(lambda draw: draw == 0)),
+        min_size=75,
+        max_size=300,
+    ),
+    capacity=st.integers(1, 150),
+    in_bytes=st.booleans(),
+    hir_ratio=st.sampled_from([0.01, 0.2, 0.5]),
+    nonresident_ratio=st.sampled_from([0.5, 3.0, 2500.0]),
+)
+def test_deletes_match_reference_model(requests, capacity, in_bytes, hir_ratio, nonresident_ratio):
+    keys = [key for key, _, _ in requests]
+    size_of = {}
+    sizes = [size_of.setdefault(key, size) for key, size, _ in requests] if in_bytes else [1] * len(keys)
+    deletes = [delete for _, _, delete in requests]
+    capacity = capacity if in_bytes else 1 + capacity % 18
+    params = {"hir_ratio": hir_ratio, "nonresident_ratio": nonresident_ratio}
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "lirs", sizes=sizes if in_bytes else None, **params)
+    # The policy sizes its non-resident bound from every request's size, deletes included.
+    model = _reference_model(sizes, capacity, **params)
+    expected = []
+    for key, size, delete in zip(keys, sizes, deletes, strict=True):
+        if delete:
+            model.remove(key)
+        expected.append(not delete and model.access(key, size))
+    assert hits == expected
 
 
 _MISSES: dict[tuple[str, int], int] = {}

@@ -18,8 +18,9 @@ from tuner.policies import POLICIES, PolicyInput
 from tuner.trace import DELETE, GET
 
 
-def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0):
-    """Per-request hit flags and the final tally of replaying ``keys`` where ``deletes[i]`` marks a DELETE."""
+def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0, **params):
+    """Per-request hit flags and the final tally of replaying ``keys`` where ``deletes[i]`` marks a DELETE
+    (``params``: the policy's own, defaults for the rest)."""
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     policy = POLICIES[policy_name]
     ops = np.where(np.asarray(deletes, bool), DELETE, GET).astype(np.int8)
@@ -31,7 +32,7 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
     # The policy sees only what it would be told: set up from the reads alone.
     given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True)
-    state, arrays = policy.init(given, policy.resolve_params({}))
+    state, arrays = policy.init(given, policy.resolve_params(params))
     _, segment_hits, _ = policy.replay(requests, np.int64(capacity), None, cache, state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 

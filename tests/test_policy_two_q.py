@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import tuner
 from tests import policy_checks as checks
 from tests.conftest import needs_jit
+from tests.test_policy_removal import replay_with_deletes
 from tuner.engine.replay import replay_with_state
 from tuner.policies import get_policy
 
@@ -19,20 +20,15 @@ def final_queues(keys, capacity: int) -> dict[str, list[str]]:
     """Replay ``keys`` (unit sizes, default parameters); read A1in (tail first), Am and A1out (head first)."""
     trace = tuner.Trace.from_arrays(list(keys))
     _, state, arrays = replay_with_state(trace, TWO_Q, capacity)
-    a1in, _, links, _ = arrays
 
     def walk(node):
         keys_found = []
         while node >= 0:
             keys_found.append(str(trace.keys[node]))
-            node = links[node, 1]
+            node = arrays.links[node, 1]
         return keys_found
 
-    slot, fifo = state[1], []
-    while slot != state[0]:
-        fifo.append(str(trace.keys[a1in[slot]]))
-        slot = (slot + 1) % len(a1in)
-    return {"A1in": fifo, "Am": walk(state[3]), "A1out": walk(state[5])}
+    return {"A1in": walk(state.in_head)[::-1], "Am": walk(state.am_head), "A1out": walk(state.out_head)}
 
 
 # C = 4 objects: Kin = 1, Kout = 2.
@@ -70,14 +66,26 @@ def test_variable_sizes_use_bytes_for_kin_and_kout():
     assert checks.hit_miss_string("ABCDEFGBAB", "2q", "20B", sizes=sizes) == "MMMMMMMMMH"
 
 
-def reference_two_q(keys, sizes, capacity, kin_ratio=0.25, kout_ratio=0.50) -> list[bool]:
-    """2Q as Johnson and Shasha's full version reads: a deque A1in, OrderedDicts for Am and A1out."""
+def reference_two_q(keys, sizes, capacity, kin_ratio=0.25, kout_ratio=0.50, deletes=None) -> list[bool]:
+    """2Q as Johnson and Shasha's full version reads: a deque A1in, OrderedDicts for Am and A1out.
+
+    ``deletes[i]`` makes request ``i`` a delete: a resident leaves A1in or Am and no id enters A1out.
+    """
     kin, kout = int(capacity * kin_ratio), int(capacity * kout_ratio)
     a1in, am, a1out = deque(), OrderedDict(), OrderedDict()
     held: dict = {}
     in_bytes = out_bytes = 0
     hits = []
-    for key, size in zip(keys, sizes, strict=True):
+    for key, size, delete in zip(keys, sizes, deletes or [False] * len(keys), strict=True):
+        if delete:
+            if key in am:
+                del am[key]
+            elif key in held:
+                a1in.remove(key)
+                in_bytes -= held[key]
+            held.pop(key, None)
+            hits.append(False)
+            continue
         if key in held:
             if key in am:
                 am.move_to_end(key)
@@ -130,6 +138,24 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
     checks.assert_hits_match_reference("2q", reference_two_q, keys, capacity, object_sizes, **params)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    requests=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 5).map(lambda draw: draw == 0)), min_size=75,
+                      max_size=300),
+    object_sizes=checks.sizes_per_key(0),
+    capacity=st.integers(1, 160),
+    in_bytes=st.booleans(),
+    params=PARAMS,
+)  # fmt: skip
+def test_deletes_match_reference_model(requests, object_sizes, capacity, in_bytes, params):
+    keys = [key for key, _ in requests]
+    deletes = [delete for _, delete in requests]
+    sizes = [object_sizes[key] for key in keys] if in_bytes else None
+    capacity = capacity if in_bytes else 1 + capacity % 16
+    hits, _, _ = replay_with_deletes(keys, deletes, capacity, "2q", sizes=sizes, **params)
+    assert hits == reference_two_q(keys, sizes or [1] * len(keys), capacity, **params, deletes=deletes)
 
 
 @needs_jit

@@ -17,19 +17,26 @@ ghost; otherwise drop B2's LRU when all four lists hold ``2c`` and REPLACE.
 REPLACE also evicts from T1 when T2 is empty. Emptiness is a list's, not its
 bytes' (zero-byte objects make the two differ). A ghost hit adapts ``p`` and
 forgets the ghost before any eviction (the ``on_miss`` hook); the object then
-enters T2.
+enters T2. An object removed without being chosen (a delete, an expiry)
+leaves T1 or T2 and its bytes leave that list's count, with no ghost and no
+change to ``p``, as in libCacheSim's ``ARC_remove``; only a resident is
+removed (the loop tells no policy of a delete of an id it does not cache, so
+a ghost of that id stays, where ``ARC_remove`` would drop it).
 
 Wins on traffic that shifts between recency and frequency (OLTP, mixed scans);
 no parameter to tune.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import replay_requests
+from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.named_state import named_state
+from tuner.errors import CachetuneError
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 
@@ -42,6 +49,15 @@ LARGEST_SIZE = np.iinfo(np.int32).max
 # Which ghost list the current request hit (state field ``ghost_hit``).
 NO_GHOST, HIT_B1, HIT_B2 = 0, 1, 2
 
+# The four lists' ends and byte counts, the target size ``p`` of T1, the ghost list
+# the request being admitted hit, and the capacity ``c``.
+ArcState, replace = named_state(
+    "ArcState",
+    ["t1_head", "t1_tail", "t2_head", "t2_tail", "b1_head", "b1_tail", "b2_head", "b2_tail",
+     "t1_bytes", "t2_bytes", "b1_bytes", "b2_bytes", "p", "ghost_hit", "capacity"],
+)  # fmt: skip
+ArcLinks = namedtuple("ArcLinks", ["links"])
+
 
 @njit(inline="always")
 def _step(numerator, denominator):
@@ -50,114 +66,138 @@ def _step(numerator, denominator):
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
-    (links,) = arrays
-    t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
+def _on_hit(state, arrays, cache, obj, size, now, i):
+    links = arrays.links
     if links[obj, WHERE] == IN_T1:
-        t1h, t1t = unlink(links, t1h, t1t, obj)
-        t2h, t2t = push_head(links, t2h, t2t, obj)
+        held = size_of(cache, obj)
+        t1_head, t1_tail = unlink(links, state.t1_head, state.t1_tail, obj)
+        t2_head, t2_tail = push_head(links, state.t2_head, state.t2_tail, obj)
         links[obj, WHERE] = IN_T2
-        t1_bytes -= cached[obj]
-        t2_bytes += cached[obj]
-    else:
-        t2h, t2t = move_to_head(links, t2h, t2t, obj)
-    return t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity
+        return replace(state, t1_head=t1_head, t1_tail=t1_tail, t2_head=t2_head, t2_tail=t2_tail,
+                       t1_bytes=state.t1_bytes - held, t2_bytes=state.t2_bytes + held)  # fmt: skip
+    t2_head, t2_tail = move_to_head(links, state.t2_head, state.t2_tail, obj)
+    return replace(state, t2_head=t2_head, t2_tail=t2_tail)
 
 
 @njit(inline="always")
-def _on_miss(state, arrays, cached, obj, size, now, i):
+def _on_miss(state, arrays, cache, obj, size, now, i):
     """Cases II and III of Fig. 4: adapt ``p`` and forget the ghost."""
-    (links,) = arrays
-    t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
+    links = arrays.links
     if links[obj, WHERE] == IN_B1:
-        p = min(p + _step(b2_bytes, b1_bytes), float(capacity))
-        b1h, b1t = unlink(links, b1h, b1t, obj)
-        b1_bytes -= links[obj, GHOST_SIZE]
+        b1_head, b1_tail = unlink(links, state.b1_head, state.b1_tail, obj)
         links[obj, WHERE] = ABSENT
-        ghost_hit = np.int32(HIT_B1)
-    elif links[obj, WHERE] == IN_B2:
-        p = max(p - _step(b1_bytes, b2_bytes), 0.0)
-        b2h, b2t = unlink(links, b2h, b2t, obj)
-        b2_bytes -= links[obj, GHOST_SIZE]
+        return replace(state, b1_head=b1_head, b1_tail=b1_tail, b1_bytes=state.b1_bytes - links[obj, GHOST_SIZE],
+                       p=min(state.p + _step(state.b2_bytes, state.b1_bytes), float(state.capacity)),
+                       ghost_hit=HIT_B1)  # fmt: skip
+    if links[obj, WHERE] == IN_B2:
+        b2_head, b2_tail = unlink(links, state.b2_head, state.b2_tail, obj)
         links[obj, WHERE] = ABSENT
-        ghost_hit = np.int32(HIT_B2)
-    return t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity
+        return replace(state, b2_head=b2_head, b2_tail=b2_tail, b2_bytes=state.b2_bytes - links[obj, GHOST_SIZE],
+                       p=max(state.p - _step(state.b1_bytes, state.b2_bytes), 0.0), ghost_hit=HIT_B2)  # fmt: skip
+    return state
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    (links,) = arrays
-    t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
-    replace = True
-    if ghost_hit == NO_GHOST:  # case IV: a miss in all four lists
-        if t1_bytes + b1_bytes + size > capacity:
-            if b1_bytes > 0:
-                ghost = b1t
-                b1h, b1t = unlink(links, b1h, b1t, ghost)
-                b1_bytes -= links[ghost, GHOST_SIZE]
-                links[ghost, WHERE] = ABSENT
-            else:
-                replace = False
-        elif t1_bytes + b1_bytes + t2_bytes + b2_bytes >= 2 * capacity and b2t >= 0:
-            ghost = b2t
-            b2h, b2t = unlink(links, b2h, b2t, ghost)
-            b2_bytes -= links[ghost, GHOST_SIZE]
-            links[ghost, WHERE] = ABSENT
-    if not replace:  # T1 alone fills the cache: evict its LRU without a ghost
-        victim = t1t
-        t1h, t1t = unlink(links, t1h, t1t, victim)
-        t1_bytes -= cached[victim]
-        links[victim, WHERE] = ABSENT
-    elif (t1_bytes > 0 and (t1_bytes > p or (t1_bytes == p and ghost_hit == HIT_B2))) or t2t < 0:
-        victim = t1t
-        t1h, t1t = unlink(links, t1h, t1t, victim)
-        b1h, b1t = push_head(links, b1h, b1t, victim)
-        t1_bytes -= cached[victim]
-        b1_bytes += cached[victim]
-        links[victim, GHOST_SIZE] = cached[victim]
+def _forget_b1_lru(state, links):
+    ghost = state.b1_tail
+    b1_head, b1_tail = unlink(links, state.b1_head, state.b1_tail, ghost)
+    links[ghost, WHERE] = ABSENT
+    return replace(state, b1_head=b1_head, b1_tail=b1_tail, b1_bytes=state.b1_bytes - links[ghost, GHOST_SIZE])
+
+
+@njit(inline="always")
+def _forget_b2_lru(state, links):
+    ghost = state.b2_tail
+    b2_head, b2_tail = unlink(links, state.b2_head, state.b2_tail, ghost)
+    links[ghost, WHERE] = ABSENT
+    return replace(state, b2_head=b2_head, b2_tail=b2_tail, b2_bytes=state.b2_bytes - links[ghost, GHOST_SIZE])
+
+
+@njit(inline="always")
+def _replace_lru(state, links, cache):
+    """REPLACE: T1's LRU goes to B1 when T1 is above ``p`` (at ``p`` on a hit in B2) or T2 is empty, else T2's to B2."""
+    t1_bytes = state.t1_bytes
+    t1_over_target = t1_bytes > state.p or (t1_bytes == state.p and state.ghost_hit == HIT_B2)
+    if (t1_bytes > 0 and t1_over_target) or state.t2_tail < 0:
+        victim = state.t1_tail
+        held = size_of(cache, victim)
+        t1_head, t1_tail = unlink(links, state.t1_head, state.t1_tail, victim)
+        b1_head, b1_tail = push_head(links, state.b1_head, state.b1_tail, victim)
+        links[victim, GHOST_SIZE] = held
         links[victim, WHERE] = IN_B1
-    else:
-        victim = t2t
-        t2h, t2t = unlink(links, t2h, t2t, victim)
-        b2h, b2t = push_head(links, b2h, b2t, victim)
-        t2_bytes -= cached[victim]
-        b2_bytes += cached[victim]
-        links[victim, GHOST_SIZE] = cached[victim]
-        links[victim, WHERE] = IN_B2
-    state = (t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity)
-    return state, victim
+        release(cache, victim)
+        return replace(state, t1_head=t1_head, t1_tail=t1_tail, b1_head=b1_head, b1_tail=b1_tail,
+                       t1_bytes=t1_bytes - held, b1_bytes=state.b1_bytes + held)  # fmt: skip
+    victim = state.t2_tail
+    held = size_of(cache, victim)
+    t2_head, t2_tail = unlink(links, state.t2_head, state.t2_tail, victim)
+    b2_head, b2_tail = push_head(links, state.b2_head, state.b2_tail, victim)
+    links[victim, GHOST_SIZE] = held
+    links[victim, WHERE] = IN_B2
+    release(cache, victim)
+    return replace(state, t2_head=t2_head, t2_tail=t2_tail, b2_head=b2_head, b2_tail=b2_tail,
+                   t2_bytes=state.t2_bytes - held, b2_bytes=state.b2_bytes + held)  # fmt: skip
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    (links,) = arrays
-    t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity = state
-    if ghost_hit == NO_GHOST:
-        t1h, t1t = push_head(links, t1h, t1t, obj)
-        t1_bytes += size
+def _evict(state, arrays, cache, obj, size, now, i):
+    links = arrays.links
+    if state.ghost_hit == NO_GHOST:  # case IV: a miss in all four lists
+        every_list_bytes = state.t1_bytes + state.b1_bytes + state.t2_bytes + state.b2_bytes
+        if state.t1_bytes + state.b1_bytes + size > state.capacity:
+            if state.b1_bytes <= 0:  # T1 alone fills the cache: evict its LRU without a ghost
+                victim = state.t1_tail
+                held = size_of(cache, victim)
+                t1_head, t1_tail = unlink(links, state.t1_head, state.t1_tail, victim)
+                links[victim, WHERE] = ABSENT
+                release(cache, victim)
+                return replace(state, t1_head=t1_head, t1_tail=t1_tail, t1_bytes=state.t1_bytes - held)
+            state = _forget_b1_lru(state, links)
+        elif every_list_bytes >= 2 * state.capacity and state.b2_tail >= 0:
+            state = _forget_b2_lru(state, links)
+    return _replace_lru(state, links, cache)
+
+
+@njit(inline="always")
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    links = arrays.links
+    if state.ghost_hit == NO_GHOST:
+        t1_head, t1_tail = push_head(links, state.t1_head, state.t1_tail, obj)
         links[obj, WHERE] = IN_T1
-    else:
-        t2h, t2t = push_head(links, t2h, t2t, obj)
-        t2_bytes += size
-        links[obj, WHERE] = IN_T2
-        ghost_hit = np.int32(NO_GHOST)
-    return t1h, t1t, t2h, t2t, b1h, b1t, b2h, b2t, t1_bytes, t2_bytes, b1_bytes, b2_bytes, p, ghost_hit, capacity
+        return replace(state, t1_head=t1_head, t1_tail=t1_tail, t1_bytes=state.t1_bytes + size)
+    t2_head, t2_tail = push_head(links, state.t2_head, state.t2_tail, obj)
+    links[obj, WHERE] = IN_T2
+    return replace(state, t2_head=t2_head, t2_tail=t2_tail, t2_bytes=state.t2_bytes + size, ghost_hit=NO_GHOST)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    links = arrays.links
+    held = size_of(cache, obj)
+    if links[obj, WHERE] == IN_T1:
+        t1_head, t1_tail = unlink(links, state.t1_head, state.t1_tail, obj)
+        links[obj, WHERE] = ABSENT
+        return replace(state, t1_head=t1_head, t1_tail=t1_tail, t1_bytes=state.t1_bytes - held)
+    t2_head, t2_tail = unlink(links, state.t2_head, state.t2_tail, obj)
+    links[obj, WHERE] = ABSENT
+    return replace(state, t2_head=t2_head, t2_tail=t2_tail, t2_bytes=state.t2_bytes - held)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, _on_miss, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[ArcState, ArcLinks]:
     if len(given.sizes) and int(given.sizes.max()) > LARGEST_SIZE:
-        raise ValueError(f"arc keeps ghost sizes in 32 bits: objects above {LARGEST_SIZE} bytes are not supported")
+        raise CachetuneError(f"arc keeps ghost sizes in 32 bits: objects above {LARGEST_SIZE} bytes are not supported")
     zero = np.int64(0)
-    lists = (NONE,) * 8
-    state = (*lists, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(given.capacity))
+    state = ArcState(*(NONE,) * 8, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(given.capacity))
     links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     links[:, :2] = NONE
-    return state, (links,)
+    return state, ArcLinks(links)
 
 
 POLICY = Policy(

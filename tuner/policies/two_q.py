@@ -25,118 +25,131 @@ Neither matters at unit sizes once A1in has filled (it never shrinks below
 Kin again): the miss counts equal libCacheSim's on every ``TwoQ`` row of the
 shared expected.csv (LIRS, OLTP and Scarab traces).
 
-A1in is a ring buffer (objects leave only from its tail); Am and A1out share
-one intrusive linked-list array (an id is in at most one of them), and a
-per-object byte tells which queue holds it. Wins where scans and one-time
-objects would flush an LRU, on database buffer pools and block traces.
+A1in, Am and A1out share one intrusive linked-list array (an id is in at most
+one of them), and a per-object byte tells which queue holds it. An object
+removed without being chosen (a delete) leaves A1in or Am at once and leaves
+no id in A1out, which remembers evictions only. Wins where scans and one-time objects would flush an LRU, on database
+buffer pools and block traces.
 """
 
+from collections import namedtuple
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import replay_requests
+from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.named_state import named_state
 from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
 
 # Which queue holds an object, per object.
 ABSENT, IN_A1IN, IN_AM, IN_A1OUT = np.int8(0), np.int8(1), np.int8(2), np.int8(3)
-# state = (A1in head slot, A1in tail slot, A1in bytes, Am head, Am tail,
-#          A1out head, A1out tail, A1out bytes, ghost hit?, Kin, Kout)
-KIN, KOUT = 9, 10
+
+# The three queues' ends, A1in's and A1out's bytes, whether the object being admitted was
+# found in A1out, and the target sizes Kin and Kout.
+TwoQState, replace = named_state(
+    "TwoQState",
+    ["in_head", "in_tail", "in_bytes", "am_head", "am_tail", "out_head", "out_tail", "out_bytes",
+     "ghost_hit", "kin", "kout"],
+)  # fmt: skip
+# ``queue[x]`` is where x is, ``links`` the three queues' links, ``ghost_bytes[x]`` the bytes of x in A1out.
+TwoQArrays = namedtuple("TwoQArrays", ["queue", "links", "ghost_bytes"])
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cached, obj, size, now, i):
-    _, queue, links, _ = arrays
-    if queue[obj] != IN_AM:
+def _on_hit(state, arrays, cache, obj, size, now, i):
+    if arrays.queue[obj] != IN_AM:
         return state
-    am_head, am_tail = move_to_head(links, state[3], state[4], obj)
-    return (*state[:3], am_head, am_tail, *state[5:])
+    am_head, am_tail = move_to_head(arrays.links, state.am_head, state.am_tail, obj)
+    return replace(state, am_head=am_head, am_tail=am_tail)
 
 
 @njit(inline="always")
-def _on_miss(state, arrays, cached, obj, size, now, i):
-    _, queue, links, ghost_bytes = arrays
+def _on_miss(state, arrays, cache, obj, size, now, i):
+    queue, links, ghost_bytes = arrays
     if queue[obj] != IN_A1OUT:
         return state
-    out_head, out_tail = unlink(links, state[5], state[6], obj)
+    out_head, out_tail = unlink(links, state.out_head, state.out_tail, obj)
     queue[obj] = ABSENT
-    return (*state[:5], out_head, out_tail, state[7] - ghost_bytes[obj], True, *state[9:])
+    return replace(state, out_head=out_head, out_tail=out_tail, out_bytes=state.out_bytes - ghost_bytes[obj],
+                   ghost_hit=True)  # fmt: skip
 
 
 @njit(inline="always")
-def _evict(state, arrays, cached, obj, size, now, i):
-    a1in, queue, links, ghost_bytes = arrays
-    in_head, in_tail, in_bytes, am_head, am_tail, out_head, out_tail, out_bytes = state[:8]
-    kin, kout = state[KIN], state[KOUT]
-    if in_bytes > kin or (am_tail < 0 and in_head != in_tail):
-        victim = a1in[in_tail]
-        in_tail += 1
-        if in_tail == a1in.shape[0]:
-            in_tail = 0
-        victim_bytes = cached[victim]
-        in_bytes -= victim_bytes
+def _evict(state, arrays, cache, obj, size, now, i):
+    queue, links, ghost_bytes = arrays
+    if not (state.in_bytes > state.kin or (state.am_tail < 0 and state.in_tail >= 0)):
+        victim = state.am_tail
+        am_head, am_tail = unlink(links, state.am_head, state.am_tail, victim)
         queue[victim] = ABSENT
-        if victim_bytes <= kout:
-            while out_bytes + victim_bytes > kout:
-                oldest = out_tail
-                out_head, out_tail = unlink(links, out_head, out_tail, oldest)
-                out_bytes -= ghost_bytes[oldest]
-                queue[oldest] = ABSENT
-            out_head, out_tail = push_head(links, out_head, out_tail, victim)
-            ghost_bytes[victim] = victim_bytes
-            out_bytes += victim_bytes
-            queue[victim] = IN_A1OUT
-    else:
-        victim = am_tail
-        am_head, am_tail = unlink(links, am_head, am_tail, victim)
-        queue[victim] = ABSENT
-    return (in_head, in_tail, in_bytes, am_head, am_tail, out_head, out_tail, out_bytes, *state[8:]), victim
+        release(cache, victim)
+        return replace(state, am_head=am_head, am_tail=am_tail)
+    victim = state.in_tail
+    victim_bytes = size_of(cache, victim)
+    in_head, in_tail = unlink(links, state.in_head, state.in_tail, victim)
+    queue[victim] = ABSENT
+    release(cache, victim)
+    state = replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes - victim_bytes)
+    kout = state.kout
+    if victim_bytes > kout:
+        return state
+    out_head, out_tail, out_bytes = state.out_head, state.out_tail, state.out_bytes
+    while out_bytes + victim_bytes > kout:
+        oldest = out_tail
+        out_head, out_tail = unlink(links, out_head, out_tail, oldest)
+        out_bytes -= ghost_bytes[oldest]
+        queue[oldest] = ABSENT
+    out_head, out_tail = push_head(links, out_head, out_tail, victim)
+    ghost_bytes[victim] = victim_bytes
+    queue[victim] = IN_A1OUT
+    return replace(state, out_head=out_head, out_tail=out_tail, out_bytes=out_bytes + victim_bytes)
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cached, obj, size, now, i):
-    a1in, queue, links, _ = arrays
-    in_head, in_tail, in_bytes, am_head, am_tail = state[:5]
-    if state[8]:
-        am_head, am_tail = push_head(links, am_head, am_tail, obj)
+def _on_insert(state, arrays, cache, obj, size, now, i):
+    queue, links, _ = arrays
+    if state.ghost_hit:
+        am_head, am_tail = push_head(links, state.am_head, state.am_tail, obj)
         queue[obj] = IN_AM
-    else:
-        a1in[in_head] = obj
-        in_head += 1
-        if in_head == a1in.shape[0]:
-            in_head = 0
-        in_bytes += size
-        queue[obj] = IN_A1IN
-    return (in_head, in_tail, in_bytes, am_head, am_tail, *state[5:8], False, *state[9:])
+        return replace(state, am_head=am_head, am_tail=am_tail, ghost_hit=False)
+    in_head, in_tail = push_head(links, state.in_head, state.in_tail, obj)
+    queue[obj] = IN_A1IN
+    return replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes + size)
+
+
+@njit(inline="always")
+def _on_remove(state, arrays, cache, obj, now, i):
+    queue, links, _ = arrays
+    if queue[obj] == IN_A1IN:
+        in_head, in_tail = unlink(links, state.in_head, state.in_tail, obj)
+        queue[obj] = ABSENT
+        return replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes - size_of(cache, obj))
+    am_head, am_tail = unlink(links, state.am_head, state.am_tail, obj)
+    queue[obj] = ABSENT
+    return replace(state, am_head=am_head, am_tail=am_tail)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, config, state, arrays):
-    return replay_requests(requests, config, state, arrays, _on_hit, _on_miss, _evict, _on_insert)
+def _replay(requests, capacity, ttl, cache, state, arrays):
+    return replay_requests(
+        requests, capacity, ttl, cache, state, arrays, _on_hit, _on_miss, _evict, _on_insert, _on_remove
+    )
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[TwoQState, TwoQArrays]:
     zero = np.int64(0)
-    state = (
-        *(zero, zero, zero),  # A1in: head slot, tail slot, bytes
+    state = TwoQState(
+        *(NONE, NONE, zero),  # A1in: head id, tail id, bytes
         *(NONE, NONE),  # Am: head id, tail id
         *(NONE, NONE, zero),  # A1out: head id, tail id, bytes
-        False,  # the object being admitted was found in A1out
+        False,
         np.int64(given.capacity * params["kin_ratio"]),
         np.int64(given.capacity * params["kout_ratio"]),
     )
     n = max(given.n_objects, 1)
-    arrays = (
-        np.empty(given.n_objects + 1, np.int32),
-        np.zeros(n, np.int8),
-        new_links(given.n_objects),
-        np.zeros(n, np.int64),
-    )
-    return state, arrays
+    return state, TwoQArrays(np.zeros(n, np.int8), new_links(given.n_objects), np.zeros(n, np.int64))
 
 
 POLICY = Policy(
