@@ -127,15 +127,18 @@ class ReferenceLirs:
             return False
         while sum(self.resident.values()) + size > self.capacity:
             if self.queue:
+                # Q's front leaves; S is not pruned, so with byte sizes an HIR entry pushed on S before
+                # any LIR block stays at its bottom until S is next pruned.
                 victim = self.queue.pop(0)
                 if victim in self.stack:
                     self.nonresident.append(victim)
+                del self.resident[victim]
             else:
                 self._prune()
                 victim = self.stack.pop()
                 self.lir.remove(victim)
-            del self.resident[victim]
-            self._prune()
+                del self.resident[victim]
+                self._prune()
         if key in self.stack:
             self.nonresident.remove(key)
             self._to_top(key)

@@ -194,7 +194,8 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[ArcState, ArcL
     if len(given.sizes) and int(given.sizes.max()) > LARGEST_SIZE:
         raise CachetuneError(f"arc keeps ghost sizes in 32 bits: objects above {LARGEST_SIZE} bytes are not supported")
     zero = np.int64(0)
-    state = ArcState(*(NONE,) * 8, zero, zero, zero, zero, 0.0, np.int32(NO_GHOST), np.int64(given.capacity))
+    empty_lists, no_bytes = (NONE,) * 8, (zero,) * 4
+    state = ArcState(*empty_lists, *no_bytes, p=0.0, ghost_hit=np.int32(NO_GHOST), capacity=np.int64(given.capacity))
     links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     links[:, :2] = NONE
     return state, ArcLinks(links)

@@ -222,7 +222,8 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[LirsState, Lir
     capacity_objects = max(capacity / max(mean_size, 1.0), 1.0)
     nonresident_limit = int(params["nonresident_ratio"] * capacity_objects)
     zero = np.int64(0)
-    state = LirsState(*(NONE,) * 6, zero, zero, np.int64(capacity - hir_bytes), np.int64(nonresident_limit))
+    state = LirsState(*(NONE,) * 6, lir_bytes=zero, nonresident=zero, lir_limit=np.int64(capacity - hir_bytes),
+                      nonresident_limit=np.int64(nonresident_limit))  # fmt: skip
     stack_links = np.zeros((max(given.n_objects, 1), 4), np.int32)
     stack_links[:, :2] = NONE
     return state, LirsArrays(stack_links, new_links(given.n_objects))

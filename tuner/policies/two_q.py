@@ -28,8 +28,8 @@ shared expected.csv (LIRS, OLTP and Scarab traces).
 A1in, Am and A1out share one intrusive linked-list array (an id is in at most
 one of them), and a per-object byte tells which queue holds it. An object
 removed without being chosen (a delete) leaves A1in or Am at once and leaves
-no id in A1out, which remembers evictions only. Wins where scans and one-time objects would flush an LRU, on database
-buffer pools and block traces.
+no id in A1out, which remembers evictions only. Wins where scans and one-time
+objects would flush an LRU, on database buffer pools and block traces.
 """
 
 from collections import namedtuple
@@ -78,20 +78,9 @@ def _on_miss(state, arrays, cache, obj, size, now, i):
 
 
 @njit(inline="always")
-def _evict(state, arrays, cache, obj, size, now, i):
+def _remember_in_a1out(state, arrays, victim, victim_bytes):
+    """Put the id of ``victim`` (evicted from A1in) at A1out's head, forgetting A1out's oldest ids beyond Kout."""
     queue, links, ghost_bytes = arrays
-    if not (state.in_bytes > state.kin or (state.am_tail < 0 and state.in_tail >= 0)):
-        victim = state.am_tail
-        am_head, am_tail = unlink(links, state.am_head, state.am_tail, victim)
-        queue[victim] = ABSENT
-        release(cache, victim)
-        return replace(state, am_head=am_head, am_tail=am_tail)
-    victim = state.in_tail
-    victim_bytes = size_of(cache, victim)
-    in_head, in_tail = unlink(links, state.in_head, state.in_tail, victim)
-    queue[victim] = ABSENT
-    release(cache, victim)
-    state = replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes - victim_bytes)
     kout = state.kout
     if victim_bytes > kout:
         return state
@@ -105,6 +94,25 @@ def _evict(state, arrays, cache, obj, size, now, i):
     ghost_bytes[victim] = victim_bytes
     queue[victim] = IN_A1OUT
     return replace(state, out_head=out_head, out_tail=out_tail, out_bytes=out_bytes + victim_bytes)
+
+
+@njit(inline="always")
+def _evict(state, arrays, cache, obj, size, now, i):
+    queue, links, _ = arrays
+    # A1in gives the victim above Kin, and when Am is empty (A1in then holds every resident).
+    if state.in_bytes <= state.kin and state.am_tail >= 0:
+        victim = state.am_tail
+        am_head, am_tail = unlink(links, state.am_head, state.am_tail, victim)
+        queue[victim] = ABSENT
+        release(cache, victim)
+        return replace(state, am_head=am_head, am_tail=am_tail)
+    victim = state.in_tail
+    victim_bytes = size_of(cache, victim)
+    in_head, in_tail = unlink(links, state.in_head, state.in_tail, victim)
+    queue[victim] = ABSENT
+    release(cache, victim)
+    state = replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes - victim_bytes)
+    return _remember_in_a1out(state, arrays, victim, victim_bytes)
 
 
 @njit(inline="always")
@@ -141,13 +149,10 @@ def _replay(requests, capacity, ttl, cache, state, arrays):
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[TwoQState, TwoQArrays]:
     zero = np.int64(0)
     state = TwoQState(
-        *(NONE, NONE, zero),  # A1in: head id, tail id, bytes
-        *(NONE, NONE),  # Am: head id, tail id
-        *(NONE, NONE, zero),  # A1out: head id, tail id, bytes
-        False,
-        np.int64(given.capacity * params["kin_ratio"]),
-        np.int64(given.capacity * params["kout_ratio"]),
-    )
+        in_head=NONE, in_tail=NONE, in_bytes=zero, am_head=NONE, am_tail=NONE,
+        out_head=NONE, out_tail=NONE, out_bytes=zero, ghost_hit=False,
+        kin=np.int64(given.capacity * params["kin_ratio"]), kout=np.int64(given.capacity * params["kout_ratio"]),
+    )  # fmt: skip
     n = max(given.n_objects, 1)
     return state, TwoQArrays(np.zeros(n, np.int8), new_links(given.n_objects), np.zeros(n, np.int64))
 
