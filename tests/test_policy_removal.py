@@ -33,7 +33,7 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     # The policy sees only what it would be told: set up from the reads alone.
     given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True)
     state, arrays = policy.init(given, policy.resolve_params(params))
-    _, segment_hits, _ = policy.replay(requests, np.int64(capacity), None, cache, state, arrays)
+    _, segment_hits, _ = policy.replay(kernel.Run(requests, np.int64(capacity), None, cache), state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 
 

@@ -21,6 +21,9 @@ the new state):
   being chosen (a delete, an invalidation, an expiry): unlink it from every
   list. A removed object never becomes a ghost. The loop frees its space.
 
+A policy's compiled entry is ``_replay(run, state, arrays)``, one line that
+calls ``replay_requests(run, state, arrays, <its five hooks>)``.
+
 Any hook may evict at any point by calling ``release(cache, victim)`` (a hit
 that demotes past a segment's share, a size that grows): the victim's space is
 free at once and it is counted as an eviction. ``state`` is the policy's named
@@ -57,6 +60,8 @@ Cache = namedtuple("Cache", ["held", "tally"])
 # The requests: dense ids, sizes, timestamps, and one past the last request of each segment.
 # ``ops`` is None when every request is a read; else DELETE requests remove their object.
 Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops"])
+# One replay's setting: its requests, the capacity, the TTL in seconds (None: none) and the Cache.
+Run = namedtuple("Run", ["requests", "capacity", "ttl", "cache"])
 # Slots of ``Cache.tally``: capacity in use, the most in use at once, evictions, hits on an
 # expired copy (refetched in place), requests larger than the whole cache (never admitted),
 # and objects removed by a DELETE.
@@ -145,8 +150,8 @@ def release(cache, victim):
 
 
 @njit(inline="always")
-def replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, on_miss, evict, on_insert, on_remove):
-    """Replay ``requests`` (a ``Requests``) through the hooks with a cache of ``capacity``.
+def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_remove):
+    """Replay ``run.requests`` (a ``Requests``) through the hooks with a cache of ``run.capacity``.
 
     ``capacity`` is in objects when ``cache.held`` is int8, else in bytes; a
     DELETE (when ``requests.ops`` is given) removes its object and is not a
@@ -157,6 +162,7 @@ def replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, on_mi
     there. Returns the final policy state and the hits and bytes hit of each
     segment.
     """
+    requests, capacity, ttl, cache = run
     ids, sizes, times, bounds, ops = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
     cache = Cache(borrowed(cache.held), borrowed(cache.tally))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Sequence
@@ -120,26 +121,22 @@ def replay(
     ago; misses are also counted per ``window_seconds`` for timelines, and
     up to each of ``checkpoints`` (request positions) for held-out figures.
     """
-    result, _, _ = replay_with_state(
-        trace, policy, capacity, seed=seed, ttl=ttl, window_seconds=window_seconds, checkpoints=checkpoints,
-        **params,
-    )  # fmt: skip
-    return result
+    return _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, params)[0]
 
 
-def replay_with_state(
-    trace: Trace,
-    policy: str | Policy,
-    capacity: int | str | Capacity,
-    *,
-    seed: int = DEFAULT_SEED,
-    ttl: float | None = None,
-    window_seconds: float = HOUR,
-    checkpoints: Sequence[int] = (),
-    **params: Any,
-) -> tuple[ReplayResult, tuple, tuple]:
-    """``replay``, also returning the policy's final state and arrays, so
+def replay_with_state(trace: Trace, policy: str | Policy, capacity: int | str | Capacity,
+                      **options: Any) -> tuple[ReplayResult, tuple, tuple]:  # fmt: skip
+    """``replay`` with the same ``options``, also returning the policy's final state and arrays, so
     tests can check a policy's queues against a hand-traced sequence."""
+    bound = inspect.signature(replay).bind(trace, policy, capacity, **options)
+    bound.apply_defaults()
+    given = bound.arguments
+    return _replay(trace, policy, capacity, given["seed"], given["ttl"], given["window_seconds"],
+                   given["checkpoints"], given["params"])  # fmt: skip
+
+
+def _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, params):
+    """The replay itself, behind both public functions: their options in order."""
     chosen = get_policy(policy) if isinstance(policy, str) else policy
     resolved_params = chosen.resolve_params(params)
     size = parse_capacity(capacity, trace.n_objects)
@@ -162,9 +159,8 @@ def replay_with_state(
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, seed)
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
-    state, segment_hits, segment_bytes_hit = chosen.replay(
-        requests, np.int64(size.amount), None if ttl is None else float(ttl), cache, state, arrays
-    )
+    run = kernel.Run(requests, np.int64(size.amount), None if ttl is None else float(ttl), cache)
+    state, segment_hits, segment_bytes_hit = chosen.replay(run, state, arrays)
     elapsed = time.perf_counter() - began
     segments = _Segments(trace, bounds, segment_hits, segment_bytes_hit, count_objects)
     whole = segments.counts_before(len(trace))

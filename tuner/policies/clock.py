@@ -25,7 +25,7 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, release, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import DEAD, Ring, compact_ring, replace
+from tuner.policies.fifo import DEAD, Ring, on_insert, on_remove, replace
 
 ClockRing = namedtuple("ClockRing", ["ring", "slot_of", "referenced"])
 
@@ -59,27 +59,13 @@ def _evict(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _on_insert(state, arrays, cache, obj, size, now, i):
-    ring, slot_of, referenced = arrays
-    head, tail = state.head, state.tail
-    if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-        head, tail = compact_ring(ring, slot_of, head, tail)
-    ring[head] = obj
-    slot_of[obj] = head
-    referenced[obj] = 0
-    return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1, tail=tail)
-
-
-@njit(inline="always")
-def _on_remove(state, arrays, cache, obj, now, i):
-    arrays.slot_of[obj] = DEAD
-    return state
+    arrays.referenced[obj] = 0
+    return on_insert(state, arrays, cache, obj, size, now, i)
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(
-        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
-    )
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, on_remove)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:

@@ -58,8 +58,9 @@ def compact_ring(ring, slot_of, head, tail):
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cache, obj, size, now, i):
-    ring, slot_of = arrays
+def on_insert(state, arrays, cache, obj, size, now, i):
+    """Enter ``obj`` at the ring's head (public: CLOCK's queue is this ring)."""
+    ring, slot_of = arrays.ring, arrays.slot_of
     head, tail = state.head, state.tail
     if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
         head, tail = compact_ring(ring, slot_of, head, tail)
@@ -70,14 +71,15 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
 
 
 @njit(inline="always")
-def _on_remove(state, arrays, cache, obj, now, i):
+def on_remove(state, arrays, cache, obj, now, i):
+    """Leave a dead entry where ``obj`` was: the tail skips it."""
     arrays.slot_of[obj] = DEAD
     return state
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(requests, capacity, ttl, cache, state, arrays, no_op, no_op, _evict, _on_insert, _on_remove)
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, no_op, no_op, _evict, on_insert, on_remove)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, RingSlots]:

@@ -47,8 +47,8 @@ def on_insert(state, arrays, cache, obj, size, now, i):
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
 
 
 def init_recency_list(given: PolicyInput, params: Mapping[str, Any]) -> tuple[RecencyList, RecencyLinks]:

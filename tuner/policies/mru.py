@@ -20,8 +20,8 @@ def _evict(state, arrays, cache, obj, size, now, i):
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(requests, capacity, ttl, cache, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
 
 
 POLICY = Policy(

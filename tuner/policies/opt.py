@@ -138,10 +138,8 @@ def _on_remove(state, arrays, cache, obj, now, i):
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(
-        requests, capacity, ttl, cache, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove
-    )
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Heap, HeapArrays]:

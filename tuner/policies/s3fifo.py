@@ -218,10 +218,8 @@ def _on_remove(state, arrays, cache, obj, now, i):
 
 
 @njit(cache=True, nogil=True)
-def _replay(requests, capacity, ttl, cache, state, arrays):
-    return replay_requests(
-        requests, capacity, ttl, cache, state, arrays, _on_hit, _on_miss, _evict, _on_insert, _on_remove
-    )
+def _replay(run, state, arrays):
+    return replay_requests(run, state, arrays, _on_hit, _on_miss, _evict, _on_insert, _on_remove)
 
 
 def _most_ghosts(sizes: np.ndarray, n_objects: int, ghost_capacity: int) -> int:
