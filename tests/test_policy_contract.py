@@ -27,7 +27,7 @@ def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
     trace = _skewed_trace()
     result = tuner.replay(trace, name, capacity)
     assert result.hits + result.misses == result.requests == len(trace)
-    assert result.peak_used <= capacity
+    assert result.used <= capacity
     assert result.window_misses.sum() == result.misses
     # Every object's first request misses, and no more can be kept than fit.
     assert result.misses >= trace.n_objects
@@ -37,7 +37,7 @@ def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
 def test_byte_capacity_is_never_exceeded(name):
     trace = _skewed_trace(sized=True)
     result = tuner.replay(trace, name, "20KB")
-    assert result.peak_used <= 20_000
+    assert result.used <= 20_000
     assert result.hits + result.misses == len(trace)
     assert result.window_bytes_hit.sum() == result.bytes_requested - result.bytes_missed
     assert 0 < result.byte_miss_ratio <= 1
@@ -48,7 +48,7 @@ def test_object_larger_than_cache_is_never_admitted(name):
     trace = tuner.Trace.from_arrays([1, 2, 1, 2, 1], sizes=[10, 500, 10, 500, 10])
     result = tuner.replay(trace, name, "100B")
     assert result.misses == 3  # 1 once (cold), 2 every time (too large)
-    assert result.peak_used == 10
+    assert result.used == 10
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -69,7 +69,7 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     trace = tuner.Trace.from_arrays(keys)
     result = tuner.replay(trace, name, capacity)
     assert result.hits + result.misses == len(keys)
-    assert result.peak_used <= capacity
+    assert result.used <= capacity
     assert result.misses >= trace.n_objects
     # Unit sizes: the cache fills before its first eviction, then every miss evicts one; a policy
     # that evicts on a hit (W-TinyLFU, demoting past probation's share) may end one short of full.
@@ -88,5 +88,5 @@ def test_zero_byte_objects_at_byte_capacities(name, requests, capacity):
     trace = tuner.Trace.from_arrays(keys, sizes=[size for _, size in requests])
     result = tuner.replay(trace, name, f"{capacity}B")
     assert result.hits + result.misses == len(keys)
-    assert result.peak_used <= capacity
+    assert result.used <= capacity
     assert result.misses >= trace.n_objects

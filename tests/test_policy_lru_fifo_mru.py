@@ -62,4 +62,4 @@ def test_byte_capacity_lru_equals_reference(requests, capacity):
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     result = tuner.replay(trace, "lru", f"{capacity}B")
     assert result.misses == lru_misses(keys, capacity, sizes)
-    assert result.peak_used <= capacity
+    assert result.used <= capacity

@@ -80,7 +80,7 @@ class ReplayResult(Counts):
     params: dict[str, Any] = field(default_factory=dict)
     capacity: Capacity | None = None
     evictions: int = 0
-    peak_used: int = 0  # the most capacity in use at once, in the capacity's unit
+    used: int = 0  # the capacity in use when the trace ends, in the capacity's unit
     window_seconds: float = HOUR
     window_misses: np.ndarray = field(default=None, repr=False)
     window_bytes_hit: np.ndarray = field(default=None, repr=False)  # a window's bytes missed = requested - these
@@ -172,7 +172,7 @@ def _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, par
         params=resolved_params,
         capacity=size,
         evictions=int(tally[kernel.EVICTIONS]),
-        peak_used=int(tally[kernel.PEAK_USED]),
+        used=int(tally[kernel.USED]),
         window_seconds=float(window_seconds),
         window_misses=window_misses,
         window_bytes_hit=window_bytes_hit,

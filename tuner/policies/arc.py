@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.kernel import replay_requests, size_of
 from tuner.engine.named_state import named_state
 from tuner.errors import CachetuneError
 from tuner.policies.base import Policy, PolicyInput
@@ -115,7 +115,8 @@ def _forget_b2_lru(state, links):
 
 @njit(inline="always")
 def _replace_lru(state, links, cache):
-    """REPLACE: T1's LRU goes to B1 when T1 is above ``p`` (at ``p`` on a hit in B2) or T2 is empty, else T2's to B2."""
+    """REPLACE: T1's LRU goes to B1 when T1 is above ``p`` (at ``p`` on a hit in B2) or T2 is empty, else T2's
+    to B2; returns the state and the victim."""
     t1_bytes = state.t1_bytes
     t1_over_target = t1_bytes > state.p or (t1_bytes == state.p and state.ghost_hit == HIT_B2)
     if (t1_bytes > 0 and t1_over_target) or state.t2_tail < 0:
@@ -125,18 +126,16 @@ def _replace_lru(state, links, cache):
         b1_head, b1_tail = push_head(links, state.b1_head, state.b1_tail, victim)
         links[victim, GHOST_SIZE] = held
         links[victim, WHERE] = IN_B1
-        release(cache, victim)
         return replace(state, t1_head=t1_head, t1_tail=t1_tail, b1_head=b1_head, b1_tail=b1_tail,
-                       t1_bytes=t1_bytes - held, b1_bytes=state.b1_bytes + held)  # fmt: skip
+                       t1_bytes=t1_bytes - held, b1_bytes=state.b1_bytes + held), victim  # fmt: skip
     victim = state.t2_tail
     held = size_of(cache, victim)
     t2_head, t2_tail = unlink(links, state.t2_head, state.t2_tail, victim)
     b2_head, b2_tail = push_head(links, state.b2_head, state.b2_tail, victim)
     links[victim, GHOST_SIZE] = held
     links[victim, WHERE] = IN_B2
-    release(cache, victim)
     return replace(state, t2_head=t2_head, t2_tail=t2_tail, b2_head=b2_head, b2_tail=b2_tail,
-                   t2_bytes=state.t2_bytes - held, b2_bytes=state.b2_bytes + held)  # fmt: skip
+                   t2_bytes=state.t2_bytes - held, b2_bytes=state.b2_bytes + held), victim  # fmt: skip
 
 
 @njit(inline="always")
@@ -150,8 +149,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
                 held = size_of(cache, victim)
                 t1_head, t1_tail = unlink(links, state.t1_head, state.t1_tail, victim)
                 links[victim, WHERE] = ABSENT
-                release(cache, victim)
-                return replace(state, t1_head=t1_head, t1_tail=t1_tail, t1_bytes=state.t1_bytes - held)
+                return replace(state, t1_head=t1_head, t1_tail=t1_tail, t1_bytes=state.t1_bytes - held), victim
             state = _forget_b1_lru(state, links)
         elif every_list_bytes >= 2 * state.capacity and state.b2_tail >= 0:
             state = _forget_b2_lru(state, links)

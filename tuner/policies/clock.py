@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.fifo import DEAD, Ring, on_insert, on_remove, replace
 
@@ -49,8 +49,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
             continue
         if referenced[victim] == 0:
             slot_of[victim] = DEAD
-            release(cache, victim)
-            return replace(state, head=head, tail=tail)
+            return replace(state, head=head, tail=tail), victim
         referenced[victim] = 0
         ring[head] = victim
         slot_of[victim] = head

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, push_head, unlink
@@ -105,8 +105,7 @@ def _on_remove(state, arrays, cache, obj, now, i):
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
     victim = arrays.nodes[state.first, TAIL]
-    release(cache, victim)
-    return _on_remove(state, arrays, cache, victim, now, i)
+    return _on_remove(state, arrays, cache, victim, now, i), victim
 
 
 @njit(inline="always")

@@ -21,10 +21,10 @@ def new_links(n_objects: int) -> np.ndarray:
 @njit(inline="always")
 def push_head(links, head, tail, obj):
     """Link ``obj`` at the head; returns the new ``(head, tail)``."""
-    links[obj, 0] = NONE
-    links[obj, 1] = head
+    links[np.uint32(obj), 0] = NONE
+    links[np.uint32(obj), 1] = head
     if head >= 0:
-        links[head, 0] = obj
+        links[np.uint32(head), 0] = obj
     else:
         tail = obj
     return np.int32(obj), tail
@@ -33,25 +33,36 @@ def push_head(links, head, tail, obj):
 @njit(inline="always")
 def unlink(links, head, tail, obj):
     """Remove ``obj`` from the list; returns the new ``(head, tail)``."""
-    prev = links[obj, 0]
-    nxt = links[obj, 1]
+    at = np.uint32(obj)
+    prev = links[at, 0]
+    nxt = links[at, 1]
     if prev >= 0:
-        links[prev, 1] = nxt
+        links[np.uint32(prev), 1] = nxt
     else:
         head = nxt
     if nxt >= 0:
-        links[nxt, 0] = prev
+        links[np.uint32(nxt), 0] = prev
     else:
         tail = prev
-    links[obj, 0] = NONE
-    links[obj, 1] = NONE
+    links[at, 0] = NONE
+    links[at, 1] = NONE
     return head, tail
 
 
 @njit(inline="always")
 def move_to_head(links, head, tail, obj):
-    """Unlink ``obj`` and push it at the head again."""
+    """Unlink ``obj`` and push it at the head again (its own links are rewritten, not cleared first)."""
     if obj == head:
         return head, tail
-    head, tail = unlink(links, head, tail, obj)
-    return push_head(links, head, tail, obj)
+    at = np.uint32(obj)
+    prev = links[at, 0]  # not the head, so it has one
+    nxt = links[at, 1]
+    links[np.uint32(prev), 1] = nxt
+    if nxt >= 0:
+        links[np.uint32(nxt), 0] = prev
+    else:
+        tail = prev
+    links[at, 0] = NONE
+    links[at, 1] = head
+    links[np.uint32(head), 0] = obj
+    return np.int32(obj), tail

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests, size_of
+from tuner.engine.kernel import no_op, replay_requests, size_of
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
@@ -147,8 +147,8 @@ def _evict(state, arrays, cache, obj, size, now, i):
             stack_links[victim, STATUS] = IN_STACK | NONRESIDENT
         else:
             stack_links[victim, STATUS] = 0
-        release(cache, victim)
-        return replace(state, q_head=q_head, q_tail=q_tail, nr_head=nr_head, nr_tail=nr_tail, nonresident=nonresident)
+        return replace(state, q_head=q_head, q_tail=q_tail, nr_head=nr_head, nr_tail=nr_tail,
+                       nonresident=nonresident), victim  # fmt: skip
     # With byte sizes, or once deletes emptied Q: no resident HIR block is left, so the bottom
     # LIR block goes (after pruning, as S may have held no LIR block when HIR blocks were pushed on it).
     state = _prune(stack_links, hir_links, state)
@@ -156,8 +156,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
     s_head, s_tail = unlink(stack_links, state.s_head, state.s_tail, victim)
     stack_links[victim, STATUS] = 0
     lir_bytes = state.lir_bytes - size_of(cache, victim)
-    release(cache, victim)
-    return _prune(stack_links, hir_links, replace(state, s_head=s_head, s_tail=s_tail, lir_bytes=lir_bytes))
+    return _prune(stack_links, hir_links, replace(state, s_head=s_head, s_tail=s_tail, lir_bytes=lir_bytes)), victim
 
 
 @njit(inline="always")

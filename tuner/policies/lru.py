@@ -11,7 +11,7 @@ from typing import Any
 
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
@@ -36,8 +36,7 @@ def on_remove(state, arrays, cache, obj, now, i):
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
     victim = state.tail
-    release(cache, victim)
-    return on_remove(state, arrays, cache, victim, now, i)
+    return on_remove(state, arrays, cache, victim, now, i), victim
 
 
 @njit(inline="always")

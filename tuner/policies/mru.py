@@ -7,7 +7,7 @@ the one needed furthest in the future; loses badly on skewed traffic.
 
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy
 from tuner.policies.lru import init_recency_list, on_hit, on_insert, on_remove
 
@@ -15,8 +15,7 @@ from tuner.policies.lru import init_recency_list, on_hit, on_insert, on_remove
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
     victim = state.head
-    release(cache, victim)
-    return on_remove(state, arrays, cache, victim, now, i)
+    return on_remove(state, arrays, cache, victim, now, i), victim
 
 
 @njit(cache=True, nogil=True)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 
@@ -118,8 +118,8 @@ def _take_out(state, arrays, slot):
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    release(cache, arrays.heap_obj[1])
-    return _take_out(state, arrays, np.int64(1))
+    victim = arrays.heap_obj[1]
+    return _take_out(state, arrays, np.int64(1)), victim
 
 
 @njit(inline="always")

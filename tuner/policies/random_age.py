@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import SPAN, Param, Policy, PolicyInput
 from tuner.policies.random_eviction import add_resident, drop_resident, new_residents
@@ -59,8 +59,8 @@ def _evict(state, arrays, cache, obj, size, now, i):
             chosen = slot
             idlest_idle = idle
         drawn += 1
-    release(cache, residents[chosen])
-    return replace(state, count=drop_resident(residents, slot_of, count, chosen), rng=rng)
+    victim = residents[chosen]
+    return replace(state, count=drop_resident(residents, slot_of, count, chosen), rng=rng), victim
 
 
 @njit(inline="always")

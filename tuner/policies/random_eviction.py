@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.rng import below, seed_state
@@ -62,8 +62,8 @@ def new_residents(n_objects: int) -> tuple[np.ndarray, np.ndarray]:
 def _evict(state, arrays, cache, obj, size, now, i):
     residents, slot_of = arrays
     rng, slot = below(state.rng, state.count)
-    release(cache, residents[slot])
-    return replace(state, count=drop_resident(residents, slot_of, state.count, slot), rng=rng)
+    victim = residents[slot]
+    return replace(state, count=drop_resident(residents, slot_of, state.count, slot), rng=rng), victim
 
 
 @njit(inline="always")

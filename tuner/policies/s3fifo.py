@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.kernel import replay_requests, size_of
 from tuner.engine.named_state import named_state
 from tuner.errors import CachetuneError
 from tuner.policies.base import Param, Policy, PolicyInput
@@ -128,6 +128,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
     s_head, s_tail, s_bytes = state.s_head, state.s_tail, state.s_bytes
     m_head, m_tail, m_bytes, m_objects = state.m_head, state.m_tail, state.m_bytes, state.m_objects
     g_head, g_tail, g_bytes, g_cap = state.g_head, state.g_tail, state.g_bytes, state.g_cap
+    chosen = -1  # the victim, once found
     if (m_bytes <= state.m_cap and s_bytes > 0) or m_objects == 0:
         while s_head != s_tail:
             victim, slot = small[s_tail], s_tail
@@ -153,21 +154,9 @@ def _evict(state, arrays, cache, obj, size, now, i):
                 g_head, g_tail = _push(ghost, slots, g_head, g_tail, g_offset, victim)
                 slots[victim, GHOST_BYTES] = victim_bytes
                 g_bytes += victim_bytes
-            release(cache, victim)
-            return replace(
-                state,
-                s_head=s_head,
-                s_tail=s_tail,
-                s_bytes=s_bytes,
-                m_head=m_head,
-                m_tail=m_tail,
-                m_bytes=m_bytes,
-                m_objects=m_objects,
-                g_head=g_head,
-                g_tail=g_tail,
-                g_bytes=g_bytes,
-            )
-    while True:
+            chosen = victim
+            break
+    while chosen < 0:
         victim, slot = main[m_tail], m_tail + m_offset
         m_tail = _next(main, m_tail)
         if slots[victim, SLOT] != slot:
@@ -176,22 +165,14 @@ def _evict(state, arrays, cache, obj, size, now, i):
         if seen == 0:
             slots[victim, SLOT] = DEAD
             m_bytes -= size_of(cache, victim)
-            release(cache, victim)
-            return replace(
-                state,
-                s_head=s_head,
-                s_tail=s_tail,
-                s_bytes=s_bytes,
-                m_head=m_head,
-                m_tail=m_tail,
-                m_bytes=m_bytes,
-                m_objects=m_objects - 1,
-                g_head=g_head,
-                g_tail=g_tail,
-                g_bytes=g_bytes,
-            )
-        freq[victim] = min(seen, 3) - 1
-        m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
+            m_objects -= 1
+            chosen = victim
+        else:
+            freq[victim] = min(seen, 3) - 1
+            m_head, m_tail = _push(main, slots, m_head, m_tail, m_offset, victim)
+    moved = replace(state, s_head=s_head, s_tail=s_tail, s_bytes=s_bytes, m_head=m_head, m_tail=m_tail,
+                    m_bytes=m_bytes, m_objects=m_objects, g_head=g_head, g_tail=g_tail, g_bytes=g_bytes)  # fmt: skip
+    return moved, chosen
 
 
 @njit(inline="always")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import no_op, release, replay_requests
+from tuner.engine.kernel import no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, new_links, push_head, unlink
@@ -60,9 +60,8 @@ def _evict(state, arrays, cache, obj, size, now, i):
         victim = links[victim, 0]
         if victim < 0:
             victim = tail
-    release(cache, victim)
     # The hand was on the victim: leaving, it moves the hand to its predecessor.
-    return _on_remove(replace(state, hand=victim), arrays, cache, victim, now, i)
+    return _on_remove(replace(state, hand=victim), arrays, cache, victim, now, i), victim
 
 
 @njit(inline="always")

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from tuner.engine.kernel import release, replay_requests, size_of
+from tuner.engine.kernel import replay_requests, size_of
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
@@ -104,15 +104,13 @@ def _evict(state, arrays, cache, obj, size, now, i):
         victim = state.am_tail
         am_head, am_tail = unlink(links, state.am_head, state.am_tail, victim)
         queue[victim] = ABSENT
-        release(cache, victim)
-        return replace(state, am_head=am_head, am_tail=am_tail)
+        return replace(state, am_head=am_head, am_tail=am_tail), victim
     victim = state.in_tail
     victim_bytes = size_of(cache, victim)
     in_head, in_tail = unlink(links, state.in_head, state.in_tail, victim)
     queue[victim] = ABSENT
-    release(cache, victim)
     state = replace(state, in_head=in_head, in_tail=in_tail, in_bytes=state.in_bytes - victim_bytes)
-    return _remember_in_a1out(state, arrays, victim, victim_bytes)
+    return _remember_in_a1out(state, arrays, victim, victim_bytes), victim
 
 
 @njit(inline="always")

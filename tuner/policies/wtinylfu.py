@@ -233,9 +233,7 @@ def _on_remove(state, arrays, cache, obj, now, i):
 @njit(inline="always")
 def _evict_main_victim(state, arrays, cache, now, i):
     victim = _main_victim(state)
-    state = _on_remove(state, arrays, cache, victim, now, i)  # before release: it reads the victim's size
-    release(cache, victim)
-    return state
+    return _on_remove(state, arrays, cache, victim, now, i), victim
 
 
 @njit(inline="always")
@@ -263,8 +261,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
             victim = candidate
             links[victim, REGION] = OUT
         _count(counters, candidate)
-        release(cache, victim)
-        return state
+        return state, victim
 
 
 @njit(inline="always")
@@ -278,7 +275,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
 
 @njit(cache=True, nogil=True)
 def _replay(run, state, arrays):
-    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove)
+    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove, hooks_release=True)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Segments, SegmentArrays]:
