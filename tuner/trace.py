@@ -21,22 +21,25 @@ class Trace:
     ``ids`` are dense object ids 0..n_objects-1 numbered in order of first
     appearance (hot objects end up close together in memory), ``keys[id]`` is
     the original key, ``timestamps`` are seconds (float64, non-decreasing),
-    ``sizes`` are bytes (1 where the source has none) and ``ops`` are GET, SET
-    or DELETE codes. ``name`` says where the requests came from; ``info`` holds
-    what the source reported about itself (skipped lines, generator options).
+    ``sizes`` are bytes (1 where the source has none), ``ops`` are GET, SET
+    or DELETE codes and ``ttls`` each request's time to live in seconds
+    (float32; 0 = none given). ``name`` says where the requests came from;
+    ``info`` holds what the source reported about itself (skipped lines,
+    generator options).
     """
 
     ids: np.ndarray
     timestamps: np.ndarray
     sizes: np.ndarray
     ops: np.ndarray
+    ttls: np.ndarray
     keys: np.ndarray
     name: str = "trace"
     info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        if not (len(self.timestamps) == len(self.sizes) == len(self.ops) == n):
+        if not (len(self.timestamps) == len(self.sizes) == len(self.ops) == len(self.ttls) == n):
             raise CachetuneError("trace columns must have equal lengths")
 
     @classmethod
@@ -46,6 +49,7 @@ class Trace:
         timestamps=None,
         sizes=None,
         ops=None,
+        ttls=None,
         *,
         name: str = "trace",
         info: dict | None = None,
@@ -54,7 +58,7 @@ class Trace:
 
         Without ``timestamps`` requests are one second apart; without ``sizes``
         every object has size 1 (capacities then count objects); without
-        ``ops`` every request is a GET.
+        ``ops`` every request is a GET; without ``ttls`` none has a TTL.
         """
         codes, uniques = pd.factorize(np.asarray(keys), sort=False)
         if len(codes) and codes.min() < 0:
@@ -62,7 +66,7 @@ class Trace:
         n = len(codes)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column, ttl_column = _ops_and_ttls(n, ops, ttls)
         if n and size_column.min() < 0:
             raise CachetuneError("sizes must not be negative", parameter="sizes")
         if n > 1 and np.any(np.diff(times) < 0):
@@ -72,6 +76,7 @@ class Trace:
             timestamps=times,
             sizes=size_column,
             ops=op_column,
+            ttls=ttl_column,
             keys=np.asarray(uniques),
             name=name,
             info=dict(info or {}),
@@ -85,6 +90,7 @@ class Trace:
         timestamps=None,
         sizes=None,
         ops=None,
+        ttls=None,
         *,
         name: str = "trace",
         info: dict | None = None,
@@ -98,14 +104,25 @@ class Trace:
         n = len(id_column)
         times = np.arange(n, dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
         size_column = np.ones(n, np.int64) if sizes is None else np.asarray(sizes, np.int64)
-        op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
+        op_column, ttl_column = _ops_and_ttls(n, ops, ttls)
         if n and (id_column.min() < 0 or id_column.max() >= len(keys)):
             raise CachetuneError("ids must index keys", parameter="ids")
         if n and size_column.min() < 0:
             raise CachetuneError("sizes must not be negative", parameter="sizes")
         if n > 1 and np.any(np.diff(times) < 0):
             raise CachetuneError("timestamps must not decrease", parameter="timestamps")
-        return cls(id_column, times, size_column, op_column, np.asarray(keys), name=name, info=dict(info or {}))
+        return cls(id_column, times, size_column, op_column, ttl_column, np.asarray(keys), name=name,
+                   info=dict(info or {}))  # fmt: skip
+
+    @cached_property
+    def has_writes(self) -> bool:
+        """Whether any request is a SET or a DELETE."""
+        return bool(np.any(self.ops != GET))
+
+    @cached_property
+    def has_ttls(self) -> bool:
+        """Whether any request carries a TTL."""
+        return bool(np.any(self.ttls > 0))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -166,3 +183,14 @@ class Trace:
             "bytes": int(self.sizes.sum()),
             "span_hours": self.span_seconds / 3600.0,
         }
+
+
+def _ops_and_ttls(n: int, ops, ttls) -> tuple[np.ndarray, np.ndarray]:
+    """The operation and TTL columns, GET and no TTL where not given, checked."""
+    op_column = np.full(n, GET, np.int8) if ops is None else np.asarray(ops, np.int8)
+    ttl_column = np.zeros(n, np.float32) if ttls is None else np.asarray(ttls, np.float32)
+    if len(op_column) and (op_column.min() < GET or op_column.max() > DELETE):
+        raise CachetuneError("ops must be GET, SET or DELETE codes", parameter="ops")
+    if len(ttl_column) and not np.all(ttl_column >= 0):
+        raise CachetuneError("ttls must not be negative", parameter="ttls")
+    return op_column, ttl_column

@@ -65,6 +65,7 @@ def sample_trace(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> Trace:
         trace.timestamps[mask],
         trace.sizes[mask],
         trace.ops[mask],
+        trace.ttls[mask],
         name=f"{trace.name} (sampled at {rate:g})",
         info={**trace.info, "sample_rate": rate, "sample_seed": seed},
     )

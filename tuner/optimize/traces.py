@@ -20,8 +20,8 @@ def prefix(trace: Trace, stop: int) -> Trace:
     """The first ``stop`` requests, sharing the parent's arrays."""
     ids = trace.ids[:stop]
     n_objects = int(ids.max()) + 1 if stop else 0
-    return Trace(ids, trace.timestamps[:stop], trace.sizes[:stop], trace.ops[:stop], trace.keys[:n_objects],
-                 name=trace.name, info=trace.info)  # fmt: skip
+    return Trace(ids, trace.timestamps[:stop], trace.sizes[:stop], trace.ops[:stop], trace.ttls[:stop],
+                 trace.keys[:n_objects], name=trace.name, info=trace.info)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class Columns:
     """A reader's output before it becomes a Trace.
 
     None stands for a column the format does not have: ``timestamps`` one
-    second apart, ``sizes`` 1 and ``ops`` GET for every request.
+    second apart, ``sizes`` 1, ``ops`` GET and ``ttls`` none for every request.
     """
 
     ids: np.ndarray
@@ -99,6 +99,7 @@ class Columns:
     timestamps: np.ndarray | None = None
     sizes: np.ndarray | None = None
     ops: np.ndarray | None = None
+    ttls: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
 
@@ -136,6 +137,8 @@ def _in_time_order(path: Path, columns: Columns, keep_order: bool) -> Columns:
         columns.sizes = columns.sizes[order]
     if columns.ops is not None:
         columns.ops = columns.ops[order]
+    if columns.ttls is not None:
+        columns.ttls = columns.ttls[order]
     _warn(columns.info, f"{path.name}: timestamps go backwards at {backwards:,} places (merged logs?); "
                         "sorted the requests stably by time (--keep-order keeps file order)")  # fmt: skip
     return columns
@@ -158,5 +161,5 @@ def finish(path: Path, columns: Columns, tally: Tally | None, *, strict: bool, k
         info["skipped_summary"] = tally.summary()
     if columns.timestamps is not None:
         columns = _in_time_order(path, columns, keep_order)
-    return Trace.from_codes(columns.ids, columns.keys, columns.timestamps, columns.sizes, columns.ops,
+    return Trace.from_codes(columns.ids, columns.keys, columns.timestamps, columns.sizes, columns.ops, columns.ttls,
                             name=path.name, info=info)  # fmt: skip

@@ -21,7 +21,7 @@ import numpy as np
 from tuner.readers.interning import unpack_keys
 from tuner.trace import Trace
 
-FORMAT_VERSION = 4  # raised whenever a reader's output changes, so entries parsed before are not reused
+FORMAT_VERSION = 5  # raised whenever a reader's output changes, so entries parsed before are not reused
 _HASH_CHUNK = 8 << 20
 
 
@@ -73,15 +73,16 @@ def load(entry: Path, name: str) -> Trace | None:
         keys = unpack_keys(columns["key_bytes"], columns["key_offsets"]) if packed else columns["keys"]
         info = json.loads(str(columns["info"]))  # JSONDecodeError is a ValueError
         info["cached"] = True
-        return Trace(columns["ids"], columns["timestamps"], columns["sizes"], columns["ops"], keys, name=name,
-                     info=info)  # fmt: skip
+        return Trace(columns["ids"], columns["timestamps"], columns["sizes"], columns["ops"], columns["ttls"], keys,
+                     name=name, info=info)  # fmt: skip
     except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile):
         return None
 
 
 def store(entry: Path, trace: Trace) -> None:
     """Save ``trace`` under ``entry``; bytes keys are packed into one array (no pickles)."""
-    columns = {"ids": trace.ids, "timestamps": trace.timestamps, "sizes": trace.sizes, "ops": trace.ops}
+    columns = {"ids": trace.ids, "timestamps": trace.timestamps, "sizes": trace.sizes, "ops": trace.ops,
+               "ttls": trace.ttls}  # fmt: skip
     if trace.keys.dtype == object:
         keys = trace.keys.tolist()
         if not all(isinstance(key, bytes) for key in keys):
