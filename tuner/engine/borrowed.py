@@ -16,7 +16,8 @@ from numba.np.arrayobj import make_array
 
 
 def borrowed(arrays):
-    """``arrays`` (an array, or a tuple whose arrays are replaced) as uncounted views of the same memory.
+    """``arrays`` (an array, or a tuple whose arrays are replaced; None stays None) as uncounted views of
+    the same memory.
 
     Plain Python (``NUMBA_DISABLE_JIT=1``) has no counts to skip: the arrays come back as they are.
     """
@@ -54,4 +55,6 @@ def _borrowed(typingctx, arrays):
 
 @overload(borrowed)
 def _borrowed_compiled(arrays):
+    if isinstance(arrays, types.NoneType):
+        return lambda arrays: arrays
     return lambda arrays: _borrowed(arrays)

@@ -3,14 +3,36 @@
 Each policy module compiles its own copy of ``replay_requests`` with its hooks
 (``@njit(inline="always")`` lets LLVM see the whole loop, so a policy's small
 named state lives in registers). The loop owns what all policies share:
-lookup, hit and miss counting, capacity accounting, evict-until-it-fits, TTL
-expiry and the per-segment counts that timelines and checkpoints read. A
-policy only orders its residents and names victims.
+lookup, operations (GET, SET, DELETE), write policies, TTL expiry,
+admission by size, capacity accounting, evict-until-it-fits, and the
+per-segment counts that timelines and checkpoints read. A policy only orders
+its residents, names victims and, if it has its own rule, refuses newcomers.
+
+Request semantics (the README states them for users):
+
+- A request that finds its object expired removes it first (an expiration;
+  a dirty copy is written back), then proceeds as if it were absent.
+- GET: a hit if cached; a miss reads the backend and admits the object.
+- SET: ``WRITE_THROUGH`` writes the backend and the cache; ``WRITE_BACK``
+  writes the cache only and marks the object dirty (written back when it is
+  evicted or at each flush, every ``flush_interval`` seconds of trace time);
+  ``WRITE_AROUND`` writes the backend and invalidates a cached copy. A SET
+  that finds its object cached is an access for the policy (``on_hit``); one
+  that changes its size re-enters it (the policy sees it leave and enter
+  again at the new size, evicting others if it no longer fits).
+- DELETE: removes a cached copy (a dirty one is dropped) and writes the
+  backend once.
+- Expiry is set when an object is admitted or written: the request's TTL,
+  else the cache timeout ``ttl``, else none; reads never change it.
+- Admission: an object larger than the capacity or than ``max_object_size``
+  bytes, or one the policy's ``admit`` hook refuses, is not admitted
+  (``REJECTED``); a SET the cache cannot take under write-back goes straight
+  to the backend.
 
 Hook contract (all hooks are ``@njit(inline="always")`` functions; each returns the new state,
-``evict`` the new state and its victim):
+``evict`` the new state and its victim, ``admit`` the new state and whether it admits):
 
-- ``on_hit(state, arrays, cache, obj, size, now, i)``
+- ``on_hit(state, arrays, cache, obj, size, now, i)``: a GET hit, or a SET to a cached object.
 - ``on_miss(state, arrays, cache, obj, size, now, i)``: before any eviction,
   for an object that will be admitted (ghost bookkeeping, adaptation).
 - ``evict(state, arrays, cache, obj, size, now, i) -> (state, victim)``:
@@ -19,38 +41,45 @@ Hook contract (all hooks are ``@njit(inline="always")`` functions; each returns 
   to enter. The loop calls it until the newcomer fits.
 - ``on_insert(state, arrays, cache, obj, size, now, i)``
 - ``on_remove(state, arrays, cache, obj, now, i)``: ``obj`` leaves without
-  being chosen (a delete, an invalidation, an expiry): unlink it from every
-  list. A removed object never becomes a ghost. The loop frees its space.
+  being chosen (a delete, an invalidation, an expiry, a resize): unlink it
+  from every list. A removed object never becomes a ghost. The loop frees
+  its space.
+- optional, passed as ``admit=``: ``admit(state, arrays, cache, obj, size, now, i) -> (state, admitted)``,
+  asked before ``on_miss`` for an object the loop would admit.
 
 A policy's compiled entry is ``_replay(run, state, arrays)``, one line that
 calls ``replay_requests(run, state, arrays, <its five hooks>)``.
 
 Any other hook may evict at any point by calling ``release(cache, victim)``
 (a hit that demotes past a segment's share): the victim's space is free at
-once and it is counted as an eviction. Such a policy passes
-``hooks_release=True`` in its one call (the loop then reads what was
-released before each admission; without it, it never looks). ``state`` is the policy's named
-tuple of scalars (``tuner.engine.named_state``), ``arrays`` its named tuple of
-numpy arrays, ``cache`` the loop's ``Cache``: read an object's size with
-``size_of(cache, x)`` (valid until the loop frees it) and whether it is cached
-with ``cache.held[x] >= 0``, never write it. ``obj`` is an unsigned id (index
+once (a dirty copy is written back) and it is counted as an eviction. Such a
+policy passes ``hooks_release=True`` in its one call (the loop then reads
+what was released before each admission; without it, it never looks).
+``state`` is the policy's named tuple of scalars
+(``tuner.engine.named_state``), ``arrays`` its named tuple of numpy arrays,
+``cache`` the loop's ``Cache``: read an object's size with ``size_of(cache,
+x)`` (valid until the loop frees it) and whether it is cached with
+``cache.held[x] >= 0``, never write it. ``obj`` is an unsigned id (index
 with it freely), ``i`` the request's position in the trace and ``now`` its
 timestamp in seconds.
 
-An object keeps the size it was admitted with until it leaves: a hit with
-another size is a hit on the cached copy (trace readers give each object one
-size, its largest, unless told otherwise).
+A GET hit with another size than the cached copy's is a hit on that copy
+(trace readers give each object one size, its largest, unless told
+otherwise).
 
 The loop pays only for what a replay uses, chosen when it compiles: with an
 ``int8`` residency array the capacity counts objects, every size is 1 and no
-size is read; with ``ttl=None`` no fetch time is kept or checked; with
-``ops=None`` no operation is read. The capacity in use lives in a register,
-evictions are counted once at the end (every admitted object that is no
-longer held and was not removed was evicted), and ids and positions index
-unsigned (numba checks every signed index for a negative value: on LRU and
-FIFO those checks cost as much as the policy). The rest of the work per
-request is a hit counter: segment counts are noted as each segment ends
-(segments end at the caller's ``bounds``).
+size is read; with ``ops=None`` no operation is read and every request is a
+GET; with no TTL (neither ``ttls`` nor ``ttl``) no expiry is kept or checked;
+without write-back (``Cache.dirty`` None) no dirty state; without
+``flush_interval``, ``max_object_size`` or ``admit``, no check of them. The
+capacity in use lives in a register, evictions are counted once at the end
+(every admitted object that is no longer held and did not leave otherwise
+was evicted), and ids and positions index unsigned (numba checks every
+signed index for a negative value: on LRU and FIFO those checks cost as much
+as the policy). The rest of the work per request is a hit counter: segment
+counts are noted as each segment ends (segments end at the caller's
+``bounds``).
 """
 
 from collections import namedtuple
@@ -60,22 +89,33 @@ from numba import njit, types
 from numba.extending import overload
 
 from tuner.engine.borrowed import borrowed
-from tuner.trace import DELETE
+from tuner.trace import DELETE, GET
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
-# int8 when the capacity counts objects) and ``tally`` the counters below.
-Cache = namedtuple("Cache", ["held", "tally"])
-# The requests: dense ids, sizes, timestamps, and one past the last request of each segment.
-# ``ops`` is None when every request is a read; else DELETE requests remove their object.
-Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops"])
-# One replay's setting: its requests, the capacity, the TTL in seconds (None: none) and the Cache.
-Run = namedtuple("Run", ["requests", "capacity", "ttl", "cache"])
-# Slots of ``Cache.tally``: capacity in use, evictions, hits on an expired copy (refetched in
-# place), requests larger than the whole cache (never admitted), objects removed by a DELETE,
-# DELETE requests, and capacity a hook released since the loop last looked.
-USED, EVICTIONS, REFETCHED, TOO_LARGE, REMOVED, DELETES, RELEASED = range(7)
-N_TALLY = 7
+# int8 when the capacity counts objects), ``tally`` the counters below, and ``dirty`` None unless
+# writes go back (then a ``Dirty``).
+Cache = namedtuple("Cache", ["held", "tally", "dirty"])
+# The dirty objects: ``listed[:tally[DIRTY]]`` in no order, ``slot_of[x]`` x's place there or -1.
+Dirty = namedtuple("Dirty", ["slot_of", "listed"])
+# The requests: dense ids, sizes (bytes), timestamps, one past the last request of each segment,
+# operations (None: every request is a GET) and TTLs in seconds (None: none has one; 0: this one has none).
+Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops", "ttls"])
+# One replay's setting: its requests, the capacity, the Cache, the cache timeout in seconds (None:
+# none), a write policy, the flush interval in seconds (None: none) and the largest object admitted
+# in bytes (None: any that fits).
+Run = namedtuple("Run", ["requests", "capacity", "cache", "ttl", "write_policy", "flush_interval", "max_object_size"])
+WRITE_THROUGH, WRITE_BACK, WRITE_AROUND = 0, 1, 2
+WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "write-around": WRITE_AROUND}
+# Slots of ``Cache.tally``: capacity in use; evictions; cached objects removed by a DELETE;
+# capacity a hook released since the loop last looked; refused admissions; admissions (counted
+# only when the trace has operations); backend writes; write-backs of dirty objects (at eviction,
+# expiry or a flush); cached copies a write-around SET invalidated; expirations; objects that left
+# to re-enter at a new size; dirty objects now and at most; SET and DELETE requests.
+(USED, EVICTIONS, REMOVED, RELEASED, REJECTED, ADMITTED, BACKEND_WRITES, WRITEBACKS, INVALIDATIONS,
+ EXPIRATIONS, RESIZED, DIRTY, DIRTY_PEAK, SETS, DELETES) = range(15)  # fmt: skip
+N_TALLY = 15
 OBJECT_RESIDENCY = np.int8
+NEVER = np.inf  # the expiry of an object without a TTL
 
 
 def counts_objects(held: np.ndarray) -> bool:
@@ -96,78 +136,187 @@ def size_of(cache, obj):
     return np.int64(1) if counts_objects(cache.held) else np.int64(cache.held[np.uint32(obj)])
 
 
-def _expired(ttl, fetched_at, obj, now):
-    """Whether the cached copy of ``obj`` is older than ``ttl`` seconds (never, without a TTL)."""
-    return ttl is not None and now - fetched_at[obj] >= ttl
+def _given(option):
+    """Whether an optional setting or column was given (a constant once compiled)."""
+    return option is not None
 
 
-@overload(_expired)
-def _expired_compiled(ttl, fetched_at, obj, now):
-    if isinstance(ttl, (types.NoneType, types.Omitted)):
-        return lambda ttl, fetched_at, obj, now: False
-    return lambda ttl, fetched_at, obj, now: now - fetched_at[obj] >= ttl
+@overload(_given)
+def _given_compiled(option):
+    given = not isinstance(option, (types.NoneType, types.Omitted))
+    return lambda option: given
 
 
-def _deletes(ops, i):
-    """Whether request ``i`` is a DELETE (never, when ``ops`` is None)."""
-    return ops is not None and ops[i] == DELETE
+def _seconds(option):
+    """An optional number of seconds, 0 when not given."""
+    return 0.0 if option is None else float(option)
 
 
-@overload(_deletes)
-def _deletes_compiled(ops, i):
-    if isinstance(ops, (types.NoneType, types.Omitted)):
-        return lambda ops, i: False
-    return lambda ops, i: ops[i] == DELETE
+@overload(_seconds)
+def _seconds_compiled(option):
+    if isinstance(option, (types.NoneType, types.Omitted)):
+        return lambda option: 0.0
+    return lambda option: np.float64(option)
 
 
-def _fetched(ttl, fetched_at, obj, now):
-    """Note when ``obj`` was fetched (nothing to note without a TTL)."""
-    if ttl is not None:
-        fetched_at[obj] = now
+def _column(values, at, absent):
+    """``values[at]``, or ``absent`` when the column is None."""
+    return absent if values is None else values[at]
 
 
-@overload(_fetched)
-def _fetched_compiled(ttl, fetched_at, obj, now):
-    if isinstance(ttl, (types.NoneType, types.Omitted)):
-        return lambda ttl, fetched_at, obj, now: None
+@overload(_column)
+def _column_compiled(values, at, absent):
+    if isinstance(values, (types.NoneType, types.Omitted)):
+        return lambda values, at, absent: absent
+    return lambda values, at, absent: values[at]
 
-    def note(ttl, fetched_at, obj, now):
-        fetched_at[obj] = now
 
-    return note
+def _largest(option):
+    """The largest object size admitted in bytes: any, when not given."""
+    return np.iinfo(np.int64).max if option is None else np.int64(option)
+
+
+@overload(_largest)
+def _largest_compiled(option):
+    if isinstance(option, (types.NoneType, types.Omitted)):
+        largest = np.iinfo(np.int64).max
+        return lambda option: largest
+    return lambda option: np.int64(option)
+
+
+def _admits(admit, state, arrays, cache, obj, size, now, i):
+    """The policy's own admission rule: every object, without one."""
+    return (state, True) if admit is None else admit(state, arrays, cache, obj, size, now, i)
+
+
+@overload(_admits)
+def _admits_compiled(admit, state, arrays, cache, obj, size, now, i):
+    if isinstance(admit, (types.NoneType, types.Omitted)):
+        return lambda admit, state, arrays, cache, obj, size, now, i: (state, True)
+    return lambda admit, state, arrays, cache, obj, size, now, i: admit(state, arrays, cache, obj, size, now, i)
+
+
+@njit(inline="always")
+def _list_dirty(dirty, tally, obj):
+    if dirty.slot_of[obj] < 0:
+        dirty.slot_of[obj] = tally[DIRTY]
+        dirty.listed[tally[DIRTY]] = obj
+        tally[DIRTY] += 1
+        tally[DIRTY_PEAK] = max(tally[DIRTY_PEAK], tally[DIRTY])
+
+
+@njit(inline="always")
+def _unlist_dirty(dirty, tally, obj):
+    slot = dirty.slot_of[obj]
+    if slot < 0:
+        return False
+    last = np.uint32(dirty.listed[tally[DIRTY] - 1])
+    dirty.listed[slot] = last
+    dirty.slot_of[last] = slot
+    dirty.slot_of[obj] = -1
+    tally[DIRTY] -= 1
+    return True
+
+
+@njit(inline="always")
+def _unlist_all_dirty(dirty, tally):
+    for slot in range(tally[DIRTY]):
+        dirty.slot_of[np.uint32(dirty.listed[slot])] = -1
+    tally[WRITEBACKS] += tally[DIRTY]
+    tally[BACKEND_WRITES] += tally[DIRTY]
+    tally[DIRTY] = 0
+
+
+def _mark_dirty(cache, obj):
+    """Note that the cache holds a write of ``obj`` the backend lacks (without write-back, nothing)."""
+    if cache.dirty is not None:
+        _list_dirty(cache.dirty, cache.tally, obj)
+
+
+def _clean(cache, obj):
+    """Forget that ``obj`` is dirty; returns whether it was (without write-back, never)."""
+    return cache.dirty is not None and _unlist_dirty(cache.dirty, cache.tally, obj)
+
+
+def _flush(cache):
+    """Write every dirty object to the backend at once (without write-back, nothing)."""
+    if cache.dirty is not None:
+        _unlist_all_dirty(cache.dirty, cache.tally)
+
+
+@overload(_mark_dirty)
+def _mark_dirty_compiled(cache, obj):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache, obj: None
+    return lambda cache, obj: _list_dirty(cache.dirty, cache.tally, obj)
+
+
+@overload(_clean)
+def _clean_compiled(cache, obj):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache, obj: False
+    return lambda cache, obj: _unlist_dirty(cache.dirty, cache.tally, obj)
+
+
+@overload(_flush)
+def _flush_compiled(cache):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache: None
+    return lambda cache: _unlist_all_dirty(cache.dirty, cache.tally)
+
+
+@njit(inline="always")
+def _write_back(cache, obj):
+    """A dirty ``obj`` leaving the cache reaches the backend."""
+    if _clean(cache, obj):
+        cache.tally[WRITEBACKS] += 1
+        cache.tally[BACKEND_WRITES] += 1
+
+
+@njit(inline="always")
+def _expiry(ttls, at, timeout, now):
+    """When an object admitted or written by request ``at`` expires: its TTL, else the cache timeout."""
+    own = np.float64(_column(ttls, at, np.float32(0.0)))
+    if own > 0:
+        return now + own
+    return now + timeout if timeout > 0 else NEVER
 
 
 @njit(inline="always")
 def release(cache, victim):
-    """Evict ``victim`` from a hook other than ``evict``: its space is free at once and it counts as an
-    eviction."""
-    held, tally = cache
-    tally[RELEASED] += size_of(cache, victim)
-    held[np.uint32(victim)] = -1
+    """Evict ``victim`` from a hook other than ``evict``: its space is free at once (a dirty copy is
+    written back) and it counts as an eviction."""
+    cache.tally[RELEASED] += size_of(cache, victim)
+    _write_back(cache, victim)
+    cache.held[np.uint32(victim)] = -1
 
 
 @njit(inline="always")
-def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_remove, hooks_release=False):
-    """Replay ``run.requests`` (a ``Requests``) through the hooks with a cache of ``run.capacity``.
+def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_remove, hooks_release=False,
+                    admit=None):  # fmt: skip
+    """Replay ``run.requests`` through the hooks with a cache of ``run.capacity``.
 
-    ``capacity`` is in objects when ``cache.held`` is int8, else in bytes; a
-    DELETE (when ``requests.ops`` is given) removes its object and is not a
-    hit;
-    ``ttl`` (seconds, or None for no expiry) refetches in place a copy fetched
-    that long ago: a miss the policy sees as an access. ``cache`` is the
-    caller's: ``held`` all -1, ``tally`` all 0; the loop leaves its counts
-    there. Returns the final policy state and the hits and bytes hit of each
-    segment.
+    ``capacity`` is in objects when ``cache.held`` is int8, else in bytes.
+    ``cache`` is the caller's: ``held`` all -1, ``tally`` all 0, ``dirty``
+    (when given) all -1; the loop leaves its counts there. Returns the final
+    policy state and, for each segment, its GET hits, bytes hit and backend
+    writes.
     """
-    requests, capacity, ttl, cache = run
-    ids, sizes, times, bounds, ops = requests
+    requests, capacity, cache, timeout_option, write_policy, interval_option, largest_option = run
+    ids, sizes, times, bounds, ops, ttls = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
-    cache = Cache(borrowed(cache.held), borrowed(cache.tally))
+    cache = Cache(borrowed(cache.held), borrowed(cache.tally), borrowed(cache.dirty))
     arrays = borrowed(arrays)
-    held, tally = cache
-    fetched_at = np.zeros(held.shape[0] if ttl is not None else 1, np.float64)
+    held, tally = cache.held, cache.tally
+    timeout = _seconds(timeout_option)
+    interval = _seconds(interval_option)
+    largest = _largest(largest_option)
+    expiring = _given(ttls) or _given(timeout_option)
+    expires_at = np.full(held.shape[0] if expiring else 1, NEVER)
+    next_flush = (times[0] if times.shape[0] else 0.0) + interval
     segment_hits = np.zeros(bounds.shape[0], np.int64)
     segment_bytes_hit = np.zeros(bounds.shape[0], np.int64)
+    segment_writes = np.zeros(bounds.shape[0], np.int64)
     # The capacity in use stays in a register: hooks that release a victim themselves leave what
     # they freed in ``tally[RELEASED]``, folded in before each admission when the policy says its
     # hooks release (a constant in its one call, so other policies never read it).
@@ -179,60 +328,110 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
         end = bounds[segment]
         hits_before = hits
         bytes_hit_before = bytes_hit
+        writes_before = tally[BACKEND_WRITES]
         for i in range(begin, end):
             # Unsigned positions and ids index without numba's negative-index wraparound.
             at = np.uint64(i)
             obj = np.uint32(ids[at])
             size = np.int64(1) if counts_objects(held) else np.int64(sizes[at])
             now = times[at]
-            if _deletes(ops, at):
-                tally[DELETES] += 1
+            op = _column(ops, at, np.int8(GET))
+            if _given(interval_option) and now >= next_flush:
+                _flush(cache)
+                next_flush += interval * (np.floor((now - next_flush) / interval) + 1.0)
+            if expiring and held[obj] >= 0 and now >= expires_at[obj]:
+                tally[EXPIRATIONS] += 1
+                _write_back(cache, obj)
+                state = on_remove(state, arrays, cache, obj, now, i)
+                used -= size_of(cache, obj)
+                held[obj] = -1
+            if op == GET:
                 if held[obj] >= 0:
+                    hits += 1
+                    bytes_hit += 0 if counts_objects(held) else size
+                    state = on_hit(state, arrays, cache, obj, size, now, i)
+                    continue
+            elif op == DELETE:
+                tally[DELETES] += 1
+                tally[BACKEND_WRITES] += 1
+                if held[obj] >= 0:
+                    _clean(cache, obj)  # dropped, not written
                     state = on_remove(state, arrays, cache, obj, now, i)
                     used -= size_of(cache, obj)
                     held[obj] = -1
                     tally[REMOVED] += 1
                 continue
-            if held[obj] >= 0:
-                if not _expired(ttl, fetched_at, obj, now):
-                    hits += 1
-                    bytes_hit += 0 if counts_objects(held) else size
-                    state = on_hit(state, arrays, cache, obj, size, now, i)
+            else:  # a SET
+                tally[SETS] += 1
+                if write_policy != WRITE_BACK:
+                    tally[BACKEND_WRITES] += 1
+                if held[obj] >= 0:
+                    if write_policy == WRITE_AROUND:
+                        state = on_remove(state, arrays, cache, obj, now, i)
+                        used -= size_of(cache, obj)
+                        held[obj] = -1
+                        tally[INVALIDATIONS] += 1
+                        continue
+                    if size == size_of(cache, obj):
+                        state = on_hit(state, arrays, cache, obj, size, now, i)
+                        if expiring:
+                            expires_at[obj] = _expiry(ttls, at, timeout, now)
+                        if write_policy == WRITE_BACK:
+                            _mark_dirty(cache, obj)
+                        continue
+                    state = on_remove(state, arrays, cache, obj, now, i)  # re-enters at its new size
+                    used -= size_of(cache, obj)
+                    held[obj] = -1
+                    tally[RESIZED] += 1
+                elif write_policy == WRITE_AROUND:
                     continue
-                tally[REFETCHED] += 1
-                _fetched(ttl, fetched_at, obj, now)
-                state = on_hit(state, arrays, cache, obj, size, now, i)
-            elif size <= capacity:
-                state = on_miss(state, arrays, cache, obj, size, now, i)
-                if hooks_release:
-                    used -= tally[RELEASED]
-                    tally[RELEASED] = 0
-                while used + size > capacity:
-                    state, victim = evict(state, arrays, cache, obj, size, now, i)
-                    used -= size_of(cache, victim)
-                    held[np.uint32(victim)] = -1
-                state = on_insert(state, arrays, cache, obj, size, now, i)
-                held[obj] = size
-                used += size
-                _fetched(ttl, fetched_at, obj, now)
-            else:
-                tally[TOO_LARGE] += 1
+            # A GET miss or a SET to admit.
+            admitted = size <= capacity and (not _given(largest_option) or sizes[at] <= largest)
+            if admitted:
+                state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
+            if not admitted:
+                tally[REJECTED] += 1
+                if op != GET and write_policy == WRITE_BACK:
+                    _clean(cache, obj)  # a dirty copy is superseded by this write
+                    tally[BACKEND_WRITES] += 1
+                continue
+            state = on_miss(state, arrays, cache, obj, size, now, i)
+            if hooks_release:
+                used -= tally[RELEASED]
+                tally[RELEASED] = 0
+            while used + size > capacity:
+                state, victim = evict(state, arrays, cache, obj, size, now, i)
+                used -= size_of(cache, victim)
+                _write_back(cache, victim)
+                held[np.uint32(victim)] = -1
+            state = on_insert(state, arrays, cache, obj, size, now, i)
+            held[obj] = size
+            used += size
+            if expiring:
+                expires_at[obj] = _expiry(ttls, at, timeout, now)
+            if _given(ops):
+                tally[ADMITTED] += 1
+                if op != GET and write_policy == WRITE_BACK:
+                    _mark_dirty(cache, obj)
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
         segment_bytes_hit[segment] = (hits - hits_before) if counts_objects(held) else bytes_hit - bytes_hit_before
+        segment_writes[segment] = tally[BACKEND_WRITES] - writes_before
         begin = end
     tally[USED] = used - tally[RELEASED]
     tally[RELEASED] = 0
-    tally[EVICTIONS] = _evictions(held, tally, begin - hits)
-    return state, segment_hits, segment_bytes_hit
+    tally[EVICTIONS] = _evictions(held, tally, begin - hits, _given(ops))
+    return state, segment_hits, segment_bytes_hit, segment_writes
 
 
 @njit(inline="always")
-def _evictions(held, tally, not_hits):
-    """Evictions so far, from counts the loop keeps anyway: each request that was not a hit, a
-    refetch, a DELETE or too large admitted its object, which is held now, was removed, or was evicted."""
-    admitted = not_hits - tally[REFETCHED] - tally[TOO_LARGE] - tally[DELETES]
-    return admitted - tally[REMOVED] - np.count_nonzero(held >= 0)
+def _evictions(held, tally, not_hits, counted_admissions):
+    """Evictions so far, from counts the loop keeps anyway: every object admitted is held now, left
+    in another way (a DELETE, an invalidation, an expiry, a resize), or was evicted. Without
+    operations every request that was not a hit and not refused was an admission."""
+    admitted = tally[ADMITTED] if counted_admissions else not_hits - tally[REJECTED]
+    left = tally[REMOVED] + tally[INVALIDATIONS] + tally[EXPIRATIONS] + tally[RESIZED]
+    return admitted - left - np.count_nonzero(held >= 0)
 
 
 @njit(inline="always")

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from tuner.engine import kernel
 from tuner.errors import CachetuneError
 from tuner.policies import Policy, PolicyInput, get_policy
 from tuner.seeds import DEFAULT_SEED
-from tuner.trace import Trace
+from tuner.trace import GET, Trace
 
 HOUR = 3600.0
 
@@ -71,7 +72,14 @@ class Counts:
 class ReplayResult(Counts):
     """What one replay measured: the counts of the whole trace, and where they came from.
 
-    ``window_misses`` and ``window_bytes_hit`` are the timeline (one entry per
+    The counts are of GETs (``requests`` are GETs, ``misses`` GET misses, each
+    of which reads the backend). ``backend_writes`` counts every write that
+    reached the backend: write-through and write-around SETs, DELETEs, SETs
+    the cache refused under write-back, and ``writebacks`` (dirty objects
+    written at eviction, expiry or a flush). ``dirty_peak`` is the most dirty
+    objects at once (the writes at risk if the cache dies), ``dirty_at_end``
+    those never written. ``window_misses``, ``window_bytes_hit`` and
+    ``window_backend_writes`` are the timeline (one entry per
     ``window_seconds`` of trace time); ``checkpoint_counts[k]`` are the counts
     of the requests before position ``checkpoints[k]``.
     """
@@ -79,14 +87,37 @@ class ReplayResult(Counts):
     policy: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     capacity: Capacity | None = None
+    write_policy: str = "write-through"
+    ttl: float | None = None
+    flush_interval: float | None = None
+    max_object_size: int | None = None
     evictions: int = 0
     used: int = 0  # the capacity in use when the trace ends, in the capacity's unit
+    backend_writes: int = 0
+    writebacks: int = 0
+    invalidations: int = 0
+    expirations: int = 0
+    rejected: int = 0  # refused admissions, GET or SET
+    dirty_peak: int = 0
+    dirty_at_end: int = 0
     window_seconds: float = HOUR
     window_misses: np.ndarray = field(default=None, repr=False)
     window_bytes_hit: np.ndarray = field(default=None, repr=False)  # a window's bytes missed = requested - these
+    window_backend_writes: np.ndarray = field(default=None, repr=False)
     checkpoints: tuple[int, ...] = ()
     checkpoint_counts: tuple[Counts, ...] = field(default=(), repr=False)
     seconds: float = 0.0
+
+    @property
+    def backend_reads(self) -> float:
+        """Every GET miss reads the backend."""
+        return self.misses
+
+    @property
+    def backend_ops_per_hour(self) -> float:
+        """Backend reads and writes per hour of trace time (NaN for a zero span)."""
+        hours = self.span_seconds / HOUR
+        return (self.backend_reads + self.backend_writes) / hours if hours > 0 else math.nan
 
     def counts_before(self, checkpoint: int) -> Counts:
         """The counts of the requests before position ``checkpoint`` (one of ``checkpoints``)."""
@@ -107,7 +138,10 @@ def replay(
     capacity: int | str | Capacity,
     *,
     seed: int = DEFAULT_SEED,
+    write_policy: str = "write-through",
     ttl: float | None = None,
+    flush_interval: float | None = None,
+    max_object_size: int | None = None,
     window_seconds: float = HOUR,
     checkpoints: Sequence[int] = (),
     **params: Any,
@@ -117,11 +151,16 @@ def replay(
     ``capacity`` is an object count, a byte size such as ``"64MiB"`` or a share
     of the trace's unique objects such as ``"1%"``. ``params`` are the policy's
     own parameters (see ``cachetune policies``); ``seed`` fixes randomized
-    policies; ``ttl`` (seconds) expires entries that were fetched that long
-    ago; misses are also counted per ``window_seconds`` for timelines, and
-    up to each of ``checkpoints`` (request positions) for held-out figures.
+    policies. The trace's SETs go by ``write_policy`` (``write-through``,
+    ``write-back``: dirty objects are also written every ``flush_interval``
+    seconds of trace time when given, or ``write-around``); ``ttl`` is the
+    cache timeout in seconds for objects whose request gave none;
+    ``max_object_size`` (bytes) refuses larger objects. Misses are also
+    counted per ``window_seconds`` for timelines, and up to each of
+    ``checkpoints`` (request positions) for held-out figures.
     """
-    return _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, params)[0]
+    options = _Options(seed, write_policy, ttl, flush_interval, max_object_size, window_seconds, tuple(checkpoints))
+    return _replay(trace, policy, capacity, options, params)[0]
 
 
 def replay_with_state(trace: Trace, policy: str | Policy, capacity: int | str | Capacity,
@@ -131,36 +170,71 @@ def replay_with_state(trace: Trace, policy: str | Policy, capacity: int | str | 
     bound = inspect.signature(replay).bind(trace, policy, capacity, **options)
     bound.apply_defaults()
     given = bound.arguments
-    return _replay(trace, policy, capacity, given["seed"], given["ttl"], given["window_seconds"],
-                   given["checkpoints"], given["params"])  # fmt: skip
+    chosen = _Options(given["seed"], given["write_policy"], given["ttl"], given["flush_interval"],
+                      given["max_object_size"], given["window_seconds"], tuple(given["checkpoints"]))  # fmt: skip
+    return _replay(trace, policy, capacity, chosen, given["params"])
 
 
-def _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, params):
-    """The replay itself, behind both public functions: their options in order."""
+@dataclass(frozen=True)
+class _Options:
+    """``replay``'s options beside the policy's own parameters, checked once."""
+
+    seed: int
+    write_policy: str
+    ttl: float | None
+    flush_interval: float | None
+    max_object_size: int | None
+    window_seconds: float
+    checkpoints: tuple[int, ...]
+
+    def check(self, trace: Trace) -> None:
+        if self.write_policy not in kernel.WRITE_POLICIES:
+            raise CachetuneError(f"write_policy must be one of {', '.join(kernel.WRITE_POLICIES)}, "
+                                 f"got {self.write_policy!r}", parameter="write_policy")  # fmt: skip
+        for name in ("window_seconds", "ttl", "flush_interval", "max_object_size"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise CachetuneError(f"{name} must be positive, got {value}", parameter=name)
+        if any(not 0 <= position <= len(trace) for position in self.checkpoints):
+            raise CachetuneError(f"checkpoints must be request positions from 0 to {len(trace)}",
+                                 parameter="checkpoints")  # fmt: skip
+
+
+def _replay(trace, policy, capacity, options, params):
+    """The replay itself, behind both public functions."""
     chosen = get_policy(policy) if isinstance(policy, str) else policy
     resolved_params = chosen.resolve_params(params)
     size = parse_capacity(capacity, trace.n_objects)
-    if not window_seconds > 0:
-        raise CachetuneError(f"window_seconds must be positive, got {window_seconds}", parameter="window_seconds")
-    if ttl is not None and not ttl > 0:
-        raise CachetuneError(f"ttl must be positive, got {ttl}", parameter="ttl")
-    marks = tuple(int(position) for position in checkpoints)
-    if any(not 0 <= position <= len(trace) for position in marks):
-        raise CachetuneError(f"checkpoints must be request positions from 0 to {len(trace)}", parameter="checkpoints")
+    options.check(trace)
+    marks = tuple(int(position) for position in options.checkpoints)
     count_objects = size.unit == OBJECTS
-    window_ends = trace.window_ends(window_seconds)
+    window_ends = trace.window_ends(options.window_seconds)
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
-    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, None)
-    cache = kernel.Cache(
-        np.full(max(trace.n_objects, 1), -1, _residency_dtype(trace, count_objects)), np.zeros(kernel.N_TALLY, np.int64)
-    )
+    # Columns a trace does not use are None, so the loop compiles without them.
+    ops = trace.ops if trace.has_writes else None
+    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops,
+                               trace.ttls if trace.has_ttls else None)  # fmt: skip
+    n_slots = max(trace.n_objects, 1)
+    writes_back = options.write_policy == "write-back" and ops is not None
+    dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
+    cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(trace, count_objects)),
+                         np.zeros(kernel.N_TALLY, np.int64), dirty)  # fmt: skip
     sizes = trace.unit_sizes if count_objects else trace.sizes
-    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, seed)
+    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, options.seed,
+                               removes=ops is not None or options.ttl is not None or trace.has_ttls)  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
-    run = kernel.Run(requests, np.int64(size.amount), None if ttl is None else float(ttl), cache)
-    state, segment_hits, segment_bytes_hit = chosen.replay(run, state, arrays)
+    run = kernel.Run(
+        requests,
+        np.int64(size.amount),
+        cache,
+        None if options.ttl is None else float(options.ttl),
+        kernel.WRITE_POLICIES[options.write_policy],
+        None if options.flush_interval is None or not writes_back else float(options.flush_interval),
+        None if options.max_object_size is None else np.int64(options.max_object_size),
+    )
+    state, segment_hits, segment_bytes_hit, segment_writes = chosen.replay(run, state, arrays)
     elapsed = time.perf_counter() - began
     segments = _Segments(trace, bounds, segment_hits, segment_bytes_hit, count_objects)
     whole = segments.counts_before(len(trace))
@@ -171,11 +245,23 @@ def _replay(trace, policy, capacity, seed, ttl, window_seconds, checkpoints, par
         policy=chosen.name,
         params=resolved_params,
         capacity=size,
+        write_policy=options.write_policy,
+        ttl=options.ttl,
+        flush_interval=options.flush_interval,
+        max_object_size=options.max_object_size,
         evictions=int(tally[kernel.EVICTIONS]),
         used=int(tally[kernel.USED]),
-        window_seconds=float(window_seconds),
+        backend_writes=int(tally[kernel.BACKEND_WRITES]),
+        writebacks=int(tally[kernel.WRITEBACKS]),
+        invalidations=int(tally[kernel.INVALIDATIONS]),
+        expirations=int(tally[kernel.EXPIRATIONS]),
+        rejected=int(tally[kernel.REJECTED]),
+        dirty_peak=int(tally[kernel.DIRTY_PEAK]),
+        dirty_at_end=int(tally[kernel.DIRTY]),
+        window_seconds=float(options.window_seconds),
         window_misses=window_misses,
         window_bytes_hit=window_bytes_hit,
+        window_backend_writes=segments.summed_per_window(segment_writes, window_ends),
         checkpoints=marks,
         checkpoint_counts=tuple(segments.counts_before(position) for position in marks),
         seconds=elapsed,
@@ -194,23 +280,43 @@ class _Segments:
     count_objects: bool
 
     def counts_before(self, position: int) -> Counts:
+        """The GETs before ``position`` (every request, in a read-only trace) and their misses."""
         trace = self.trace
         last = int(np.searchsorted(self.bounds, position, side="right"))  # segments ending at or before it
         hits = int(self.hits[:last].sum())
         bytes_hit = int(self.bytes_hit[:last].sum())
-        bytes_requested = position if self.count_objects else int(trace.sizes[:position].sum())
+        gets = int(self.gets_through[position - 1]) if position else 0
+        if self.count_objects:
+            bytes_requested = gets
+        elif trace.has_writes:
+            bytes_requested = int(trace.sizes[:position][trace.ops[:position] == GET].sum())
+        else:
+            bytes_requested = int(trace.sizes[:position].sum())
         span = float(trace.timestamps[position - 1] - trace.timestamps[0]) if position else 0.0
-        return Counts(position, position - hits, bytes_requested, bytes_requested - bytes_hit, span)
+        return Counts(gets, gets - hits, bytes_requested, bytes_requested - bytes_hit, span)
+
+    @cached_property
+    def gets_through(self) -> np.ndarray:
+        """``gets_through[k]``: the GETs among the first k + 1 requests."""
+        if self.trace.has_writes:
+            return np.cumsum(self.trace.ops == GET)
+        return np.arange(1, len(self.trace) + 1)
 
     def per_window(self, window_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Misses and bytes hit per timeline window (each window is a run of whole segments)."""
+        """GET misses and bytes hit per timeline window (each window is a run of whole segments)."""
+        hits = self.summed_per_window(self.hits, window_ends)
+        bytes_hit = self.summed_per_window(self.bytes_hit, window_ends)
         if not len(self.trace):
-            return np.zeros(len(window_ends), np.int64), np.zeros(len(window_ends), np.int64)
+            return hits, bytes_hit
+        gets = np.diff(self.gets_through[window_ends - 1], prepend=0)
+        return gets - hits, bytes_hit
+
+    def summed_per_window(self, per_segment: np.ndarray, window_ends: np.ndarray) -> np.ndarray:
+        """A per-segment count summed per timeline window."""
+        if not len(self.trace):
+            return np.zeros(len(window_ends), np.int64)
         window_of_segment = np.searchsorted(window_ends, self.bounds, side="left")
-        hits = np.bincount(window_of_segment, self.hits, minlength=len(window_ends)).astype(np.int64)
-        bytes_hit = np.bincount(window_of_segment, self.bytes_hit, minlength=len(window_ends)).astype(np.int64)
-        requests = np.diff(window_ends, prepend=0)
-        return requests - hits, bytes_hit
+        return np.bincount(window_of_segment, per_segment, minlength=len(window_ends)).astype(np.int64)
 
 
 def _residency_dtype(trace: Trace, count_objects: bool) -> type:
