@@ -30,6 +30,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/bench_throughput.py
 	$(BIN)/python benchmarks/bench_readers.py
 	$(BIN)/python benchmarks/bench_mrc.py
+	$(BIN)/python benchmarks/bench_writes.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
