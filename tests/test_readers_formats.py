@@ -173,7 +173,8 @@ def test_csv_operations_in_any_case_and_memcached_words(tmp_path):
     assert trace.ops.tolist() == [code for _, code in rows]
     assert trace.info["skipped"] == {"unknown operation": 2}
     assert trace.info["skipped_summary"] == f"skipped 2 of {len(rows) + 3} lines: 2 unknown operation"
-    with pytest.raises(TraceError, match=rf"line {len(rows) + 2}: unknown operation \(--strict"):
+    with pytest.raises(TraceError, match=rf"line {len(rows) + 2}: unknown operation; 2 of {len(rows) + 3} lines "
+                                         r"would be skipped \(--strict allows none\)"):  # fmt: skip
         read_trace(path, strict=True)
 
 
@@ -311,6 +312,7 @@ OPS_FIXTURES = {
     "text": ("t.txt", b"a\nb\na\n", {}, [GET] * 3),
     "oracle-general": ("t.bin", np.array([(1, 42, 100, -1), (2, 43, 50, -1)], RECORD).tobytes(), {}, [GET] * 2),
     "arc": ("t.lis", b"10 2 0 0\n5 1 0 1\n", {}, [GET] * 3),
+    "twitter": ("c.0", b"0,a,1,5,3,gets,0\n1,b,1,5,3,cas,60\n2,a,1,5,3,delete,0\n", {}, [GET, SET, DELETE]),
     "u32be": ("k.trace", np.array([5, 7, 5], ">u4").tobytes(), {}, [GET] * 3),
     "i32be": ("k.trace", np.array([5, -7, 5], ">i4").tobytes(), {}, [GET] * 3),
     "i64be": ("k.trace", np.array([5, 7, 5, 9], ">i8").tobytes(), {}, [GET] * 4),
