@@ -15,7 +15,7 @@ from tuner.trace import DELETE, GET, SET
 COMMANDS = [("get", GET), ("gets", GET), ("set", SET), ("add", SET), ("replace", SET), ("cas", SET),
             ("append", SET), ("prepend", SET), ("incr", SET), ("decr", SET), ("delete", DELETE)]  # fmt: skip
 SKIPPED = {
-    "not 7 comma-separated fields (timestamp,key,key size,value size,client id,operation,TTL)": 2,
+    "not 7 comma-separated fields": 2,
     "time not a number": 1,
     "key or value size not a whole number": 1,
     "unknown operation": 2,

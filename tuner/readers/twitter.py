@@ -38,7 +38,7 @@ OPERATIONS = operation_table({
 NOT_TWITTER, BAD_TIME, BAD_SIZE, BAD_OP, BAD_TTL = 1, 2, 3, 4, 5
 BLANK = 6  # not a reason to skip: empty lines are ignored, counted beside the skip reasons
 REASONS = {
-    NOT_TWITTER: f"not {len(FIELDS)} comma-separated fields ({','.join(FIELDS)})",
+    NOT_TWITTER: f"not {len(FIELDS)} comma-separated fields",
     BAD_TIME: "time not a number",
     BAD_SIZE: "key or value size not a whole number",
     BAD_OP: "unknown operation",
