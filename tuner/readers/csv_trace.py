@@ -65,7 +65,7 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
     """Parse the rows of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
 
     One pass finds the line ends and the ``wanted`` columns (0-based, -1 =
-    none; quoted fields with ``""`` escapes included) and decodes time, size and
+    none; quoted fields with ``""`` escapes included) and decodes time, size,
     operation and TTL. Kept rows go to ``out`` (key start, end, time, size, op, ttl);
     ``tally`` counts each skip reason and keeps its first line; blank lines
     are not rows, only counted under ``BLANK``. A negative size stops the
