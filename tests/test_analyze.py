@@ -1,4 +1,5 @@
-"""analyze: stack distances against a naive model and LRU itself, the Zipf fit, the working set, the CLI."""
+"""analyze: stack distances against a naive model and LRU itself, the Zipf fit, the working set, operations and
+TTLs, the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import zstandard
 from typer.testing import CliRunner
 
 import tuner
@@ -14,7 +16,8 @@ from tests.cli import cachetune
 from tests.conftest import load_oracle_trace, needs_jit
 from tuner.analyze import COLD, analyze, popularity_points, zipf_fit
 from tuner.cli import app
-from tuner.trace import Trace
+from tuner.reports.html import render_report
+from tuner.trace import DELETE, GET, SET, Trace
 
 
 def naive_stack_distances(keys) -> list[int]:
@@ -144,3 +147,67 @@ def test_cli_refuses_a_negative_top(tmp_path):
     done = CliRunner().invoke(app, ["analyze", "--workload", "zipf", "--requests", "500", "--top", "-3",
                                     "--out", str(tmp_path)])  # fmt: skip
     assert done.exit_code == 2 and "--top" in done.output
+
+
+def test_operation_mix_write_ratio_and_ttls():
+    ops = [GET, SET, GET, DELETE, SET, GET, GET, SET, GET, GET]
+    ttls = [0, 60, 0, 0, 3600, 0, 0, 30, 0, 0]
+    summary = analyze(Trace.from_arrays(list("abcabcabca"), ops=ops, ttls=ttls)).summary
+    assert {key: summary[key] for key in ("gets", "sets", "deletes")} == {"gets": 6, "sets": 3, "deletes": 1}
+    assert (summary["get_share"], summary["set_share"], summary["delete_share"]) == (0.6, 0.3, 0.1)
+    assert summary["write_ratio"] == pytest.approx(0.4) and summary["ttl_share"] == 0.3
+    given = np.array([60.0, 3600.0, 30.0])
+    assert (summary["ttl_min_seconds"], summary["ttl_max_seconds"]) == (30.0, 3600.0)
+    assert summary["ttl_median_seconds"] == np.median(given) == 60.0
+    assert summary["ttl_p90_seconds"] == pytest.approx(np.quantile(given, 0.9))
+    assert analyze(Trace.from_arrays(list("ab"), ops=[SET, SET])).summary["write_ratio"] == 1.0
+
+
+def test_a_read_only_trace_without_ttls():
+    result = analyze(Trace.from_arrays(list("abca")))
+    summary = result.summary
+    assert (summary["gets"], summary["sets"], summary["deletes"], summary["write_ratio"]) == (4, 0, 0, 0.0)
+    assert summary["ttl_share"] == 0.0 and np.isnan(summary["ttl_median_seconds"])
+    assert result.to_dict()["ttl_p90_seconds"] is None  # NaN is null in run.json
+    assert {"gets", "write_ratio", "ttl_share", "ttl_max_seconds"} <= set(result.table.columns)
+
+
+TWITTER_LINES = (
+    "0,nz:a,4,96,1,get,0\n1,nz:b,4,46,1,set,3600\n2,nz:a,4,96,1,gets,0\n3,nz:c,4,16,1,add,60\n"
+    "4,nz:b,4,46,1,delete,0\n5,nz:a,4,96,1,get,0\n6,nz:c,4,16,1,incr,600\n7,nz:a,4,96,1,stats,0\n"
+)
+
+
+def test_cli_prints_the_operation_mix_and_ttls_of_a_twitter_trace(tmp_path):
+    path = tmp_path / "cluster52.0.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(TWITTER_LINES.encode()))
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["analyze", "--trace", str(path), "--trace-format", "twitter", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    printed = " ".join(done.stdout.split())
+    for row in ("GET │ 3 │ 0.4286", "SET │ 3 │ 0.4286", "DELETE │ 1 │ 0.1429", "(SET + DELETE) │ 4 │ 0.5714"):
+        assert row in printed, row
+    assert "this trace has writes: 57.1% of requests are SETs or DELETEs" in printed
+    assert "TTLs (seconds)" in printed and "requests with a TTL (share) │ 0.4286" in printed
+    assert "shortest │ 60.0" in printed and "median │ 600.0" in printed and "longest │ 3,600.0" in printed
+    assert "skipped 1 of 8 lines: 1 unknown operation" in " ".join(done.stderr.split())
+    html = (out / "report.html").read_text()
+    assert 'id="operations"' in html and "Reads, writes and TTLs" in html and 'id="ttls"' in html
+    assert "this trace has writes" in html
+
+
+def test_cli_reads_csv_operations_and_ttls_by_column_and_leaves_ttls_out_without_them(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,GET,0\nb,Set,30\na,del,0\nb,get,0\n")
+    out = tmp_path / "run"
+    done = CliRunner().invoke(app, ["analyze", "--trace", str(path), "--op-col", "2", "--ttl-col", "3", "--format",
+                                    "json", "--out", str(out)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.stdout[done.stdout.index("{") :])
+    assert (printed["gets"], printed["sets"], printed["deletes"], printed["write_ratio"]) == (2, 1, 1, 0.5)
+    assert printed["ttl_share"] == 0.25 and printed["ttl_max_seconds"] == 30.0
+    reads = CliRunner().invoke(app, ["analyze", "--trace", str(path), "--out", str(tmp_path / "reads")])
+    assert reads.exit_code == 0, reads.output
+    assert "reads only: every request is a GET" in reads.stdout and "TTLs (seconds)" not in reads.stdout
+    html = render_report(tmp_path / "reads")
+    assert "reads only: every request is a GET" in html and 'id="ttls"' not in html

@@ -163,6 +163,49 @@ def test_csv_errors_name_file_and_line(tmp_path):
         read_trace(short, strict=True)
 
 
+def test_csv_operations_in_any_case_and_memcached_words(tmp_path):
+    words = {GET: ["get", "GETS", "Get"], SET: ["set", "ADD", "replace", "Cas", "append", "prepend", "incr", "DECR"],
+             DELETE: ["delete", "DEL"]}  # fmt: skip
+    rows = [(word, code) for code, names in words.items() for word in names]
+    path = tmp_path / "t.csv"
+    path.write_text("key,op\n" + "".join(f"k{i},{word}\n" for i, (word, _) in enumerate(rows)) + "x,flush\ny,\n")
+    trace = read_trace(path)
+    assert trace.ops.tolist() == [code for _, code in rows]
+    assert trace.info["skipped"] == {"unknown operation": 2}
+    assert trace.info["skipped_summary"] == f"skipped 2 of {len(rows) + 3} lines: 2 unknown operation"
+    with pytest.raises(TraceError, match=rf"line {len(rows) + 2}: unknown operation; 2 of {len(rows) + 3} lines "
+                                         r"would be skipped \(--strict allows none\)"):  # fmt: skip
+        read_trace(path, strict=True)
+
+
+def test_csv_ttl_column_by_name_or_number_bad_values_skipped(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("key,op,ttl\na,get,0\nb,set,30\nc,set,\nd,set,-5\ne,set,soon\nf,add,2.5\n")
+    trace = read_trace(path)
+    assert trace.keys[trace.ids].tolist() == [b"a", b"b", b"c", b"f"]
+    assert trace.ttls.dtype == np.float32 and trace.ttls.tolist() == [0.0, 30.0, 0.0, 2.5]  # empty: no TTL
+    assert trace.info["skipped"] == {"TTL not a number of seconds ≥ 0": 2}
+    assert "2 TTL not a number of seconds ≥ 0" in trace.info["skipped_summary"]
+    headerless = tmp_path / "h.csv"
+    headerless.write_text("a,10\nb,0\n")
+    assert read_trace(headerless).ttls.tolist() == [0.0, 0.0]  # no TTL column: none
+    assert read_trace(headerless, ttl_col="2").ttls.tolist() == [10.0, 0.0]
+    with pytest.raises(TraceError, match=r"line 5: TTL not a number of seconds ≥ 0"):
+        read_trace(path, strict=True)
+    with pytest.raises(TraceError, match=r"--ttl-col 'expiry' is not a column of the header"):
+        read_trace(path, ttl_col="expiry")
+
+
+def test_ttl_column_is_part_of_the_parsed_trace_cache_key(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,10\nb,0\n")
+    assert read_trace(path).ttls.tolist() == [0.0, 0.0]
+    with_ttls = read_trace(path, ttl_col="2")
+    assert "cached" not in with_ttls.info and with_ttls.ttls.tolist() == [10.0, 0.0]
+    again = read_trace(path, ttl_col="2")
+    assert again.info["cached"] and again.ttls.tolist() == [10.0, 0.0]
+
+
 @pytest.mark.parametrize(
     "compress", [gzip.compress, bz2.compress, lzma.compress, zstandard.ZstdCompressor().compress], ids=str
 )
@@ -269,6 +312,7 @@ OPS_FIXTURES = {
     "text": ("t.txt", b"a\nb\na\n", {}, [GET] * 3),
     "oracle-general": ("t.bin", np.array([(1, 42, 100, -1), (2, 43, 50, -1)], RECORD).tobytes(), {}, [GET] * 2),
     "arc": ("t.lis", b"10 2 0 0\n5 1 0 1\n", {}, [GET] * 3),
+    "twitter": ("c.0", b"0,a,1,5,3,gets,0\n1,b,1,5,3,cas,60\n2,a,1,5,3,delete,0\n", {}, [GET, SET, DELETE]),
     "u32be": ("k.trace", np.array([5, 7, 5], ">u4").tobytes(), {}, [GET] * 3),
     "i32be": ("k.trace", np.array([5, -7, 5], ">i4").tobytes(), {}, [GET] * 3),
     "i64be": ("k.trace", np.array([5, 7, 5, 9], ">i8").tobytes(), {}, [GET] * 4),

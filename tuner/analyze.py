@@ -1,4 +1,4 @@
-"""What a trace looks like: volume, popularity skew, reuse, working set and the keys that dominate it.
+"""What a trace looks like: volume, popularity skew, reuse, working set, reads and writes, TTLs, top keys.
 
 The reuse distance of a request is its LRU stack distance: how many distinct
 other objects were requested since the same object's previous request
@@ -7,6 +7,11 @@ Journal 1970). An LRU cache of C objects hits exactly the requests whose
 distance is below C, so the distribution is LRU's whole miss-ratio curve. It
 comes from the same one-pass histogram as ``cachetune mrc``
 (``tuner.mrc.stack_distance``), whose distances count the object itself.
+
+Caches are not only read: in Twitter's production traces write-heavy clusters
+are common and TTLs bound how long an object can stay (Yang, Yue and Rashmi,
+"A large scale analysis of hundreds of in-memory cache clusters at Twitter",
+OSDI 2020), so the summary counts each operation and describes the TTLs given.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from scipy import stats
 
 from tuner.mrc.stack_distance import COLD as COLD_SLOT
 from tuner.mrc.stack_distance import stack_distance_histogram
-from tuner.trace import Trace
+from tuner.trace import DELETE, GET, SET, Trace
 
 COLD = -1  # the reuse table's row of first requests
+# Each operation's name and its summary fields: requests, share of all requests.
+OPERATION_FIELDS = {GET: ("GET", "gets", "get_share"), SET: ("SET", "sets", "set_share"),
+                    DELETE: ("DELETE", "deletes", "delete_share")}  # fmt: skip
 POPULARITY_POINTS = 200
 
 
@@ -173,13 +181,46 @@ def working_set_table(trace: Trace) -> pd.DataFrame:
                          "unique_bytes": unique_bytes[active]})  # fmt: skip
 
 
+def operation_mix(trace: Trace) -> dict[str, Any]:
+    """Requests of each operation and their shares, and the write ratio: SETs and DELETEs over all requests."""
+    counts = np.bincount(trace.ops, minlength=DELETE + 1)
+    n = max(1, len(trace))
+    mix = {field: int(counts[code]) for code, (_, field, _) in OPERATION_FIELDS.items()}
+    mix.update({field: float(counts[code] / n) for code, (_, _, field) in OPERATION_FIELDS.items()})
+    mix["write_ratio"] = float((counts[SET] + counts[DELETE]) / n)
+    return mix
+
+
+def ttl_distribution(trace: Trace) -> dict[str, Any]:
+    """The share of requests that carry a TTL, and the smallest, median, 90th percentile and largest TTL given
+    (seconds; NaN when no request has one)."""
+    given = trace.ttls[trace.ttls > 0].astype(np.float64)
+    low, median, p90, high = np.quantile(given, [0.0, 0.5, 0.9, 1.0]) if len(given) else [float("nan")] * 4
+    return {
+        "ttl_share": len(given) / max(1, len(trace)),
+        "ttl_min_seconds": float(low),
+        "ttl_median_seconds": float(median),
+        "ttl_p90_seconds": float(p90),
+        "ttl_max_seconds": float(high),
+    }
+
+
+def operations_note(summary: dict[str, Any]) -> str:
+    """One line saying whether the trace writes, for the terminal and the report alike."""
+    ratio = float(summary.get("write_ratio") or 0.0)
+    if ratio == 0:
+        return "reads only: every request is a GET"
+    return f"this trace has writes: {ratio:.1%} of requests are SETs or DELETEs (write ratio {ratio:.4f})"
+
+
 def display_key(key: Any) -> str:
     """A key as text: bytes decoded as UTF-8, other bytes shown as \\xNN escapes."""
     return key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else str(key)
 
 
 def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
-    """Statistics of ``trace``: volume, skew, reuse distances, working set per hour, top keys, rank–frequency."""
+    """Statistics of ``trace``: volume, skew, reuse distances, operations and TTLs, working set per hour, top keys,
+    rank–frequency."""
     with ThreadPoolExecutor(max_workers=1) as helper:
         # the stack distances, the longest pass, run beside the others (the kernel releases the GIL)
         distance_pass = helper.submit(stack_distance_histogram, trace.ids, trace.n_objects)
@@ -201,6 +242,8 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "zipf_alpha": alpha,
         "zipf_r_squared": r_squared,
         "median_reuse_distance": _median_distance(distance_counts),
+        **operation_mix(trace),
+        **ttl_distribution(trace),
         "skipped_lines": int(info.get("skipped_lines", 0)),
         "skipped": info.get("skipped", {}),
         "lines": info.get("lines"),

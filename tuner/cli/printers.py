@@ -20,7 +20,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from tuner.analyze import TraceAnalysis
+from tuner.analyze import OPERATION_FIELDS, TraceAnalysis, operations_note
 from tuner.capacity import BYTES
 from tuner.cli.console import stdout
 from tuner.mrc.curve import how_obtained
@@ -143,14 +143,41 @@ def _cell(template: str, value: Any) -> str:
     return template.format(value)
 
 
+_TTL_ROWS = (
+    ("shortest", "ttl_min_seconds"),
+    ("median", "ttl_median_seconds"),
+    ("90th percentile", "ttl_p90_seconds"),
+    ("longest", "ttl_max_seconds"),
+)
+
+
+def _print_operations(summary: dict[str, Any], console: Console) -> None:
+    """The operation mix with the write ratio, and the TTLs when any request has one."""
+    operations = Table(title="operations", caption=operations_note(summary), caption_justify="left")
+    for column in ("operation", "requests", "share"):
+        operations.add_column(column, justify="left" if column == "operation" else "right")
+    for name, count, share in OPERATION_FIELDS.values():
+        operations.add_row(name, f"{summary[count]:,}", f"{summary[share]:.4f}")
+    writes = summary["sets"] + summary["deletes"]
+    operations.add_row("writes (SET + DELETE)", f"{writes:,}", f"{summary['write_ratio']:.4f}", style="bold")
+    console.print(operations)
+    if summary["ttl_share"] > 0:
+        ttls = Table(title="TTLs (seconds)", show_header=False)
+        ttls.add_row("requests with a TTL (share)", f"{summary['ttl_share']:.4f}")
+        for label, field in _TTL_ROWS:
+            ttls.add_row(label, f"{summary[field]:,.1f}")
+        console.print(ttls)
+
+
 def print_analysis(result: TraceAnalysis, console: Console) -> None:
-    """The summary, the reuse-distance bands and the top keys as terminal tables."""
+    """The summary, the operations and TTLs, the reuse-distance bands and the top keys as terminal tables."""
     summary = Table(title=f"{result.summary['name']}", show_header=False)
     for label, field, template in _SUMMARY_ROWS:
         summary.add_row(label, _cell(template, result.summary.get(field)))
     for reason, count in result.summary.get("skipped", {}).items():
         summary.add_row(f"  skipped: {reason}", f"{count:,}")
     console.print(summary)
+    _print_operations(result.summary, console)
     reuse = Table(title="reuse (LRU stack) distance", show_lines=False)
     for column in ("distance", "requests", "share", "LRU hit ratio at distance+1 objects"):
         reuse.add_column(column, justify="right")

@@ -46,7 +46,8 @@ ObjectSize = Annotated[
 KeyCol = Annotated[str | None, typer.Option(help="csv/tsv: key column, by header name or 1-based number.")]
 TimeCol = Annotated[str | None, typer.Option(help="csv/tsv: timestamp column (seconds).")]
 SizeCol = Annotated[str | None, typer.Option(help="csv/tsv: size column (bytes).")]
-OpCol = Annotated[str | None, typer.Option(help="csv/tsv: operation column (get/set/delete).")]
+OpCol = Annotated[str | None, typer.Option(help="csv/tsv: operation column (get/set/delete, any case).")]
+TtlCol = Annotated[str | None, typer.Option(help="csv/tsv: TTL column (seconds; 0 or empty = none).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Any malformed line is an error instead of skipped.")]
 KeepOrder = Annotated[bool, typer.Option("--keep-order", help="Keep file order even where timestamps go backwards.")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse the trace again; neither use nor fill the cache.")]
@@ -86,7 +87,7 @@ def _take_generator_options(arguments: dict[str, Any]) -> dict[str, Any]:
 # format-specific keywords.
 WORKLOAD_OPTIONS = ("workload", "requests", "objects", "rate", "seed")
 READER_OPTIONS = ("log_format", "key_host", "drop_query", "methods", "statuses", "object_size",
-                  "key_col", "time_col", "size_col", "op_col")  # fmt: skip
+                  "key_col", "time_col", "size_col", "op_col", "ttl_col")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class SourceOptions:
     time_col: TimeCol = None
     size_col: SizeCol = None
     op_col: OpCol = None
+    ttl_col: TtlCol = None
     strict: Strict = False
     keep_order: KeepOrder = False
     no_cache: NoCache = False

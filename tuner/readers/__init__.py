@@ -28,6 +28,7 @@ from tuner.readers.detect import detect_format
 from tuner.readers.oracle_general import read_oracle_general
 from tuner.readers.packed_ints import read_packed
 from tuner.readers.text import read_text
+from tuner.readers.twitter import read_twitter
 from tuner.trace import Trace
 
 READERS: dict[str, Callable[..., Trace]] = {
@@ -38,6 +39,7 @@ READERS: dict[str, Callable[..., Trace]] = {
     "text": read_text,
     "oracle-general": read_oracle_general,
     "arc": read_arc,
+    "twitter": read_twitter,
     "u32be": partial(read_packed, dtype_name="u32be"),
     "i32be": partial(read_packed, dtype_name="i32be"),
     "i64be": partial(read_packed, dtype_name="i64be"),

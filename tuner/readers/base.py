@@ -148,7 +148,8 @@ def finish(path: Path, columns: Columns, tally: Tally | None, *, strict: bool, k
     """The Trace, after the checks every reader shares."""
     tally = tally or Tally()
     if strict and tally.skipped:
-        raise TraceError(f"{path}: {tally.first_problem()} (--strict allows no skipped lines)")
+        raise TraceError(f"{path}: {tally.first_problem()}; {tally.skipped:,} of {tally.lines:,} lines would be "
+                         "skipped (--strict allows none)")  # fmt: skip
     if not len(columns.ids):
         if tally.lines == 0:
             raise TraceError(f"{path}: no requests: the file is empty")

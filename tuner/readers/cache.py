@@ -21,7 +21,7 @@ import numpy as np
 from tuner.readers.interning import unpack_keys
 from tuner.trace import Trace
 
-FORMAT_VERSION = 5  # raised whenever a reader's output changes, so entries parsed before are not reused
+FORMAT_VERSION = 6  # raised whenever a reader's output changes, so entries parsed before are not reused
 _HASH_CHUNK = 8 << 20
 
 

@@ -2,7 +2,11 @@
 
 The header is detected (a first row naming a known column, or text above
 numbers). Without options the key is the column named key/id/obj_id/url/…, or
-the first column; time, size and operation columns are used when present.
+the first column; time, size, operation and TTL columns are used when present.
+Operations are the words ``words.OPERATIONS`` names, in any case (get, set,
+delete, memcached's gets/add/cas/incr…); a TTL is seconds ≥ 0, 0 or an empty
+field meaning none. A row whose operation or TTL cannot be read is skipped and
+counted under its reason.
 Blank lines (nothing but spaces, tabs and carriage returns that are not the
 delimiter) are ignored as in the text reader, never a header nor a request
 for the empty key. A compiled scanner splits rows over the raw bytes (quoted
@@ -22,26 +26,28 @@ from tuner.errors import TraceError
 from tuner.readers.base import Columns, Tally, concat, finish
 from tuner.readers.interning import KeyTable, unpack_keys
 from tuner.readers.lines import iter_text
-from tuner.readers.numbers import seconds, unsigned
+from tuner.readers.numbers import seconds, ttl_seconds, unsigned
 from tuner.readers.words import OPERATIONS, operation_code
 from tuner.trace import GET, Trace
 
-KEY, TIME, SIZE, OP = range(4)
+KEY, TIME, SIZE, OP, TTL = range(5)
 COLUMN_NAMES = {
     KEY: ("key", "id", "obj_id", "object_id", "object", "objid", "url", "path", "block", "lbn", "lba"),
     TIME: ("timestamp", "time", "ts", "clock_time", "epoch", "t"),
     SIZE: ("size", "obj_size", "object_size", "bytes", "length", "len"),
     OP: ("op", "operation", "cmd", "command", "type", "method"),
+    TTL: ("ttl", "ttl_seconds", "time_to_live"),
 }
-OPTION_NAMES = {KEY: "key_col", TIME: "time_col", SIZE: "size_col", OP: "op_col"}
-TOO_FEW, BAD_TIME, BAD_SIZE, NEGATIVE, BAD_OP = 1, 2, 3, 4, 5
-BLANK = 6  # not a reason to skip: blank lines are ignored, counted beside the skip reasons
+OPTION_NAMES = {KEY: "key_col", TIME: "time_col", SIZE: "size_col", OP: "op_col", TTL: "ttl_col"}
+TOO_FEW, BAD_TIME, BAD_SIZE, NEGATIVE, BAD_OP, BAD_TTL = 1, 2, 3, 4, 5, 6
+BLANK = 7  # not a reason to skip: blank lines are ignored, counted beside the skip reasons
 REASONS = {
     TOO_FEW: "too few fields",
     BAD_TIME: "time not a number",
     BAD_SIZE: "size not a whole number",
     NEGATIVE: "negative size",
     BAD_OP: "unknown operation",
+    BAD_TTL: "TTL not a number of seconds ≥ 0",
 }
 _NUMBER = re.compile(rb"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
 
@@ -59,17 +65,17 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
     """Parse the rows of ``buf`` (whole lines) from ``position`` until it ends or ``out`` is full.
 
     One pass finds the line ends and the ``wanted`` columns (0-based, -1 =
-    none; quoted fields with ``""`` escapes included) and decodes time, size and
-    operation. Kept rows go to ``out`` (key start, end, time, size, op);
+    none; quoted fields with ``""`` escapes included) and decodes time, size,
+    operation and TTL. Kept rows go to ``out`` (key start, end, time, size, op, ttl);
     ``tally`` counts each skip reason and keeps its first line; blank lines
     are not rows, only counted under ``BLANK``. A negative size stops the
     scan (the reader refuses the file). Returns (position, line, rows
     written).
     """
     op_names, op_offsets, op_codes = ops_table
-    key_spans, times, sizes, ops = out
+    key_spans, times, sizes, ops, ttls = out
     counts, first_lines = tally
-    starts, ends = np.empty(4, np.int64), np.empty(4, np.int64)
+    starts, ends = np.empty(5, np.int64), np.empty(5, np.int64)
     last = wanted.max()
     n_buf, written, capacity = len(buf), 0, len(times)
     while position < n_buf and written < capacity:
@@ -105,7 +111,7 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
                 while buf[cursor] != delimiter and buf[cursor] != 10:
                     cursor += 1
                 field_end = _field_end(buf, field_start, cursor)
-            for slot in range(4):
+            for slot in range(5):
                 if wanted[slot] == column:
                     starts[slot], ends[slot] = field_start, field_end
             column += 1
@@ -118,7 +124,7 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
                 break
         line += 1
         code = TOO_FEW if column <= last else 0
-        time, size, op = 0.0, np.int64(1), np.int8(GET)
+        time, size, op, ttl = 0.0, np.int64(1), np.int8(GET), 0.0
         if code == 0 and starts[TIME] >= 0:
             time = seconds(buf, starts[TIME], ends[TIME])
             if np.isnan(time):
@@ -136,13 +142,17 @@ def _parse_rows(buf, position, line, delimiter, wanted, ops_table, out, tally):
             op = operation_code(buf, starts[OP], ends[OP], op_names, op_offsets, op_codes)
             if op < 0:
                 code = BAD_OP
+        if code == 0 and starts[TTL] >= 0:
+            ttl = ttl_seconds(buf, starts[TTL], ends[TTL])
+            if np.isnan(ttl):
+                code = BAD_TTL
         if code:
             counts[code] += 1
             if first_lines[code] < 0:
                 first_lines[code] = line - 1
             continue
         key_spans[written, 0], key_spans[written, 1] = starts[KEY], ends[KEY]
-        times[written], sizes[written], ops[written] = time, size, op
+        times[written], sizes[written], ops[written], ttls[written] = time, size, op, ttl
         written += 1
     return position, line, written
 
@@ -168,8 +178,8 @@ def _has_header(first: list[str], second: list[str] | None, options: dict[int, s
 
 
 def _resolve(path: Path, header: list[str] | None, options: dict[int, str | None]) -> np.ndarray:
-    """0-based column index for key, time, size and op (-1: not used)."""
-    wanted = np.full(4, -1, np.int64)
+    """0-based column index for key, time, size, op and ttl (-1: not used)."""
+    wanted = np.full(5, -1, np.int64)
     for slot, value in options.items():
         option = "--" + OPTION_NAMES[slot].replace("_", "-")
         if value is not None and value.isdigit():
@@ -201,6 +211,7 @@ def read_csv(
     time_col: str | None = None,
     size_col: str | None = None,
     op_col: str | None = None,
+    ttl_col: str | None = None,
     strict: bool = False,
     keep_order: bool = False,
 ) -> Trace:
@@ -208,11 +219,11 @@ def read_csv(
     separator = delimiter.encode()
     if len(separator) != 1:
         raise TraceError(f"the delimiter must be one byte, not {delimiter!r}")
-    options = {KEY: key_col, TIME: time_col, SIZE: size_col, OP: op_col}
+    options = {KEY: key_col, TIME: time_col, SIZE: size_col, OP: op_col, TTL: ttl_col}
     options = {slot: None if value is None else str(value).strip() for slot, value in options.items()}
     keys, tally = KeyTable(), Tally()
     counts, first_lines = np.zeros(BLANK + 1, np.int64), np.full(BLANK + 1, -1, np.int64)
-    ids, times, sizes, ops, line, wanted, header_line = [], [], [], [], 1, None, False
+    ids, times, sizes, ops, ttls, line, wanted, header_line = [], [], [], [], [], 1, None, False
     for buf in iter_text(path):
         position = 0
         if wanted is None:
@@ -222,16 +233,17 @@ def read_csv(
         while position < len(buf):
             capacity = (len(buf) - position) // 16 + 1024
             out = (np.empty((capacity, 2), np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.int64),
-                   np.empty(capacity, np.int8))  # fmt: skip
+                   np.empty(capacity, np.int8), np.empty(capacity, np.float32))  # fmt: skip
             position, line, written = _parse_rows(buf, position, line, separator[0], wanted, OPERATIONS, out,
                                                   (counts, first_lines))  # fmt: skip
             if counts[NEGATIVE]:
                 raise TraceError(f"{path}: line {first_lines[NEGATIVE]:,}: negative size")
-            key_spans, time, size, op = (column[:written] for column in out)
+            key_spans, time, size, op, ttl = (column[:written] for column in out)
             ids.append(keys.intern(buf, key_spans[:, 0], key_spans[:, 1]))
             times.append(time)
             sizes.append(size)
             ops.append(op)
+            ttls.append(ttl)
     tally.lines = line - 1
     for code, reason in REASONS.items():
         tally.add(reason, counts[code], first_lines[code])
@@ -244,6 +256,7 @@ def read_csv(
         concat(times, np.float64) if wanted is not None and wanted[TIME] >= 0 else None,
         concat(sizes, np.int64),
         concat(ops, np.int8),
+        concat(ttls, np.float32) if wanted is not None and wanted[TTL] >= 0 else None,
         info={"format": "tsv" if delimiter == "\t" else "csv"},
     )
     return finish(path, columns, tally, strict=strict, keep_order=keep_order)

@@ -48,3 +48,15 @@ def seconds(buf, start, end):
         else:
             return np.nan
     return value if seen_digits else np.nan
+
+
+_LARGEST_TTL = float(np.finfo(np.float32).max)
+
+
+@njit(cache=True, nogil=True)
+def ttl_seconds(buf, start, end):
+    """A time to live in seconds (a number ≥ 0, stored as float32); an empty field is 0, no TTL; NaN when malformed."""
+    if end <= start:
+        return 0.0
+    value = seconds(buf, start, end)
+    return value if value <= _LARGEST_TTL else np.nan

@@ -2,8 +2,10 @@
 
 A table is its words lower-cased and packed end to end, with their offsets, so
 a compiled parser can match a field without making a Python string. One table,
-``OPERATIONS``, names the ``Trace.ops`` codes for every reader that has an
-operation: a csv operation column, an access log's HTTP method.
+``OPERATIONS``, names the ``Trace.ops`` codes for every reader whose operations
+are free text: a csv operation column, an access log's HTTP method. A format
+with a fixed vocabulary (the memcached commands of Twitter's traces) builds its
+own with ``operation_table``, so a word it never uses is not taken for one.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from tuner.trace import DELETE, GET, SET
 
 OPERATION_WORDS = {
     GET: (b"get", b"gets", b"read", b"r", b"lookup", b"head"),
-    SET: (b"set", b"write", b"w", b"put", b"insert", b"add", b"update", b"replace", b"cas", b"post"),
+    SET: (b"set", b"write", b"w", b"put", b"insert", b"add", b"update", b"replace", b"cas", b"append", b"prepend",
+          b"incr", b"decr", b"post"),
     DELETE: (b"delete", b"del", b"remove", b"evict"),
-}
+}  # fmt: skip
 
 
 def pack_words(words: Iterable[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -49,9 +52,13 @@ def word_index(buf, start, end, packed, offsets):
     return -1
 
 
-_NAMED = [(word, code) for code, words in OPERATION_WORDS.items() for word in words]
-# (packed words, offsets, the operation code of each word), as ``operation_code`` takes them.
-OPERATIONS = (*pack_words(word for word, _ in _NAMED), np.array([code for _, code in _NAMED], np.int8))
+def operation_table(words_by_code: dict[int, Iterable[bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(packed words, offsets, the operation code of each word), as ``operation_code`` takes them."""
+    named = [(word, code) for code, words in words_by_code.items() for word in words]
+    return (*pack_words(word for word, _ in named), np.array([code for _, code in named], np.int8))
+
+
+OPERATIONS = operation_table(OPERATION_WORDS)
 
 
 @njit(cache=True, nogil=True)

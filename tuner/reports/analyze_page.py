@@ -4,7 +4,9 @@ Built from ``summary.csv`` (or ``run.json``'s ``summary``), ``reuse_distance.csv
 ``working_set.csv``, ``top_keys.csv`` and, when the run wrote it,
 ``popularity.csv`` (``rank``, ``requests`` at ranks spread over the whole
 range). Without ``popularity.csv`` the rank–frequency chart shows the top
-keys only; the fitted Zipf line still spans every rank.
+keys only; the fitted Zipf line still spans every rank. The operation mix and
+the TTLs come from the summary; a run saved before they were counted has no
+such section.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.analyze import OPERATION_FIELDS, operations_note
 from tuner.reports.charts import Axis, Series, bar_chart, format_number, line_chart
 from tuner.reports.page import chart_grid, note, read_table, section, table
 
@@ -62,6 +65,32 @@ def _summary_table(summary: dict[str, Any]) -> str:
     for reason, count in (summary.get("skipped") or {}).items():
         rows.append({"statistic": f"skipped: {reason}", "value": f"{count:,}"})
     return table(pd.DataFrame(rows, columns=["statistic", "value"]), "summary")
+
+
+_TTLS = (
+    ("requests with a TTL (share)", "ttl_share", "{:.4f}"),
+    ("shortest TTL (s)", "ttl_min_seconds", "{:,.1f}"),
+    ("median TTL (s)", "ttl_median_seconds", "{:,.1f}"),
+    ("90th percentile TTL (s)", "ttl_p90_seconds", "{:,.1f}"),
+    ("longest TTL (s)", "ttl_max_seconds", "{:,.1f}"),
+)
+
+
+def _operations(summary: dict[str, Any]) -> str | None:
+    """The operation mix and write ratio, and the TTLs when any request has one; None for a run without them."""
+    if any(math.isnan(_number(summary.get(count))) for _, count, _ in OPERATION_FIELDS.values()):
+        return None
+    rows = [{"operation": name, "requests": int(_number(summary[count])), "share": _number(summary.get(share))}
+            for name, count, share in OPERATION_FIELDS.values()]  # fmt: skip
+    writes, write_ratio = rows[1]["requests"] + rows[2]["requests"], _number(summary.get("write_ratio"))
+    rows.append({"operation": "writes (SET + DELETE)", "requests": writes, "share": write_ratio})
+    body = note(operations_note(summary)) + table(pd.DataFrame(rows), "operations")
+    if _number(summary.get("ttl_share")) > 0:
+        ttls = [{"statistic": label, "value": template.format(_number(summary.get(key)))}
+                for label, key, template in _TTLS]  # fmt: skip
+        caption = "The share is of all requests; the TTL statistics are over the requests that have one."
+        body += table(pd.DataFrame(ttls, columns=["statistic", "value"]), "ttls", caption)
+    return body
 
 
 def _popularity(folder: Path, summary: dict[str, Any]) -> str | None:
@@ -214,6 +243,9 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         span = _number(summary.get("span_hours"))
         charts.append(_hourly(working_set, 0.0 if math.isnan(span) else span))
     parts = [section("Summary", _summary_table(summary), "overview")]
+    operations = _operations(summary)
+    if operations:
+        parts.append(section("Reads, writes and TTLs", operations, "operations"))
     if charts:
         parts.append(
             section(
