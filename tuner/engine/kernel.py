@@ -107,13 +107,12 @@ Run = namedtuple("Run", ["requests", "capacity", "cache", "ttl", "write_policy",
 WRITE_THROUGH, WRITE_BACK, WRITE_AROUND = 0, 1, 2
 WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "write-around": WRITE_AROUND}
 # Slots of ``Cache.tally``: capacity in use; evictions; cached objects removed by a DELETE;
-# capacity a hook released since the loop last looked; refused admissions; admissions (counted
-# only when the trace has operations); backend writes; write-backs of dirty objects (at eviction,
-# expiry or a flush); cached copies a write-around SET invalidated; expirations; objects that left
-# to re-enter at a new size; dirty objects now and at most; SET and DELETE requests.
-(USED, EVICTIONS, REMOVED, RELEASED, REJECTED, ADMITTED, BACKEND_WRITES, WRITEBACKS, INVALIDATIONS,
- EXPIRATIONS, RESIZED, DIRTY, DIRTY_PEAK, SETS, DELETES) = range(15)  # fmt: skip
-N_TALLY = 15
+# capacity a hook released since the loop last looked; refused admissions; backend writes;
+# write-backs of dirty objects (at eviction, expiry or a flush); cached copies a write-around SET
+# invalidated; expirations; objects that left to re-enter at a new size; dirty objects now and at most.
+(USED, EVICTIONS, REMOVED, RELEASED, REJECTED, BACKEND_WRITES, WRITEBACKS, INVALIDATIONS, EXPIRATIONS,
+ RESIZED, DIRTY, DIRTY_PEAK) = range(12)  # fmt: skip
+N_TALLY = 12
 OBJECT_RESIDENCY = np.int8
 NEVER = np.inf  # the expiry of an object without a TTL
 
@@ -321,6 +320,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     # they freed in ``tally[RELEASED]``, folded in before each admission when the policy says its
     # hooks release (a constant in its one call, so other policies never read it).
     used = tally[USED]
+    admissions = 0
     hits = 0
     bytes_hit = 0
     begin = 0
@@ -336,7 +336,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
             size = np.int64(1) if counts_objects(held) else np.int64(sizes[at])
             now = times[at]
             op = _column(ops, at, np.int8(GET))
-            if _given(interval_option) and now >= next_flush:
+            if _given(interval_option) and interval > 0 and now >= next_flush:
                 _flush(cache)
                 next_flush += interval * (np.floor((now - next_flush) / interval) + 1.0)
             if expiring and held[obj] >= 0 and now >= expires_at[obj]:
@@ -352,7 +352,6 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                     state = on_hit(state, arrays, cache, obj, size, now, i)
                     continue
             elif op == DELETE:
-                tally[DELETES] += 1
                 tally[BACKEND_WRITES] += 1
                 if held[obj] >= 0:
                     _clean(cache, obj)  # dropped, not written
@@ -362,7 +361,6 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                     tally[REMOVED] += 1
                 continue
             else:  # a SET
-                tally[SETS] += 1
                 if write_policy != WRITE_BACK:
                     tally[BACKEND_WRITES] += 1
                 if held[obj] >= 0:
@@ -409,10 +407,9 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
             used += size
             if expiring:
                 expires_at[obj] = _expiry(ttls, at, timeout, now)
-            if _given(ops):
-                tally[ADMITTED] += 1
-                if op != GET and write_policy == WRITE_BACK:
-                    _mark_dirty(cache, obj)
+            admissions += 1  # read only when the trace has operations: else it compiles away
+            if op != GET and write_policy == WRITE_BACK:
+                _mark_dirty(cache, obj)
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
         segment_bytes_hit[segment] = (hits - hits_before) if counts_objects(held) else bytes_hit - bytes_hit_before
@@ -420,18 +417,17 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
         begin = end
     tally[USED] = used - tally[RELEASED]
     tally[RELEASED] = 0
-    tally[EVICTIONS] = _evictions(held, tally, begin - hits, _given(ops))
+    tally[EVICTIONS] = _evictions(held, tally, admissions if _given(ops) else begin - hits - tally[REJECTED])
     return state, segment_hits, segment_bytes_hit, segment_writes
 
 
 @njit(inline="always")
-def _evictions(held, tally, not_hits, counted_admissions):
-    """Evictions so far, from counts the loop keeps anyway: every object admitted is held now, left
-    in another way (a DELETE, an invalidation, an expiry, a resize), or was evicted. Without
-    operations every request that was not a hit and not refused was an admission."""
-    admitted = tally[ADMITTED] if counted_admissions else not_hits - tally[REJECTED]
+def _evictions(held, tally, admissions):
+    """Evictions so far: every object admitted is held now, left in another way (a DELETE, an
+    invalidation, an expiry, a resize), or was evicted. Without operations every request that was
+    not a hit and not refused was an admission, so the loop need not count them."""
     left = tally[REMOVED] + tally[INVALIDATIONS] + tally[EXPIRATIONS] + tally[RESIZED]
-    return admitted - left - np.count_nonzero(held >= 0)
+    return admissions - left - np.count_nonzero(held >= 0)
 
 
 @njit(inline="always")

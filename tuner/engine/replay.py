@@ -211,10 +211,13 @@ def _replay(trace, policy, capacity, options, params):
     window_ends = trace.window_ends(options.window_seconds)
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
-    # Columns a trace does not use are None, so the loop compiles without them.
+    # A read-only trace leaves out (None) every column and setting it does not use, so the loop
+    # compiles without them; a trace with writes runs with all of them (unused ones off), so it
+    # compiles once per policy whatever the settings (twice: with and without write-back).
     ops = trace.ops if trace.has_writes else None
+    full = ops is not None
     requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops,
-                               trace.ttls if trace.has_ttls else None)  # fmt: skip
+                               trace.ttls if trace.has_ttls or full else None)  # fmt: skip
     n_slots = max(trace.n_objects, 1)
     writes_back = options.write_policy == "write-back" and ops is not None
     dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
@@ -225,14 +228,15 @@ def _replay(trace, policy, capacity, options, params):
                                removes=ops is not None or options.ttl is not None or trace.has_ttls)  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
+    flush_interval = options.flush_interval if writes_back else None
     run = kernel.Run(
         requests,
         np.int64(size.amount),
         cache,
-        None if options.ttl is None else float(options.ttl),
+        _setting(options.ttl, float, full, 0.0),
         kernel.WRITE_POLICIES[options.write_policy],
-        None if options.flush_interval is None or not writes_back else float(options.flush_interval),
-        None if options.max_object_size is None else np.int64(options.max_object_size),
+        _setting(flush_interval, float, full, 0.0),
+        _setting(options.max_object_size, np.int64, full, np.iinfo(np.int64).max),
     )
     state, segment_hits, segment_bytes_hit, segment_writes = chosen.replay(run, state, arrays)
     elapsed = time.perf_counter() - began
@@ -317,6 +321,13 @@ class _Segments:
             return np.zeros(len(window_ends), np.int64)
         window_of_segment = np.searchsorted(window_ends, self.bounds, side="left")
         return np.bincount(window_of_segment, per_segment, minlength=len(window_ends)).astype(np.int64)
+
+
+def _setting(value, kind, full: bool, off):
+    """A setting for the loop: None when not given, unless the loop runs in full (then ``off``)."""
+    if value is None:
+        return kind(off) if full else None
+    return kind(value)
 
 
 def _residency_dtype(trace: Trace, count_objects: bool) -> type:

@@ -31,11 +31,10 @@ def push_head(links, head, tail, obj):
 
 
 @njit(inline="always")
-def unlink(links, head, tail, obj):
-    """Remove ``obj`` from the list; returns the new ``(head, tail)``."""
-    at = np.uint32(obj)
-    prev = links[at, 0]
-    nxt = links[at, 1]
+def _bypass(links, head, tail, obj):
+    """Join ``obj``'s neighbours to each other; returns the new ``(head, tail)``. ``obj``'s own links stay."""
+    prev = links[obj, 0]
+    nxt = links[obj, 1]
     if prev >= 0:
         links[np.uint32(prev), 1] = nxt
     else:
@@ -44,6 +43,14 @@ def unlink(links, head, tail, obj):
         links[np.uint32(nxt), 0] = prev
     else:
         tail = prev
+    return head, tail
+
+
+@njit(inline="always")
+def unlink(links, head, tail, obj):
+    """Remove ``obj`` from the list; returns the new ``(head, tail)``."""
+    at = np.uint32(obj)
+    head, tail = _bypass(links, head, tail, at)
     links[at, 0] = NONE
     links[at, 1] = NONE
     return head, tail
@@ -54,15 +61,5 @@ def move_to_head(links, head, tail, obj):
     """Unlink ``obj`` and push it at the head again (its own links are rewritten, not cleared first)."""
     if obj == head:
         return head, tail
-    at = np.uint32(obj)
-    prev = links[at, 0]  # not the head, so it has one
-    nxt = links[at, 1]
-    links[np.uint32(prev), 1] = nxt
-    if nxt >= 0:
-        links[np.uint32(nxt), 0] = prev
-    else:
-        tail = prev
-    links[at, 0] = NONE
-    links[at, 1] = head
-    links[np.uint32(head), 0] = obj
-    return np.int32(obj), tail
+    head, tail = _bypass(links, head, tail, np.uint32(obj))
+    return push_head(links, head, tail, obj)
