@@ -7,10 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import tuner
 from tests.cli import assert_one_line_error, cachetune
 from tuner.bench import RESULT_COLUMNS
+from tuner.cli import app
 from tuner.cli.output import _claim
 
 
@@ -119,3 +121,52 @@ def test_no_report_into_a_used_folder_removes_the_old_report(tmp_path):
     assert (tmp_path / "report.html").is_file()
     assert cachetune("bench", *small, "--policies", "fifo", "--no-report").returncode == 0
     assert not (tmp_path / "report.html").exists()
+
+
+def _hot_writes_csv(path) -> None:
+    """Ten hot keys, each written every few requests and read in between, plus a stream of cold reads."""
+    lines = ["key,time,size,op,ttl"]
+    for i in range(2000):
+        key, op = (f"hot{i % 10}", "set" if i % 4 == 1 else "get") if i % 2 else (f"cold{i}", "get")
+        lines.append(f"{key},{i},100,{op},0")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_bench_counts_backend_writes_and_write_back_saves_them(tmp_path):
+    trace = tmp_path / "writes.csv"
+    _hot_writes_csv(trace)
+    tables = {}
+    for write_policy in ("write-through", "write-back"):
+        done = CliRunner().invoke(app, ["bench", "--trace", str(trace), "--op-col", "op", "--policies", "lru,fifo",
+                                        "--size", "50", "--write-policy", write_policy, "--flush-interval", "60",
+                                        "--ttl", "3600", "--max-object-size", "8MiB", "--format", "csv",
+                                        "--out", str(tmp_path / write_policy)])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        tables[write_policy] = pd.read_csv(io.StringIO(done.stdout)).set_index("policy")
+    new = ["backend_reads", "backend_writes", "writebacks", "invalidations", "expirations", "rejected", "dirty_peak",
+           "dirty_at_end", "backend_ops_per_hour"]  # fmt: skip
+    assert set(new) <= set(tables["write-back"].columns)
+    through, back = tables["write-through"], tables["write-back"]
+    assert (back["backend_writes"] < through["backend_writes"]).all()
+    assert (back["writebacks"] > 0).all() and (through["writebacks"] == 0).all()
+    assert (back["backend_reads"] == back["misses"]).all()
+    timeline = pd.read_csv(tmp_path / "write-back" / "timeline.csv")
+    assert timeline.groupby("policy")["backend_writes"].sum().to_dict() == back["backend_writes"].to_dict()
+    run = json.loads((tmp_path / "write-back" / "run.json").read_text())
+    assert run["options"]["write_policy"] == "write-back" and run["options"]["max_object_size"] == 8 * 2**20
+
+
+def test_the_bench_table_shows_backend_ops_only_for_traces_with_writes(tmp_path):
+    trace, gets = tmp_path / "writes.csv", tmp_path / "gets.csv"
+    _hot_writes_csv(trace)
+    gets.write_text("".join(line.rsplit(",", 2)[0] + "\n" for line in trace.read_text().splitlines()))
+    same = ["--policies", "lru", "--size", "50", "--ttl", "3600", "--max-object-size", "8MiB", "--no-report"]
+    with_writes = CliRunner().invoke(app, ["bench", "--trace", str(trace), "--op-col", "op", *same,
+                                           "--out", str(tmp_path / "w")])  # fmt: skip
+    reads_only = CliRunner().invoke(app, ["bench", "--trace", str(gets), *same, "--out", str(tmp_path / "r")])
+    assert "backend ops/h" in with_writes.stdout and "backend ops/h" not in reads_only.stdout
+
+
+def test_a_bad_max_object_size_names_the_flag(tmp_path):
+    done = cachetune("bench", "-w", "zipf", "--requests", "1000", "--max-object-size", "10%", "--out", str(tmp_path))
+    assert_one_line_error(done, "--max-object-size must be a size in bytes")

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.capacity import Capacity, parse_capacity
+from tuner.capacity import Capacity, parse_byte_size, parse_capacity
+from tuner.engine.kernel import WRITE_POLICIES
 from tuner.engine.replay import ReplayResult, replay
-from tuner.errors import CachetuneError
+from tuner.errors import CachetuneError, check_choice
 from tuner.lineup import named_policies
 from tuner.policies import Policy, floor_policy
 from tuner.seeds import DEFAULT_SEED
@@ -26,7 +27,9 @@ DEFAULT_SIZES = ("0.1%", "1%", "10%")
 
 RESULT_COLUMNS = [
     "workload", "policy", "params", "cache_size", "size_unit", "size_spec", "requests", "hits", "misses",
-    "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "seconds", "opt_misses", "gap_to_opt",
+    "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "backend_reads", "backend_writes",
+    "writebacks", "invalidations", "expirations", "rejected", "dirty_peak", "dirty_at_end", "backend_ops_per_hour",
+    "seconds", "opt_misses", "gap_to_opt",
 ]  # fmt: skip
 
 
@@ -64,6 +67,15 @@ def result_row(trace: Trace, result: ReplayResult) -> dict[str, Any]:
         "byte_miss_ratio": result.byte_miss_ratio,
         "misses_per_hour": result.misses_per_hour,
         "evictions": result.evictions,
+        "backend_reads": result.backend_reads,
+        "backend_writes": result.backend_writes,
+        "writebacks": result.writebacks,
+        "invalidations": result.invalidations,
+        "expirations": result.expirations,
+        "rejected": result.rejected,
+        "dirty_peak": result.dirty_peak,
+        "dirty_at_end": result.dirty_at_end,
+        "backend_ops_per_hour": result.backend_ops_per_hour,
         "seconds": result.seconds,
     }
 
@@ -77,6 +89,7 @@ def _timeline_rows(result: ReplayResult) -> pd.DataFrame:
             "size_unit": result.capacity.unit,
             "window_start_hours": windows * result.window_seconds / 3600.0,
             "misses": result.window_misses,
+            "backend_writes": result.window_backend_writes,
         }
     )
 
@@ -88,6 +101,10 @@ def bench(
     *,
     seed: int = DEFAULT_SEED,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    write_policy: str = "write-through",
+    ttl: float | None = None,
+    flush_interval: float | None = None,
+    max_object_size: int | str | None = None,
     jobs: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BenchResult:
@@ -95,11 +112,17 @@ def bench(
 
     Each row carries ``opt_misses`` (the registry's floor policy, Belady's MIN,
     at the same size, replayed even when it is not among ``policies``) and ``gap_to_opt`` (misses
-    over OPT's, minus one). ``params`` maps a policy name to its parameters; ``jobs`` replays run in
+    over OPT's, minus one). ``params`` maps a policy name to its parameters; ``write_policy``,
+    ``ttl``, ``flush_interval`` and ``max_object_size`` (bytes, or a size such as ``"8MiB"``) are
+    ``tuner.replay``'s and apply to every replay, OPT's too, so the gap compares like with like. ``jobs`` replays run in
     parallel threads (the compiled kernels release the GIL); ``on_progress`` is
     called with ``(replays done, replays in all)`` after each replay, for progress bars.
     """
     chosen = named_policies(policies)
+    check_choice("write_policy", write_policy, tuple(WRITE_POLICIES))
+    largest = None if max_object_size is None else parse_byte_size(max_object_size, "max_object_size")
+    operations = {"write_policy": write_policy, "ttl": ttl, "flush_interval": flush_interval,
+                  "max_object_size": largest}  # fmt: skip
     # Sizes that come to one capacity (1% and 10% of a tiny trace) are replayed once, under the first of them.
     by_capacity: dict[tuple[int, str], Capacity] = {}
     for size in sizes:
@@ -120,7 +143,7 @@ def bench(
 
     def run(job: tuple[Policy, Capacity]) -> ReplayResult:
         policy, capacity = job
-        result = replay(trace, policy, capacity, seed=seed, **(params or {}).get(policy.name, {}))
+        result = replay(trace, policy, capacity, seed=seed, **operations, **(params or {}).get(policy.name, {}))
         if on_progress is not None:
             on_progress(next(done), jobs_in_all)
         return result
@@ -138,5 +161,6 @@ def bench(
     table = table.sort_values(["size_unit", "cache_size", "miss_ratio", "policy"], kind="stable").reset_index(drop=True)
     timeline = pd.concat([_timeline_rows(result) for result in results], ignore_index=True)
     options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes], "seed": seed,
-               "params": {name: dict(given) for name, given in (params or {}).items()}, "jobs": jobs}  # fmt: skip
+               "params": {name: dict(given) for name, given in (params or {}).items()}, **operations,
+               "jobs": jobs}  # fmt: skip
     return BenchResult(table, timeline, options)

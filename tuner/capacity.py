@@ -68,3 +68,23 @@ def parse_capacity(spec: int | str | Capacity, unique_objects: int | None = None
     if amount > LARGEST:
         raise CachetuneError(f"cache size {text!r} is too large (at most {LARGEST:,} {kind})")
     return Capacity(amount, kind, text.strip())
+
+
+def parse_byte_size(spec: int | str, parameter: str) -> int:
+    """Read a size in bytes for ``parameter`` (``max_object_size``): ``8MiB``, ``1.5GB``, or a bare number of bytes.
+
+    The units are cache sizes' own (single letters binary), so a flag that
+    takes bytes reads them as ``--size`` does; a bare number is bytes here,
+    not objects, because the setting is about objects' sizes.
+    """
+    text = str(spec)
+    match = _SPEC.match(text)
+    unit = match.group(2).lower() if match else None
+    if unit is None or unit not in ("", *_UNITS):
+        raise CachetuneError(f"{parameter} must be a size in bytes such as 4096 or 8MiB, got {text!r}",
+                             parameter=parameter)  # fmt: skip
+    amount = float(match.group(1)) * _UNITS.get(unit, 1)
+    if not 1 <= amount <= LARGEST:
+        raise CachetuneError(f"{parameter} must be at least one byte and below 8 EiB, got {text!r}",
+                             parameter=parameter)  # fmt: skip
+    return int(amount)

@@ -9,6 +9,7 @@ import typer
 from tuner.bench import DEFAULT_SIZES, bench
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
+from tuner.cli.operations import FlushInterval, MaxObjectSize, Ttl, WritePolicy
 from tuner.cli.printers import FORMATS, Format, print_bench_table, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import check_choice
@@ -21,6 +22,10 @@ def bench_command(
         list[str] | None, typer.Option("--size", "-s", help="Cache size: 1000 (objects), 64MiB (bytes) or 1%. Repeat.")
     ] = None,
     policies: Annotated[str, typer.Option(help="Comma-separated policy names, or 'all'.")] = "all",
+    write_policy: WritePolicy = "write-through",
+    ttl: Ttl = None,
+    flush_interval: FlushInterval = None,
+    max_object_size: MaxObjectSize = None,
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Format = "table",
@@ -35,12 +40,16 @@ def bench_command(
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, on_progress=show)
+            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, write_policy=write_policy,
+                           ttl=ttl, flush_interval=flush_interval, max_object_size=max_object_size,
+                           on_progress=show)  # fmt: skip
         output.save_run(folder, "bench", source, trace, result, report=not no_report)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
              f"{described['span_hours']:.2f} h")  # fmt: skip
-    write_table(result.table, output_format, lambda: print_bench_table(result.table, stdout, title))
+    write_table(
+        result.table, output_format, lambda: print_bench_table(result.table, stdout, title, has_writes=trace.has_writes)
+    )
 
 
 def register(app: typer.Typer) -> None:

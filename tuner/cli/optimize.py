@@ -8,6 +8,7 @@ import typer
 
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stderr, stdout
+from tuner.cli.operations import FlushInterval, Ttl
 from tuner.cli.printers import print_optimize, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import check_choice
@@ -29,7 +30,7 @@ def optimize_command(
     timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
     policies: Annotated[str, typer.Option(help="Comma-separated policies to search, or 'all'.")] = "all",
     objective: Annotated[
-        str, typer.Option(help="misses-per-hour, miss-ratio, byte-miss-ratio or cost.")
+        str, typer.Option(help="misses-per-hour, miss-ratio, byte-miss-ratio, cost or backend-ops.")
     ] = "misses-per-hour",
     miss_cost: Annotated[float, typer.Option(help="Cost of one miss (objective cost).")] = 1.0,
     memory_cost: Annotated[float, typer.Option(help="Cost of one GB of cache per hour (objective cost).")] = 1.0,
@@ -50,6 +51,21 @@ def optimize_command(
     ] = None,
     study_name: Annotated[str | None, typer.Option(help="Study to create or resume (default: cachetune).")] = None,
     jobs: Annotated[int, typer.Option(help="Trials run in parallel by this process.")] = 1,
+    write_policy: Annotated[
+        str | None,
+        typer.Option(help="write-through, write-back or write-around (default: searched if the trace writes)."),
+    ] = None,
+    ttl: Ttl = None,
+    tune_ttl: Annotated[
+        bool, typer.Option("--tune-ttl", help="Search the cache timeout (log-scaled, or none).")
+    ] = False,
+    flush_interval: FlushInterval = None,
+    max_object_size: Annotated[
+        str | None, typer.Option(help="Never admit objects larger than this (default: searched for byte capacities).")
+    ] = None,
+    max_dirty: Annotated[
+        int | None, typer.Option(help="Reject write-back configurations with more dirty objects than this at once.")
+    ] = None,
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
@@ -68,7 +84,9 @@ def optimize_command(
             result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
                               objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
                               tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
-                              study_name=study_name, jobs=jobs, seed=source.chosen_seed, out=folder,
+                              study_name=study_name, jobs=jobs, write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
+                              flush_interval=flush_interval, max_object_size=max_object_size, max_dirty=max_dirty,
+                              seed=source.chosen_seed, out=folder,
                               progress=show)  # fmt: skip
         best = best_record(result)
         output.save_run(folder, "optimize", source, trace, result, report=not no_report, documents={"best": best})

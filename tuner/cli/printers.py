@@ -66,17 +66,19 @@ def _parameters_note(table: pd.DataFrame) -> str:
     return f"parameters: {'; '.join(parts)}" if parts else ""
 
 
-def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None:
+def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_writes: bool = False) -> None:
     """One rich table per run; the best online policy at each size is highlighted (OPT is the floor, not a choice).
 
     The byte miss ratio is shown only when some capacity counts bytes (with
-    object capacities it equals the miss ratio).
+    object capacities it equals the miss ratio); backend operations per hour
+    only when the trace ``has_writes`` (otherwise they are the misses per hour).
     """
     show_bytes = bool((table["size_unit"] == BYTES).any())
     view = Table(title=title, title_justify="left")
     view.add_column("size", justify="right", no_wrap=True)
     view.add_column("policy", no_wrap=True)
-    columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h", "vs OPT")
+    columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h",
+               *(["backend ops/h"] if has_writes else []), "vs OPT")  # fmt: skip
     for column in columns:
         view.add_column(column, justify="right", no_wrap=True)
     floor = floor_policy().name
@@ -88,12 +90,16 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str) -> None
             if show_bytes:
                 cells.append(_number(row.byte_miss_ratio))
             cells.append(_number(row.misses_per_hour, 0))
+            if has_writes:
+                cells.append(_number(row.backend_ops_per_hour, 0))
             cells.append("—" if math.isnan(row.gap_to_opt) else f"{row.gap_to_opt:+.0%}")
             winner = row.miss_ratio == best
             view.add_row(*cells, style="bold green" if winner else None, end_section=position == len(group) - 1)
     console.print(view)
     units = " and ".join(sorted(set(table["size_unit"])))
     console.print(f"sizes in {units}; misses/h: per hour of trace time; vs OPT: misses over Belady's optimum")
+    if has_writes:
+        console.print("backend ops/h: reads (GET misses) and writes reaching the backend, per hour of trace time")
     note = _parameters_note(table)
     if note:
         console.print(note)

@@ -10,7 +10,7 @@ from tuner.optimize.recommend import Figures, Scored
 from tuner.optimize.run import OptimizeResult
 
 # The options that decide what "best" means, recorded beside the recommendation.
-SETTINGS = ("objective", "tolerance", "holdout", "sample_rate", "pareto", "seed")
+SETTINGS = ("objective", "tolerance", "holdout", "sample_rate", "pareto", "max_dirty", "seed")
 
 
 def _number(value: float | None) -> float | None:

@@ -43,6 +43,9 @@ class TrialObjective:
 
     With a sampling rate below 1, ``miniatures`` decides what a trial replays
     (the project's one miniature-simulation rule, ``tuner.mrc.miniature``).
+    A write-back configuration whose dirty objects ever exceed ``max_dirty``
+    (estimated for the whole trace from a sample) is infeasible: the trial is
+    pruned, its user attribute ``rejected`` says why.
     """
 
     space: SearchSpace
@@ -50,6 +53,7 @@ class TrialObjective:
     miniatures: MiniatureSimulator
     seed: int
     pareto: bool = False
+    max_dirty: int | None = None
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         config = self.space.suggest(trial)
@@ -59,6 +63,10 @@ class TrialObjective:
         steps = [whole] if self.pareto else [prefix(whole, max(1, int(len(whole) * PRUNING_SHARE))), whole]
         for part in steps:
             result = replay_config(part, config, unit, self.seed, mini.capacity.amount)
+            dirty_peak = result.dirty_peak / mini.rate
+            if self.max_dirty is not None and dirty_peak > self.max_dirty:
+                trial.set_user_attr("rejected", f"dirty_peak {dirty_peak:,.0f} > max_dirty {self.max_dirty:,}")
+                raise optuna.TrialPruned()
             is_whole = part is whole
             counts = self.miniatures.estimate(result, mini) if is_whole else result
             value = self.objective.score(counts, config.capacity, unit)
@@ -69,6 +77,10 @@ class TrialObjective:
         trial.set_user_attr("misses_per_hour", counts.misses_per_hour)
         trial.set_user_attr("miss_ratio", counts.miss_ratio)
         trial.set_user_attr("byte_miss_ratio", counts.byte_miss_ratio)
+        trial.set_user_attr("backend_ops_per_hour", result.backend_ops_per_hour if mini.rate == 1.0 else None)
+        trial.set_user_attr("dirty_peak", dirty_peak)
+        for name, setting in self.space.operations.fixed.items():  # trials.csv shows every setting, fixed or chosen
+            trial.set_user_attr(name, setting)
         trial.set_user_attr("replayed_capacity", mini.capacity.amount)
         trial.set_user_attr("worker", WORKER)
         return (value, float(config.capacity)) if self.pareto else value

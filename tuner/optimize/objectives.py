@@ -3,7 +3,9 @@
 ``misses-per-hour`` (default), ``miss-ratio`` and ``byte-miss-ratio`` score
 the misses alone within the budget; ``cost`` prices both sides of the trade,
 ``misses/hour × miss_cost + capacity in GB × memory_cost`` per hour, so a
-bigger cache must pay for itself. ``--pareto`` instead keeps misses/hour and
+bigger cache must pay for itself. ``backend-ops`` minimises what reaches the
+backend, reads (GET misses) and writes per hour, so it weighs write policies
+and timeouts as well as evictions. ``--pareto`` instead keeps misses/hour and
 capacity as two objectives and reports the front.
 """
 
@@ -15,7 +17,7 @@ from tuner.capacity import BYTES
 from tuner.engine.replay import Counts
 from tuner.errors import CachetuneError, check_choice
 
-OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost")
+OBJECTIVES = ("misses-per-hour", "miss-ratio", "byte-miss-ratio", "cost", "backend-ops")
 GB = 1e9
 
 
@@ -38,11 +40,13 @@ class Objective:
         return capacity / GB if unit == BYTES else capacity * self.bytes_per_object / GB
 
     def score(self, measured: Counts, capacity: int, unit: str) -> float:
-        """The value a trial reports (lower is better)."""
+        """The value a trial reports (lower is better); ``backend-ops`` needs a whole replay (a ReplayResult)."""
         if self.name == "miss-ratio":
             return measured.miss_ratio
         if self.name == "byte-miss-ratio":
             return measured.byte_miss_ratio
+        if self.name == "backend-ops":
+            return measured.backend_ops_per_hour
         if self.name == "cost":
             return measured.misses_per_hour * self.miss_cost + self.capacity_gb(capacity, unit) * self.memory_cost
         return measured.misses_per_hour

@@ -21,6 +21,7 @@ import optuna
 from tuner.engine.replay import Counts
 from tuner.optimize.evaluate import replay_config
 from tuner.optimize.objectives import Objective
+from tuner.optimize.operations import OperationSpace
 from tuner.optimize.space import Config, config_of
 from tuner.optimize.traces import TimeSplit
 
@@ -46,13 +47,13 @@ class Figures:
     holdout: Counts | None
 
 
-def scored_trials(trials: Iterable[optuna.trial.FrozenTrial]) -> list[Scored]:
-    """Each distinct configuration of the completed trials once, best first."""
+def scored_trials(trials: Iterable[optuna.trial.FrozenTrial], operations: OperationSpace) -> list[Scored]:
+    """Each distinct configuration of the completed trials (replayed with ``operations``) once, best first."""
     seen: dict[str, Scored] = {}
     for trial in trials:
         if trial.state != optuna.trial.TrialState.COMPLETE:
             continue
-        config = config_of(trial.params)
+        config = config_of(trial.params, operations)
         value = trial.values[0]
         if config.key() not in seen and not math.isnan(value):
             seen[config.key()] = Scored(config, value, trial.number)

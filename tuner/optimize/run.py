@@ -21,6 +21,7 @@ from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
 from tuner.optimize.objectives import Objective
+from tuner.optimize.operations import OperationSpace, settings_of
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.study import open_storage, open_study
@@ -201,6 +202,12 @@ def optimize(
     storage: str | None = None,
     study_name: str | None = None,
     jobs: int = 1,
+    write_policy: str | None = None,
+    ttl: float | None = None,
+    tune_ttl: bool = False,
+    flush_interval: float | None = None,
+    max_object_size: int | str | None = None,
+    max_dirty: int | None = None,
     seed: int = DEFAULT_SEED,
     out: Path | None = None,
     progress: ProgressFn | None = None,
@@ -212,7 +219,11 @@ def optimize(
     a spatial sample (drawn with ``seed``) and re-scores the best exactly;
     the study lives in ``storage`` (default: a journal file in ``out``) under
     ``study_name`` and resumes when both are given again. Ctrl-C stops the search and returns
-    what the finished trials found (``interrupted=True``).
+    what the finished trials found (``interrupted=True``). ``write_policy`` (searched when None and
+    the trace has writes), ``ttl`` (searched with ``tune_ttl``), ``flush_interval`` and
+    ``max_object_size`` (searched when None and capacities are in bytes) are replay's settings
+    (``tuner.optimize.operations``); a write-back configuration with more than ``max_dirty``
+    dirty objects at once is rejected.
     """
     if tolerance < 0:
         raise CachetuneError(f"tolerance must not be negative, got {tolerance:g}", parameter="tolerance")
@@ -220,6 +231,11 @@ def optimize(
         raise CachetuneError(f"jobs must be at least 1, got {jobs}", parameter="jobs")
     if trials is not None and trials < 1:
         raise CachetuneError(f"trials must be at least 1, got {trials}", parameter="trials")
+    if max_dirty is not None and max_dirty < 0:
+        raise CachetuneError(f"max_dirty must not be negative, got {max_dirty}", parameter="max_dirty")
+    if objective == "backend-ops" and sample_rate < 1.0:
+        raise CachetuneError("objective 'backend-ops' counts writes, which a key sample cannot scale; "
+                             "use sample_rate 1", parameter="sample_rate")  # fmt: skip
     if pareto and objective == "cost":
         raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
                              "'cost'", parameter="pareto")  # fmt: skip
@@ -237,10 +253,13 @@ def optimize(
         raise CachetuneError(f"sample_rate {sample_rate:g} keeps no key of this trace; raise it",
                              parameter="sample_rate")  # fmt: skip
     smallest = int(trace.sizes.min()) if unit == BYTES else 1
-    space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest)
+    operations = OperationSpace.build(trace, unit, budget_capacity.amount, split.tuning.span_seconds,
+                                      write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
+                                      flush_interval=flush_interval, max_object_size=max_object_size)  # fmt: skip
+    space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest, operations)
     setup = {
         "space": space.describe(),
-        "scoring": [dataclasses.asdict(scoring), pareto],
+        "scoring": [dataclasses.asdict(scoring), pareto, max_dirty],
         "data": [trace.name, len(trace), trace.n_objects, holdout, sample_rate],
     }
     name = study_name or DEFAULT_STUDY
@@ -249,7 +268,7 @@ def optimize(
     for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
-    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto)
+    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto, max_dirty)
     finished = 0
     interrupt = _Interrupt()
 
@@ -266,14 +285,16 @@ def optimize(
     options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
                "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
                "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
-               "study_name": name, "jobs": jobs, "seed": seed}  # fmt: skip
+               "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
+               "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
+               "seed": seed}  # fmt: skip
     return _conclude(study, split, scoring, space, options, finished, interrupt.requested)
 
 
 def _conclude(study, split, scoring, space, options, finished, interrupted) -> OptimizeResult:
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
-    scored = scored_trials(all_trials)
+    scored = scored_trials(all_trials, space.operations)
     if not scored:
         raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
     judge = Judge(split, scoring, space.unit, options["seed"])
@@ -283,8 +304,9 @@ def _conclude(study, split, scoring, space, options, finished, interrupted) -> O
     front = pareto_front(scored) if options["pareto"] else None
     chosen = within_tolerance(front or scored, options["tolerance"])
     recommendation = judge.figures(chosen.config)
-    lru = judge.figures(Config("lru", chosen.config.capacity))
-    opt = judge.figures(Config(floor_policy().name, chosen.config.capacity))
+    same_settings = settings_of(chosen.config.params)  # LRU and OPT replay the recommendation's writes and timeouts
+    lru = judge.figures(Config("lru", chosen.config.capacity, same_settings))
+    opt = judge.figures(Config(floor_policy().name, chosen.config.capacity, same_settings))
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),

@@ -17,6 +17,7 @@ from typing import Any
 import optuna
 
 from tuner.capacity import Capacity
+from tuner.optimize.operations import DEFAULTS, OperationSpace
 from tuner.policies import Param, Policy
 
 POLICY_KEY = "policy"
@@ -27,7 +28,8 @@ FLOOR_SHARE = 1e-3
 
 @dataclass(frozen=True)
 class Config:
-    """One point of the space: what a trial replays."""
+    """One point of the space: what a trial replays; ``params`` are ``tuner.replay``'s keyword arguments (the
+    policy's own parameters and the operation settings)."""
 
     policy: str
     capacity: int
@@ -51,12 +53,14 @@ class SearchSpace:
     capacity_low: int
     capacity_high: int
     span_seconds: float
+    operations: OperationSpace = DEFAULTS
 
     @classmethod
-    def build(cls, policies: list[Policy], budget: Capacity, span_seconds: float, smallest_object: int) -> SearchSpace:
+    def build(cls, policies: list[Policy], budget: Capacity, span_seconds: float, smallest_object: int,
+              operations: OperationSpace = DEFAULTS) -> SearchSpace:  # fmt: skip
         """Capacities from a small floor up to ``budget``; a byte floor holds at least the smallest object."""
         floor = max(1, math.ceil(budget.amount * FLOOR_SHARE), smallest_object)
-        return cls(tuple(policies), budget.unit, min(floor, budget.amount), budget.amount, span_seconds)
+        return cls(tuple(policies), budget.unit, min(floor, budget.amount), budget.amount, span_seconds, operations)
 
     def param_range(self, param: Param) -> tuple[float, float]:
         low, high = param.search_range(self.span_seconds)
@@ -77,7 +81,7 @@ class SearchSpace:
                 params[param.name] = trial.suggest_int(key, int(low), int(high), log=param.log)
             else:
                 params[param.name] = trial.suggest_float(key, float(low), float(high), log=param.log)
-        return Config(name, capacity, params)
+        return Config(name, capacity, {**params, **self.operations.suggest(trial)})
 
     def screening_capacities(self, levels: int) -> list[int]:
         """The budget, then ``levels - 1`` capacities below it, log-evenly down the upper half of the log range.
@@ -108,12 +112,13 @@ class SearchSpace:
                 for policy in self.policies
             },
             "capacity": [self.unit, self.capacity_low, self.capacity_high],
+            "operations": self.operations.describe(),
         }
 
 
-def config_of(params: dict[str, Any]) -> Config:
-    """The configuration a finished trial's stored parameters describe."""
+def config_of(params: dict[str, Any], operations: OperationSpace = DEFAULTS) -> Config:
+    """The configuration a finished trial's stored parameters describe, in a space of ``operations``."""
     name = params[POLICY_KEY]
     prefix = f"{name}."
     own = {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
-    return Config(name, int(params[CAPACITY_KEY]), own)
+    return Config(name, int(params[CAPACITY_KEY]), {**own, **operations.of(params)})
