@@ -17,7 +17,7 @@ from tuner.engine import kernel
 from tuner.errors import CachetuneError
 from tuner.policies import Policy, PolicyInput, get_policy
 from tuner.seeds import DEFAULT_SEED
-from tuner.trace import GET, Trace
+from tuner.trace import DELETE, GET, SET, Trace
 
 HOUR = 3600.0
 
@@ -212,12 +212,13 @@ def _replay(trace, policy, capacity, options, params):
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
     # A read-only trace leaves out (None) every column and setting it does not use, so the loop
-    # compiles without them; a trace with writes runs with all of them (unused ones off), so it
-    # compiles once per policy whatever the settings (twice: with and without write-back).
+    # compiles without them; a trace with writes runs with all of them (unused ones off) but the
+    # two that cost most, expiry and dirty objects, so it compiles at most four times per policy.
     ops = trace.ops if trace.has_writes else None
     full = ops is not None
+    expiring = trace.has_ttls or options.ttl is not None
     requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops,
-                               trace.ttls if trace.has_ttls or full else None)  # fmt: skip
+                               trace.ttls if expiring and (trace.has_ttls or full) else None)  # fmt: skip
     n_slots = max(trace.n_objects, 1)
     writes_back = options.write_policy == "write-back" and ops is not None
     dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
@@ -225,7 +226,7 @@ def _replay(trace, policy, capacity, options, params):
                          np.zeros(kernel.N_TALLY, np.int64), dirty)  # fmt: skip
     sizes = trace.unit_sizes if count_objects else trace.sizes
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, options.seed,
-                               removes=ops is not None or options.ttl is not None or trace.has_ttls)  # fmt: skip
+                               removes=_removes(trace, options, count_objects, expiring))  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
     flush_interval = options.flush_interval if writes_back else None
@@ -233,7 +234,7 @@ def _replay(trace, policy, capacity, options, params):
         requests,
         np.int64(size.amount),
         cache,
-        _setting(options.ttl, float, full, 0.0),
+        _setting(options.ttl, float, full and expiring, 0.0),
         kernel.WRITE_POLICIES[options.write_policy],
         _setting(flush_interval, float, full, 0.0),
         _setting(options.max_object_size, np.int64, full, np.iinfo(np.int64).max),
@@ -321,6 +322,16 @@ class _Segments:
             return np.zeros(len(window_ends), np.int64)
         window_of_segment = np.searchsorted(window_ends, self.bounds, side="left")
         return np.bincount(window_of_segment, per_segment, minlength=len(window_ends)).astype(np.int64)
+
+
+def _removes(trace: Trace, options: _Options, count_objects: bool, expiring: bool) -> bool:
+    """Whether an object can leave without being evicted: a DELETE, an expiry, a write-around SET
+    invalidating it, or a SET re-sizing it (only with a byte capacity)."""
+    if expiring:
+        return True
+    has_deletes = trace.has_writes and bool(np.any(trace.ops == DELETE))
+    has_sets = trace.has_writes and bool(np.any(trace.ops == SET))
+    return has_deletes or (has_sets and (options.write_policy == "write-around" or not count_objects))
 
 
 def _setting(value, kind, full: bool, off):

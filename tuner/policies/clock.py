@@ -10,9 +10,8 @@ a hand sweeping a circular buffer, and it also works when sizes vary.
 
 The queue is FIFO's ring of ids (``tuner.policies.fifo``): a second chance
 writes one slot at the head as the tail moves on, and an object removed from
-the middle (a delete) only leaves a dead entry, which the tail skips;
-``slot_of[x]`` is the slot of x's live entry, and a ring full of dead entries
-is compacted as FIFO's is. Wins over FIFO wherever reuse exists, at FIFO's
+the middle (a delete) only leaves a dead entry, counted in ``dead[x]``, which
+the tail skips; a ring full of dead entries is compacted as FIFO's is. Wins over FIFO wherever reuse exists, at FIFO's
 cost; a bit worse than LRU on recency-heavy traffic.
 """
 
@@ -25,9 +24,9 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import DEAD, Ring, on_insert, on_remove, replace
+from tuner.policies.fifo import Ring, dead_entry, new_dead_counts, new_ring, on_insert, on_remove, replace
 
-ClockRing = namedtuple("ClockRing", ["ring", "slot_of", "referenced"])
+ClockRing = namedtuple("ClockRing", ["ring", "dead", "referenced"])
 
 
 @njit(inline="always")
@@ -38,21 +37,18 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    ring, slot_of, referenced = arrays
+    ring, dead, referenced = arrays
     head, tail = state.head, state.tail
     slots = ring.shape[0]
     while True:
         victim = ring[tail]
-        live = slot_of[victim] == tail
         tail = 0 if tail + 1 == slots else tail + 1
-        if not live:
+        if dead_entry(dead, victim):
             continue
         if referenced[victim] == 0:
-            slot_of[victim] = DEAD
             return replace(state, head=head, tail=tail), victim
         referenced[victim] = 0
         ring[head] = victim
-        slot_of[victim] = head
         head = 0 if head + 1 == slots else head + 1
 
 
@@ -68,10 +64,8 @@ def _replay(run, state, arrays):
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:
-    n = max(given.n_objects, 1)
-    # Room for twice as many entries as objects, as FIFO's ring: compaction then runs at most once per n inserts.
-    ring = np.empty(2 * n + 1, np.int32)
-    return Ring(np.int64(0), np.int64(0)), ClockRing(ring, np.full(n, DEAD, np.int32), np.zeros(n, np.uint8))
+    referenced = np.zeros(max(given.n_objects, 1), np.uint8)
+    return Ring(np.int64(0), np.int64(0)), ClockRing(new_ring(given.n_objects), new_dead_counts(given), referenced)
 
 
 POLICY = Policy(

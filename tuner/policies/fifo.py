@@ -1,14 +1,13 @@
 """FIFO: evict the object that entered the cache first; hits do not reorder.
 
 Residents sit in a ring buffer in insertion order. An object removed from
-the middle (a delete, an expiry) leaves a dead entry behind: ``slot_of[x]`` is
-the slot of x's live entry, and an entry whose slot is not its object's is
-skipped when the tail reaches it; a ring that fills up with dead entries is
-compacted (at most once per ``n_objects`` inserts: it has room for twice as
-many entries as objects). A replay that never removes keeps no slots
-(``slot_of`` is None, so the checks compile away: they cost a random write per
-insertion and a fifth of the replay speed). Cheapest policy to run; a
-baseline that SIEVE, CLOCK and S3-FIFO improve on.
+the middle (a delete, an expiry) leaves a dead entry behind: ``dead[x]``
+counts x's, and the tail skips that many of x's entries (they are older than
+its live one); a ring that fills up with dead entries is compacted (at most
+once per ``n_objects`` inserts: it has room for twice as many entries as
+objects). A replay that never removes keeps no counts (``dead`` is None, so
+the checks compile away). Cheapest policy to run; a baseline that SIEVE,
+CLOCK and S3-FIFO improve on.
 """
 
 from collections import namedtuple
@@ -25,84 +24,96 @@ from tuner.policies.base import Policy, PolicyInput
 
 # Slots of the ring: the next one to fill and the oldest entry.
 Ring, replace = named_state("Ring", ["head", "tail"])
-RingSlots = namedtuple("RingSlots", ["ring", "slot_of"])
-DEAD = np.int32(-1)
+RingSlots = namedtuple("RingSlots", ["ring", "dead"])
 
 
-def _live(slot_of, victim, slot):
-    """Whether the ring's entry at ``slot`` is ``victim``'s live one (always, with no slots kept)."""
-    return slot_of is None or slot_of[victim] == slot
+def dead_entry(dead, obj):
+    """Whether the ring's entry of ``obj`` at the tail is one a removal left (counting it off), never
+    when nothing is removed. An object's dead entries are all older than its live one, so they reach
+    the tail first: a count per object is enough, with no write per insertion."""
+    if dead is None or dead[obj] == 0:
+        return False
+    dead[obj] -= 1
+    return True
 
 
-@overload(_live)
-def _live_compiled(slot_of, victim, slot):
-    if isinstance(slot_of, types.NoneType):
-        return lambda slot_of, victim, slot: True
-    return lambda slot_of, victim, slot: slot_of[victim] == slot
+@overload(dead_entry)
+def _dead_entry_compiled(dead, obj):
+    if isinstance(dead, types.NoneType):
+        return lambda dead, obj: False
+
+    def counted_off(dead, obj):
+        at = np.uint32(obj)
+        if dead[at] == 0:
+            return False
+        dead[at] -= 1
+        return True
+
+    return counted_off
 
 
-def _note_slot(slot_of, obj, slot):
-    """Note that ``obj``'s live entry is at ``slot`` (nothing to note with no slots kept)."""
-    if slot_of is not None:
-        slot_of[obj] = slot
+def _note_removed(dead, obj):
+    """Count the entry ``obj`` leaves behind (nothing to count when nothing is removed)."""
+    if dead is not None:
+        dead[obj] += 1
 
 
-@overload(_note_slot)
-def _note_slot_compiled(slot_of, obj, slot):
-    if isinstance(slot_of, types.NoneType):
-        return lambda slot_of, obj, slot: None
+@overload(_note_removed)
+def _note_removed_compiled(dead, obj):
+    if isinstance(dead, types.NoneType):
+        return lambda dead, obj: None
 
-    def note(slot_of, obj, slot):
-        slot_of[obj] = slot
+    def count(dead, obj):
+        dead[obj] += 1
 
-    return note
+    return count
 
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    ring, slot_of = arrays
+    ring, dead = arrays
     tail = state.tail
     while True:
         victim = ring[tail]
-        live = _live(slot_of, victim, tail)
         tail = 0 if tail + 1 == ring.shape[0] else tail + 1
-        if live:
+        if not dead_entry(dead, victim):
             return replace(state, tail=tail), victim
 
 
 @njit(cache=True, nogil=True)
-def compact_ring(ring, slot_of, head, tail):
-    """Move the live entries to the front of the ring, oldest first; returns the new ``(head, tail)``."""
+def compact_ring(ring, dead, head, tail):
+    """Move the live entries to the front of the ring, oldest first, dropping dead ones; returns the
+    new ``(head, tail)``."""
     live = np.empty(ring.shape[0], np.int32)
     kept = 0
     while tail != head:
         obj = ring[tail]
-        if slot_of[obj] == tail:
+        if dead[obj] > 0:
+            dead[obj] -= 1
+        else:
             live[kept] = obj
             kept += 1
         tail = 0 if tail + 1 == ring.shape[0] else tail + 1
-    for slot in range(kept):
-        ring[slot] = live[slot]
-        slot_of[live[slot]] = slot
+    ring[:kept] = live[:kept]
     return np.int64(kept), np.int64(0)
 
 
-def _make_room(ring, slot_of, head, tail):
+def _make_room(ring, dead, head, tail):
     """Compact a ring that dead entries filled up; returns ``(head, tail)`` (a ring with no dead entries
     never fills: it has room for every object)."""
-    if slot_of is not None and (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-        return compact_ring(ring, slot_of, head, tail)
+    if dead is not None and (0 if head + 1 == ring.shape[0] else head + 1) == tail:
+        return compact_ring(ring, dead, head, tail)
     return head, tail
 
 
 @overload(_make_room)
-def _make_room_compiled(ring, slot_of, head, tail):
-    if isinstance(slot_of, types.NoneType):
-        return lambda ring, slot_of, head, tail: (head, tail)
+def _make_room_compiled(ring, dead, head, tail):
+    if isinstance(dead, types.NoneType):
+        return lambda ring, dead, head, tail: (head, tail)
 
-    def make_room(ring, slot_of, head, tail):
+    def make_room(ring, dead, head, tail):
         if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-            return compact_ring(ring, slot_of, head, tail)
+            return compact_ring(ring, dead, head, tail)
         return head, tail
 
     return make_room
@@ -111,18 +122,16 @@ def _make_room_compiled(ring, slot_of, head, tail):
 @njit(inline="always")
 def on_insert(state, arrays, cache, obj, size, now, i):
     """Enter ``obj`` at the ring's head (public: CLOCK's queue is this ring)."""
-    ring, slot_of = arrays.ring, arrays.slot_of
-    head, tail = state.head, state.tail
-    head, tail = _make_room(ring, slot_of, head, tail)
+    ring = arrays.ring
+    head, tail = _make_room(ring, arrays.dead, state.head, state.tail)
     ring[head] = obj
-    _note_slot(slot_of, obj, head)
     return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1, tail=tail)
 
 
 @njit(inline="always")
 def on_remove(state, arrays, cache, obj, now, i):
     """Leave a dead entry where ``obj`` was: the tail skips it."""
-    _note_slot(arrays.slot_of, obj, DEAD)
+    _note_removed(arrays.dead, obj)
     return state
 
 
@@ -132,9 +141,17 @@ def _replay(run, state, arrays):
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, RingSlots]:
-    n = max(given.n_objects, 1)
-    slot_of = np.full(n, DEAD, np.int32) if given.removes else None
-    return Ring(np.int64(0), np.int64(0)), RingSlots(np.empty(2 * n + 1, np.int32), slot_of)
+    return Ring(np.int64(0), np.int64(0)), RingSlots(new_ring(given.n_objects), new_dead_counts(given))
+
+
+def new_ring(n_objects: int) -> np.ndarray:
+    """Room for twice as many entries as objects: compaction then runs at most once per n inserts."""
+    return np.empty(2 * max(n_objects, 1) + 1, np.int32)
+
+
+def new_dead_counts(given: PolicyInput) -> np.ndarray | None:
+    """Dead entries per object, or None when no object can leave unevicted (the checks compile away)."""
+    return np.zeros(max(given.n_objects, 1), np.int32) if given.removes else None
 
 
 POLICY = Policy(
