@@ -290,7 +290,7 @@ class _Segments:
         last = int(np.searchsorted(self.bounds, position, side="right"))  # segments ending at or before it
         hits = int(self.hits[:last].sum())
         bytes_hit = int(self.bytes_hit[:last].sum())
-        gets = int(self.gets_through[position - 1]) if position else 0
+        gets = int(self.gets_before(position))
         if self.count_objects:
             bytes_requested = gets
         elif trace.has_writes:
@@ -300,12 +300,16 @@ class _Segments:
         span = float(trace.timestamps[position - 1] - trace.timestamps[0]) if position else 0.0
         return Counts(gets, gets - hits, bytes_requested, bytes_requested - bytes_hit, span)
 
+    def gets_before(self, positions):
+        """The GETs before each of ``positions`` (a position or an array of them): the positions
+        themselves in a read-only trace, with no array as long as the trace."""
+        if not self.trace.has_writes:
+            return positions
+        return self._gets_so_far[positions]
+
     @cached_property
-    def gets_through(self) -> np.ndarray:
-        """``gets_through[k]``: the GETs among the first k + 1 requests."""
-        if self.trace.has_writes:
-            return np.cumsum(self.trace.ops == GET)
-        return np.arange(1, len(self.trace) + 1)
+    def _gets_so_far(self) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(self.trace.ops == GET)))
 
     def per_window(self, window_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """GET misses and bytes hit per timeline window (each window is a run of whole segments)."""
@@ -313,7 +317,7 @@ class _Segments:
         bytes_hit = self.summed_per_window(self.bytes_hit, window_ends)
         if not len(self.trace):
             return hits, bytes_hit
-        gets = np.diff(self.gets_through[window_ends - 1], prepend=0)
+        gets = np.diff(self.gets_before(window_ends), prepend=0)
         return gets - hits, bytes_hit
 
     def summed_per_window(self, per_segment: np.ndarray, window_ends: np.ndarray) -> np.ndarray:
