@@ -16,10 +16,11 @@ from tuner.policies.s3fifo import SLOT
 S3FIFO = get_policy("s3fifo")
 
 
-def final_queues(keys, capacity: int) -> tuple[dict[str, list[str]], dict[str, int]]:
-    """Replay ``keys`` (unit sizes, default parameters); read S, M (tail first), G (newest first) and freq."""
-    trace = tuner.Trace.from_arrays(list(keys))
-    _, state, arrays = replay_with_state(trace, S3FIFO, capacity)
+def final_queues(keys, capacity: int, sizes=None) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Replay ``keys`` (unit sizes and ``capacity`` in objects, or ``sizes`` per request and ``capacity``
+    in bytes; default parameters); read S, M (tail first), G (newest first) and freq."""
+    trace = tuner.Trace.from_arrays(list(keys), sizes=sizes)
+    _, state, arrays = replay_with_state(trace, S3FIFO, capacity if sizes is None else f"{capacity}B")
 
     def live_keys(ring, tail, head, offset):
         """A ring's ids from tail to head, skipping dead entries (an id no longer pointing at its slot)."""
@@ -75,8 +76,51 @@ def test_main_reinserts_with_a_two_bit_counter():
     assert freq == {"A": 2, "B": 0, "D": 0, "F": 0}
 
 
-def reference_s3fifo(keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, move_threshold=2) -> list[bool]:
-    """S3-FIFO with deques and an OrderedDict ghost, as the SOSP'23 paper and libCacheSim's S3FIFO.c describe."""
+# C = 100 bytes: S holds 10 bytes, M 90, G 90. Twenty 5-byte objects fill the cache (S overfills
+# until the first eviction).
+FILL_BYTES = [str(k) for k in range(20)]
+
+
+def test_objects_as_large_as_small_are_refused_after_evicting_and_larger_ones_at_once():
+    # "A" (10 bytes, as large as S) passes libCacheSim's can_insert: 0 and 1 are evicted from S
+    # into G to make room, then S3FIFO_insert refuses it. "B" (11 bytes) is refused before any
+    # eviction. "A" again fits without evicting and is refused again. 0 is a ghost hit: it enters M.
+    keys = [*FILL_BYTES, "A", "B", "A", "0"]
+    sizes = [5] * 20 + [10, 11, 10, 5]
+    result = tuner.replay(tuner.Trace.from_arrays(keys, sizes=sizes), "s3fifo", "100B")
+    assert (result.misses, result.rejected, result.evictions) == (24, 3, 2)
+    assert final_queues(keys, 100, sizes)[0] == {"S": FILL_BYTES[2:], "M": ["0"], "G": ["1"]}
+
+
+def test_a_refused_ghost_leaves_the_ghost_queue_and_a_ghost_as_large_as_small_enters_main():
+    # As libCacheSim's S3FIFO_find: a miss takes the id out of G before admission is decided.
+    # "A" evicts 0 and 1 into G. 1 comes back at 11 bytes (larger than S): refused, and no longer a
+    # ghost, so at 5 bytes it enters S. 0 comes back at 10 bytes (as large as S) but was a ghost: it
+    # is admitted into M after the eviction that makes room (2 into G).
+    keys = [*FILL_BYTES, "A", "1", "1", "0"]
+    sizes = [5] * 20 + [10, 11, 5, 10]
+    result = tuner.replay(tuner.Trace.from_arrays(keys, sizes=sizes), "s3fifo", "100B")
+    assert (result.misses, result.rejected) == (24, 2)
+    assert final_queues(keys, 100, sizes)[0] == {"S": [*FILL_BYTES[3:], "1"], "M": ["0"], "G": ["2"]}
+
+
+def test_the_size_rule_is_not_applied_at_object_capacities():
+    # C = 10 objects: S holds one object, as large as every object. libCacheSim would refuse them
+    # all; s3fifo keeps the paper's queues (test_small_fifo_promotes_... traces them).
+    result = tuner.replay(tuner.Trace.from_arrays(list(FILL + "0")), "s3fifo", 10)
+    assert (result.misses, result.rejected) == (10, 0)
+
+
+def reference_s3fifo(
+    keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, move_threshold=2, *, size_rule=False, warm_up=False
+) -> list[bool]:
+    """S3-FIFO with deques and an OrderedDict ghost, as the SOSP'23 paper and libCacheSim's S3FIFO.c describe.
+
+    ``size_rule``: libCacheSim's admission by size (what s3fifo applies at byte capacities): an
+    object larger than S is refused, and one as large as S that was not a ghost is refused after
+    the evictions that make room for it. ``warm_up``: libcachesim 0.3.5's rule that new objects
+    go to M while S is full before the first eviction (s3fifo does not follow it).
+    """
     small_cap = int(capacity * small_ratio)
     main_cap = capacity - small_cap
     ghost_cap = int(capacity * ghost_ratio)
@@ -84,6 +128,7 @@ def reference_s3fifo(keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, 
     small_bytes = main_bytes = ghost_bytes = 0
     freq: dict = {}
     held: dict = {}
+    has_evicted = False
     hits = []
     for key, size in zip(keys, sizes, strict=True):
         if key in held:
@@ -96,7 +141,10 @@ def reference_s3fifo(keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, 
         ghost_hit = key in ghost
         if ghost_hit:
             ghost_bytes -= ghost.pop(key)
+        if size_rule and size > small_cap:
+            continue
         while small_bytes + main_bytes + size > capacity:
+            has_evicted = True
             evicted = False
             if (main_bytes <= main_cap and small_bytes > 0) or not main:
                 while small and not evicted:
@@ -122,14 +170,21 @@ def reference_s3fifo(keys, sizes, capacity, small_ratio=0.10, ghost_ratio=0.90, 
                     continue
                 main_bytes -= held.pop(victim)
                 evicted = True
+        if size_rule and size == small_cap and not ghost_hit:
+            continue
         held[key], freq[key] = size, 0
-        if ghost_hit:
+        if ghost_hit or (warm_up and not has_evicted and small_bytes >= small_cap):
             main.append(key)
             main_bytes += size
         else:
             small.append(key)
             small_bytes += size
     return hits
+
+
+def reference_s3fifo_bytes(keys, sizes, capacity, **params) -> list[bool]:
+    """The reference as s3fifo runs at byte capacities: with libCacheSim's admission by size."""
+    return reference_s3fifo(keys, sizes, capacity, size_rule=True, **params)
 
 
 PARAMS = st.fixed_dictionaries(
@@ -155,7 +210,7 @@ def test_matches_reference_model_with_unit_sizes(keys, capacity, params):
     params=PARAMS,
 )
 def test_matches_reference_model_with_byte_sizes(keys, object_sizes, capacity, params):
-    checks.assert_hits_match_reference("s3fifo", reference_s3fifo, keys, capacity, object_sizes, **params)
+    checks.assert_hits_match_reference("s3fifo", reference_s3fifo_bytes, keys, capacity, object_sizes, **params)
 
 
 def test_threshold_beyond_the_counter_is_refused():
