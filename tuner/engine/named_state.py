@@ -12,6 +12,7 @@ change a loop-carried variable's type).
 
 from __future__ import annotations
 
+import sys
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 
@@ -40,7 +41,9 @@ def named_state(name: str, fields: Sequence[str]) -> tuple[type, Callable]:
     ``replace`` takes the fields as keywords (unknown ones are a TypeError,
     compiled or not) and returns a new state of the same class and field types.
     """
-    state_class = namedtuple(name, fields)
+    # Named as the calling module's own (``lru.RecencyList``), so numba can pickle the type by
+    # reference and find a policy's compiled loop in its disk cache from one process to the next.
+    state_class = namedtuple(name, fields, module=sys._getframe(1).f_globals["__name__"])
     keywords = ", ".join(f"{field}=None" for field in fields)
     kept = ", ".join(f"_keep_or_cast(state[{k}], {field})" for k, field in enumerate(fields))
     source = (
