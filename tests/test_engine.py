@@ -88,3 +88,32 @@ def test_borrowed_views_write_to_the_callers_arrays():
     first, second, single = np.zeros(3, np.int64), np.zeros(2, np.float64), np.zeros(4, np.int32)
     _write_through_borrowed((first, second, 5), single)
     assert first.tolist() == [5, 0, 0] and second.tolist() == [0.0, 2.5] and single.tolist() == [0, 0, 7, 0]
+
+
+def test_a_model_charges_its_own_sizes_and_capacity():
+    # A model of a real cache accounts memory its own way: here every object costs twice its size plus
+    # 10 bytes and the server keeps 100 bytes for itself; replaying it is replaying LRU on those sizes.
+    from dataclasses import replace
+
+    from tuner.policies import Charge, get_policy
+
+    def doubled(trace, capacity, params):
+        return Charge(trace.sizes.astype(np.int64) * 2 + 10, capacity.amount - 100)
+
+    rng = np.random.default_rng(5)
+    keys = rng.zipf(1.2, 3_000) % 200
+    sizes = rng.integers(1, 300, 200)[keys]
+    model = replace(get_policy("lru"), name="doubled-lru", target="test", charge=doubled)
+    charged = tuner.replay(tuner.Trace.from_arrays(keys, sizes=sizes), model, "5000B")
+    plain = tuner.replay(tuner.Trace.from_arrays(keys, sizes=sizes * 2 + 10), "lru", "4900B")
+    assert (charged.hits, charged.evictions, charged.used) == (plain.hits, plain.evictions, plain.used)
+    assert charged.bytes_missed == plain.bytes_missed
+    assert charged.used <= 4_900 < 5_000
+
+
+def test_the_lineup_all_is_the_textbook_policies():
+    from tuner.policies import POLICIES, parse_policies
+
+    assert [policy.name for policy in parse_policies("all")] == [
+        name for name, policy in POLICIES.items() if policy.target is None
+    ]

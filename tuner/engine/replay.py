@@ -206,8 +206,15 @@ def _replay(trace, policy, capacity, options, params):
     resolved_params = chosen.resolve_params(params)
     size = parse_capacity(capacity, trace.n_objects)
     options.check(trace)
+    charged = chosen.charge(trace, size, resolved_params) if chosen.charge is not None else None
     marks = tuple(int(position) for position in options.checkpoints)
-    count_objects = size.unit == OBJECTS
+    count_objects = size.unit == OBJECTS and charged is None
+    if charged is not None:
+        sizes, amount = charged.sizes, charged.capacity
+        largest = int(sizes.max()) if len(sizes) else 0
+    else:
+        sizes, amount = (trace.unit_sizes if count_objects else trace.sizes), size.amount
+        largest = trace.largest_size
     window_ends = trace.window_ends(options.window_seconds)
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
@@ -217,22 +224,21 @@ def _replay(trace, policy, capacity, options, params):
     ops = trace.ops if trace.has_writes else None
     full = ops is not None
     expiring = trace.has_ttls or options.ttl is not None
-    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops,
+    requests = kernel.Requests(trace.ids, sizes, trace.timestamps, bounds, ops,
                                trace.ttls if expiring and (trace.has_ttls or full) else None)  # fmt: skip
     n_slots = max(trace.n_objects, 1)
     writes_back = options.write_policy == "write-back" and ops is not None
     dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
-    cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(trace, count_objects)),
+    cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(largest, count_objects)),
                          np.zeros(kernel.N_TALLY, np.int64), dirty)  # fmt: skip
-    sizes = trace.unit_sizes if count_objects else trace.sizes
-    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, size.amount, options.seed,
+    policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, amount, options.seed,
                                removes=_removes(trace, options, count_objects, expiring))  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
     flush_interval = options.flush_interval if writes_back else None
     run = kernel.Run(
         requests,
-        np.int64(size.amount),
+        np.int64(amount),
         cache,
         _setting(options.ttl, float, full and expiring, 0.0),
         kernel.WRITE_POLICIES[options.write_policy],
@@ -241,7 +247,7 @@ def _replay(trace, policy, capacity, options, params):
     )
     state, segment_hits, segment_bytes_hit, segment_writes = chosen.replay(run, state, arrays)
     elapsed = time.perf_counter() - began
-    segments = _Segments(trace, bounds, segment_hits, segment_bytes_hit, count_objects)
+    segments = _Segments(trace, sizes, bounds, segment_hits, segment_bytes_hit, count_objects)
     whole = segments.counts_before(len(trace))
     window_misses, window_bytes_hit = segments.per_window(window_ends)
     tally = cache.tally
@@ -276,9 +282,11 @@ def _replay(trace, policy, capacity, options, params):
 
 @dataclass(frozen=True)
 class _Segments:
-    """The kernel's per-segment hits, summed into counts up to a position or per timeline window."""
+    """The kernel's per-segment hits, summed into counts up to a position or per timeline window
+    (bytes in ``sizes``: the trace's, or what a model of a real cache charges for them)."""
 
     trace: Trace
+    sizes: np.ndarray
     bounds: np.ndarray
     hits: np.ndarray
     bytes_hit: np.ndarray
@@ -294,9 +302,9 @@ class _Segments:
         if self.count_objects:
             bytes_requested = gets
         elif trace.has_writes:
-            bytes_requested = int(trace.sizes[:position][trace.ops[:position] == GET].sum())
+            bytes_requested = int(self.sizes[:position][trace.ops[:position] == GET].sum())
         else:
-            bytes_requested = int(trace.sizes[:position].sum())
+            bytes_requested = int(self.sizes[:position].sum())
         span = float(trace.timestamps[position - 1] - trace.timestamps[0]) if position else 0.0
         return Counts(gets, gets - hits, bytes_requested, bytes_requested - bytes_hit, span)
 
@@ -345,9 +353,9 @@ def _setting(value, kind, full: bool, off):
     return kind(value)
 
 
-def _residency_dtype(trace: Trace, count_objects: bool) -> type:
+def _residency_dtype(largest_size: int, count_objects: bool) -> type:
     """int8 when the capacity counts objects (the loop then reads no size), else int32 bytes per cached
     object (half the memory traffic of int64) unless one is 2 GiB or more."""
     if count_objects:
         return kernel.OBJECT_RESIDENCY
-    return np.int32 if trace.largest_size <= np.iinfo(np.int32).max else np.int64
+    return np.int32 if largest_size <= np.iinfo(np.int32).max else np.int64

@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 
 from tuner.errors import CachetuneError
-from tuner.policies.base import SPAN, Param, Policy, PolicyInput
+from tuner.policies.base import SPAN, Charge, Param, Policy, PolicyInput
 
 
 def _discover() -> dict[str, Policy]:
@@ -43,14 +43,26 @@ def floor_policy() -> Policy:
 
 
 def parse_policies(spec: str | list[str] | None) -> list[Policy]:
-    """Policies from ``"lru,fifo"``, a list of names, ``"all"`` or None (all)."""
+    """Policies from ``"lru,fifo"``, a list of names, ``"all"`` or None (all the textbook policies:
+    models of a real product, such as ``redis-lru``, run only when named)."""
+    textbook = [policy for policy in POLICIES.values() if policy.target is None]
     if spec is None:
-        return list(POLICIES.values())
+        return textbook
     names = spec.split(",") if isinstance(spec, str) else [n for part in spec for n in part.split(",")]
     names = [name.strip() for name in names if name.strip()]
     if not names or names == ["all"]:
-        return list(POLICIES.values())
+        return textbook
     return [get_policy(name) for name in dict.fromkeys(names)]
 
 
-__all__ = ["POLICIES", "SPAN", "Param", "Policy", "PolicyInput", "floor_policy", "get_policy", "parse_policies"]
+__all__ = [
+    "POLICIES",
+    "SPAN",
+    "Charge",
+    "Param",
+    "Policy",
+    "PolicyInput",
+    "floor_policy",
+    "get_policy",
+    "parse_policies",
+]

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tuner.errors import CachetuneError
+
+if TYPE_CHECKING:
+    from tuner.capacity import Capacity
+    from tuner.trace import Trace
 
 # An upper bound may be the trace's span, known only once a trace is read.
 SPAN = "span"
@@ -79,6 +83,20 @@ InitFn = Callable[[PolicyInput, Mapping[str, Any]], tuple[tuple, tuple]]
 
 
 @dataclass(frozen=True)
+class Charge:
+    """What a model of a real cache charges for a trace: each request's size as the product accounts
+    for it (int64 bytes: value, key, per-item overhead, allocator rounding) and the capacity left for
+    objects out of the memory the user gave (the server's own baseline taken off)."""
+
+    sizes: np.ndarray
+    capacity: int
+
+
+# charge(trace, capacity, params) -> Charge; raises CachetuneError for a capacity the product cannot take.
+ChargeFn = Callable[["Trace", "Capacity", Mapping[str, Any]], Charge]
+
+
+@dataclass(frozen=True)
 class Policy:
     """A registered eviction policy.
 
@@ -86,6 +104,9 @@ class Policy:
     (``tuner.engine.kernel.replay_requests`` with its hooks); ``init`` builds
     the state and arrays it starts from.
     ``offline``: it sees the future, so it is the floor results are measured against, never a choice.
+    ``target``: the product a model of a real cache models (``"redis"``, ``"memcached"``,
+    ``"cachetools"``, ``"functools"``); None for the textbook policies, the lineup "all" means.
+    ``charge``: how such a model accounts memory (None: a request's size is what it holds).
     """
 
     name: str
@@ -95,6 +116,8 @@ class Policy:
     params: tuple[Param, ...] = field(default=())
     randomized: bool = False
     offline: bool = False
+    target: str | None = None
+    charge: ChargeFn | None = None
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | int]:
         """Defaults overlaid with ``given``; an unknown name is a CachetuneError."""

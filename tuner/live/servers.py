@@ -1,0 +1,138 @@
+"""Throwaway Redis and memcached servers on loopback, for ``verify --start``, ``calibrate`` and the tests.
+
+A server started here listens on 127.0.0.1 only, on a port the system
+reported free, keeps nothing on disk (no RDB, no AOF: its working folder is a
+temporary one removed at stop), and is stopped by ``stop()`` or at the end of
+a ``with`` block. Only a server this module started is ever stopped or
+flushed; a user's own server is reached through its URL and left as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tuner.errors import CachetuneError
+
+LOOPBACK = "127.0.0.1"
+# Debian's package names, for the error that says what to install.
+_PACKAGES = {"redis-server": "redis-server", "memcached": "memcached"}
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def find_binary(name: str) -> str:
+    """The path of ``redis-server`` or ``memcached`` on PATH; a one-line CachetuneError otherwise."""
+    path = shutil.which(name)
+    if path is None:
+        raise CachetuneError(f"{name} not found on PATH (on Debian: apt-get install {_PACKAGES.get(name, name)})")
+    return path
+
+
+@dataclass
+class Server:
+    """A server this process started: its kind (``"redis"`` or ``"memcached"``), address and process."""
+
+    kind: str
+    port: int
+    process: subprocess.Popen
+    workdir: Path
+    command: list[str] = field(default_factory=list)
+    host: str = LOOPBACK
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0" if self.kind == "redis" else f"memcached://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s) and remove its working folder."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def start_redis(config: Mapping[str, str | int] | None = None, *, timeout: float = 15.0) -> Server:
+    """``redis-server`` on a free loopback port with ``config`` (``{"maxmemory": 67108864,
+    "maxmemory-policy": "allkeys-lru"}``: any directive, as redis.conf spells it), no persistence."""
+    binary = find_binary("redis-server")
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="cachetune-redis-"))
+    settings = {"port": port, "bind": LOOPBACK, "save": "", "appendonly": "no", "dir": str(workdir),
+                "daemonize": "no", "protected-mode": "yes", "logfile": str(workdir / "redis.log")}  # fmt: skip
+    settings.update(config or {})
+    command = [binary]
+    for name, value in settings.items():
+        command += [f"--{name}", str(value)]
+    return _started("redis", port, command, workdir, timeout, _redis_answers)
+
+
+def start_memcached(args: Sequence[str] = (), *, timeout: float = 15.0) -> Server:
+    """``memcached`` on a free loopback port (TCP only) with ``args`` (``["-m", "64", "-f", "1.25"]``)."""
+    binary = find_binary("memcached")
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="cachetune-memcached-"))
+    command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", *args]
+    if _is_root():
+        command += ["-u", "root"]  # memcached refuses to run as root unless told which user to be
+    return _started("memcached", port, command, workdir, timeout, _memcached_answers)
+
+
+def _started(kind, port, command, workdir, timeout, answers) -> Server:
+    log = (workdir / "stderr.log").open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    server = Server(kind, port, process, workdir, command)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = (workdir / "stderr.log").read_text(errors="replace").strip().splitlines()
+            server.stop()
+            raise CachetuneError(f"{Path(command[0]).name} exited at start: {said[-1] if said else 'no output'}")
+        if answers(port):
+            return server
+        time.sleep(0.05)
+    server.stop()
+    raise CachetuneError(f"{Path(command[0]).name} did not answer on {LOOPBACK}:{port} within {timeout:g} s")
+
+
+def _ask(port: int, request: bytes) -> bytes:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=1.0) as connection:
+            connection.sendall(request)
+            return connection.recv(64)
+    except OSError:
+        return b""
+
+
+def _redis_answers(port: int) -> bool:
+    return _ask(port, b"PING\r\n").startswith(b"+PONG")
+
+
+def _memcached_answers(port: int) -> bool:
+    return _ask(port, b"version\r\n").startswith(b"VERSION")
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
