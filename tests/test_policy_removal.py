@@ -28,7 +28,7 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     bounds = np.arange(1, len(trace) + 1, dtype=np.int64)  # one segment a request: its hit flag
     requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops, None)
     held = np.full(trace.n_objects, -1, np.int8 if count_objects else np.int32)
-    cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64), None)
+    cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64), None, kernel.new_expiries(trace.n_objects, False))
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
     # The policy sees only what it would be told: set up from the reads alone.
     given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True)

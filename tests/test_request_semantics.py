@@ -181,8 +181,9 @@ def _replay_keeping_the_cache(trace, name, capacity, options):
     n = trace.n_objects
     write_policy = kernel.WRITE_POLICIES[options["write_policy"]]
     dirty = kernel.Dirty(np.full(n, -1, np.int32), np.empty(n, np.int32)) if write_policy == kernel.WRITE_BACK else None
-    cache = kernel.Cache(np.full(n, -1, np.int32), np.zeros(kernel.N_TALLY, np.int64), dirty)
     expiring = trace.has_ttls or options["ttl"] is not None
+    cache = kernel.Cache(np.full(n, -1, np.int32), np.zeros(kernel.N_TALLY, np.int64), dirty,
+                         kernel.new_expiries(n, expiring))  # fmt: skip
     ttls, timeout = (trace.ttls, options["ttl"] or 0.0) if expiring else (None, None)
     requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, np.array([len(trace)]), trace.ops, ttls)
     # The settings as ``tuner.replay`` gives them to a trace with writes: present, unused ones off,

@@ -58,8 +58,11 @@ what was released before each admission; without it, it never looks).
 ``state`` is the policy's named tuple of scalars
 (``tuner.engine.named_state``), ``arrays`` its named tuple of numpy arrays,
 ``cache`` the loop's ``Cache``: read an object's size with ``size_of(cache,
-x)`` (valid until the loop frees it) and whether it is cached with
-``cache.held[x] >= 0``, never write it. ``obj`` is an unsigned id (index
+x)`` (valid until the loop frees it), whether it is cached with
+``cache.held[x] >= 0`` and when it expires with ``cache.expires[x]``, never
+write them. A model with active expiry removes an expired object from a hook
+with ``expire(cache, x)`` (counted as an expiration; ``hooks_release=True``
+too). ``obj`` is an unsigned id (index
 with it freely), ``i`` the request's position in the trace and ``now`` its
 timestamp in seconds.
 
@@ -92,9 +95,10 @@ from tuner.engine.borrowed import borrowed
 from tuner.trace import DELETE, GET
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
-# int8 when the capacity counts objects), ``tally`` the counters below, and ``dirty`` None unless
-# writes go back (then a ``Dirty``).
-Cache = namedtuple("Cache", ["held", "tally", "dirty"])
+# int8 when the capacity counts objects), ``tally`` the counters below, ``dirty`` None unless
+# writes go back (then a ``Dirty``), and ``expires[x]`` when cached x expires (``NEVER`` for none;
+# one element, unused, when nothing can expire).
+Cache = namedtuple("Cache", ["held", "tally", "dirty", "expires"])
 # The dirty objects: ``listed[:tally[DIRTY]]`` in no order, ``slot_of[x]`` x's place there or -1.
 Dirty = namedtuple("Dirty", ["slot_of", "listed"])
 # The requests: dense ids, sizes (bytes), timestamps, one past the last request of each segment,
@@ -115,6 +119,12 @@ WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "wri
 N_TALLY = 12
 OBJECT_RESIDENCY = np.int8
 NEVER = np.inf  # the expiry of an object without a TTL
+
+
+def new_expiries(n_objects: int, expiring: bool) -> np.ndarray:
+    """``Cache.expires`` for a replay: every object's expiry (``NEVER`` until set), or one unused
+    element when nothing can expire."""
+    return np.full(n_objects if expiring else 1, NEVER)
 
 
 def counts_objects(held: np.ndarray) -> bool:
@@ -291,6 +301,16 @@ def release(cache, victim):
 
 
 @njit(inline="always")
+def expire(cache, victim):
+    """Remove an expired ``victim`` from a hook (a model's active expiry, as Redis's expire cycle
+    does): like ``release``, but it counts as an expiration, not an eviction."""
+    cache.tally[RELEASED] += size_of(cache, victim)
+    cache.tally[EXPIRATIONS] += 1
+    _write_back(cache, victim)
+    cache.held[np.uint32(victim)] = -1
+
+
+@njit(inline="always")
 def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_remove, hooks_release=False,
                     admit=None):  # fmt: skip
     """Replay ``run.requests`` through the hooks with a cache of ``run.capacity``.
@@ -304,14 +324,14 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     requests, capacity, cache, timeout_option, write_policy, interval_option, largest_option = run
     ids, sizes, times, bounds, ops, ttls = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
-    cache = Cache(borrowed(cache.held), borrowed(cache.tally), borrowed(cache.dirty))
+    cache = Cache(borrowed(cache.held), borrowed(cache.tally), borrowed(cache.dirty), borrowed(cache.expires))
     arrays = borrowed(arrays)
     held, tally = cache.held, cache.tally
     timeout = _seconds(timeout_option)
     interval = _seconds(interval_option)
     largest = _largest(largest_option)
     expiring = _given(ttls) or _given(timeout_option)
-    expires_at = np.full(held.shape[0] if expiring else 1, NEVER)
+    expires_at = cache.expires
     next_flush = (times[0] if times.shape[0] else 0.0) + interval
     segment_hits = np.zeros(bounds.shape[0], np.int64)
     segment_bytes_hit = np.zeros(bounds.shape[0], np.int64)

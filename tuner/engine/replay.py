@@ -230,7 +230,7 @@ def _replay(trace, policy, capacity, options, params):
     writes_back = options.write_policy == "write-back" and ops is not None
     dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
     cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(largest, count_objects)),
-                         np.zeros(kernel.N_TALLY, np.int64), dirty)  # fmt: skip
+                         np.zeros(kernel.N_TALLY, np.int64), dirty, kernel.new_expiries(n_slots, expiring))  # fmt: skip
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, amount, options.seed,
                                removes=_removes(trace, options, count_objects, expiring))  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
