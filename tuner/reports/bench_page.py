@@ -116,62 +116,141 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
     return charts
 
 
-def _hourly_rates(rows: pd.DataFrame, span_hours: float | None) -> tuple[list[float], list[float]]:
-    """Bin edges (hours) and misses per hour in each bin; the last bin counts only the time it covers."""
+def _hourly_rates(
+    rows: pd.DataFrame, span_hours: float | None, column: str
+) -> tuple[list[float], list[float], list[int]]:
+    """Bin edges (hours), ``column`` per hour in each bin and its count there; the last bin counts only the time
+    it covers."""
     starts = rows["window_start_hours"].to_numpy(dtype=float)
     widths = np.diff(starts)
     width = float(widths[widths > 0].min()) if (widths > 0).any() else 1.0
     ends = starts + width
+    counts = rows[column].fillna(0).to_numpy(dtype=float)
     if span_hours and span_hours > 0:
         keep = starts < span_hours - 1e-9
-        starts, ends = starts[keep], np.minimum(ends[keep], span_hours)
-        misses = rows["misses"].to_numpy(dtype=float)[keep]
-    else:
-        misses = rows["misses"].to_numpy(dtype=float)
-    rates = misses / np.maximum(ends - starts, 1e-12)
-    return [*starts.tolist(), *ends[-1:].tolist()], rates.tolist()
+        starts, ends, counts = starts[keep], np.minimum(ends[keep], span_hours), counts[keep]
+    rates = counts / np.maximum(ends - starts, 1e-12)
+    return [*starts.tolist(), *ends[-1:].tolist()], rates.tolist(), [int(count) for count in counts]
 
 
-def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], span_hours: float | None) -> list[str]:
+def _timeline_sizes(timeline: pd.DataFrame) -> pd.DataFrame:
+    """The sizes that get a timeline: every one, or ``MAX_TIMELINES`` evenly spaced from smallest to largest."""
     sizes = timeline.drop_duplicates(["size_unit", "cache_size"]).sort_values(["size_unit", "cache_size"])
     if len(sizes) > MAX_TIMELINES:
         picks = np.unique(np.linspace(0, len(sizes) - 1, MAX_TIMELINES).round().astype(int))
         sizes = sizes.iloc[picks]
-    specs = results.drop_duplicates(["size_unit", "cache_size"]).set_index(["size_unit", "cache_size"])["size_spec"]
+    return sizes
+
+
+def _timeline_chart(
+    rows: pd.DataFrame,
+    names: list[str],
+    span_hours: float | None,
+    column: str,
+    what: str,
+    chart_id: str,
+    title: str,
+    figures: bool = False,
+) -> str:
+    """One size's ``column`` per hour of trace time, a step line per policy (legend in ``names``' order).
+
+    With ``figures`` each series carries its exact figures as data attributes:
+    ``data-edges`` (bin edges, hours), ``data-counts`` (``column`` in each bin,
+    as in ``timeline.csv``) and ``data-per-hour``.
+    """
     order = {name.split(" ")[0]: position for position, name in enumerate(names)}
-    charts = []
-    for size in sizes.itertuples():
-        rows = timeline[(timeline["size_unit"] == size.size_unit) & (timeline["cache_size"] == size.cache_size)]
-        series = []
-        for policy in sorted(rows["policy"].unique(), key=lambda p: (order.get(p, len(order)), p)):
-            mine = rows[rows["policy"] == policy].sort_values("window_start_hours")
-            edges, rates = _hourly_rates(mine, span_hours)
-            hover = [
-                f"{policy}, hour {edges[i]:.2f}–{edges[i + 1]:.2f}: {rate:,.0f} misses/h"
-                for i, rate in enumerate(rates)
-            ]
-            series.append(
-                Series(
-                    policy,
-                    edges,
-                    rates,
-                    policy_colour(policy),
-                    dashed=policy == floor_policy().name,
-                    step=True,
-                    hover=hover,
-                )
-            )
-        label = _size_label(size.cache_size, size.size_unit, str(specs.get((size.size_unit, size.cache_size), "")))
-        charts.append(
-            line_chart(
-                f"timeline-{size.size_unit}-{size.cache_size}",
-                f"Misses per hour over time, cache {label}" + ("" if size.size_unit == "bytes" else " objects"),
-                series,
-                Axis("trace time (hours)"),
-                Axis("misses per hour", zero=True),
-            )
+    series = []
+    for policy in sorted(rows["policy"].unique(), key=lambda p: (order.get(p, len(order)), p)):
+        mine = rows[rows["policy"] == policy].sort_values("window_start_hours")
+        edges, rates, counts = _hourly_rates(mine, span_hours, column)
+        hover = [
+            f"{policy}, hour {edges[i]:.2f}–{edges[i + 1]:.2f}: {rate:,.0f} {what}/h" for i, rate in enumerate(rates)
+        ]
+        exact = {"edges": edges, "counts": counts, "per-hour": rates}
+        data = {name: " ".join(repr(value) for value in values) for name, values in exact.items()} if figures else {}
+        dashed = policy == floor_policy().name
+        series.append(Series(policy, edges, rates, policy_colour(policy), dashed=dashed, step=True, hover=hover,
+                             data=data))  # fmt: skip
+    return line_chart(chart_id, title, series, Axis("trace time (hours)"), Axis(f"{what} per hour", zero=True))
+
+
+def _cache_label(size: Any, specs: pd.Series) -> str:
+    label = _size_label(size.cache_size, size.size_unit, str(specs.get((size.size_unit, size.cache_size), "")))
+    return f"cache {label}" + ("" if size.size_unit == "bytes" else " objects")
+
+
+def _size_rows(timeline: pd.DataFrame, size: Any) -> pd.DataFrame:
+    return timeline[(timeline["size_unit"] == size.size_unit) & (timeline["cache_size"] == size.cache_size)]
+
+
+def _specs(results: pd.DataFrame) -> pd.Series:
+    return results.drop_duplicates(["size_unit", "cache_size"]).set_index(["size_unit", "cache_size"])["size_spec"]
+
+
+def _timelines(timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], span_hours: float | None) -> list[str]:
+    specs = _specs(results)
+    return [
+        _timeline_chart(
+            _size_rows(timeline, size),
+            names,
+            span_hours,
+            "misses",
+            "misses",
+            f"timeline-{size.size_unit}-{size.cache_size}",
+            f"Misses per hour over time, {_cache_label(size, specs)}",
         )
-    return charts
+        for size in _timeline_sizes(timeline).itertuples()
+    ]
+
+
+def _has_writes(run: dict[str, Any], results: pd.DataFrame) -> bool:
+    """Whether the trace held SETs or DELETEs, as ``run.json`` records it.
+
+    A run recorded before ``run.json`` said so is judged by its results: a
+    DELETE always writes the backend, and a SET either writes it (write-through,
+    write-around, or refused under write-back) or leaves a dirty object, so a
+    trace has writes exactly when some row has backend writes or a dirty peak.
+    """
+    recorded = (run.get("trace") or {}).get("has_writes")
+    if isinstance(recorded, bool):
+        return recorded
+    columns = [column for column in ("backend_writes", "dirty_peak") if column in results.columns]
+    return bool(columns) and bool((results[columns].fillna(0).to_numpy() > 0).any())
+
+
+def _backend_section(
+    timeline: pd.DataFrame, results: pd.DataFrame, names: list[str], span_hours: float | None, write_policy: Any
+) -> str:
+    """Backend reads and writes per hour of trace time: a pair of charts per cache size.
+
+    Reads and writes are separate charts rather than two lines per policy in
+    one, because a chart of several policies already spends colour on the
+    policy (and dashes on OPT). The sizes are small multiples, a pair per
+    size, reads then writes, so on a wide screen each row of the grid is one
+    size read across: a policy's backend load depends on the size, and the
+    sizes are the user's choice, so none is picked over the others (beyond
+    ``MAX_TIMELINES`` sizes, evenly spaced ones, as for the misses timeline).
+    The reads are the GET misses, the figures the misses timeline draws, so on
+    a trace with writes these charts take its place.
+    """
+    specs = _specs(results)
+    charts = []
+    for size in _timeline_sizes(timeline).itertuples():
+        rows, label = _size_rows(timeline, size), _cache_label(size, specs)
+        for column, what, kind, title in (
+            ("misses", "backend reads", "backend-reads", "Backend reads (GET misses) per hour"),
+            ("backend_writes", "backend writes", "backend-writes", "Backend writes per hour"),
+        ):
+            chart_id = f"{kind}-{size.size_unit}-{size.cache_size}"
+            charts.append(_timeline_chart(rows, names, span_hours, column, what, chart_id, f"{title}, {label}",
+                                          figures=True))  # fmt: skip
+    caption = (
+        "Each line is one policy's operations on the backend per hour of trace time: reads are GET misses, writes "
+        "are the SETs and DELETEs passed on plus dirty objects written back; a pair of charts per cache size."
+    )
+    if write_policy in ("write-through", "write-around"):
+        caption += f" Under {write_policy} every policy writes the same, so the write lines lie on one another."
+    return section("Backend reads and writes over time", chart_grid(charts) + note(caption), "backend")
 
 
 def sections(folder: Path, run: dict[str, Any]) -> list[str]:
@@ -214,8 +293,14 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         charts.append(_bars(bytes_rows, names, "byte_miss_ratio", title, label, "byte-miss-ratio-bars", None))
     charts += _curves(results, names)
     timeline = read_table(folder, "timeline", TIMELINE_COLUMNS)
+    span_hours = span if isinstance(span, int | float) else None
+    backend = None
     if timeline is not None and not timeline.empty:
-        charts += _timelines(timeline, results, names, span if isinstance(span, int | float) else None)
+        if _has_writes(run, results) and "backend_writes" in timeline.columns:
+            write_policy = (run.get("options") or {}).get("write_policy")
+            backend = _backend_section(timeline, results, names, span_hours, write_policy)
+        else:
+            charts += _timelines(timeline, results, names, span_hours)
     shown = results.drop(columns=["series"])
     explained = note(
         "Colours stand for the same policy in every chart. Legends list policies best first "
@@ -224,6 +309,7 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     caption = "Every policy at every size (results.csv). Click a header to sort."
     return [
         section("Charts", chart_grid(charts) + explained, "charts"),
+        *([backend] if backend else []),
         section("Results", table(shown, "results", caption), "results"),
     ]
 

@@ -9,7 +9,7 @@ bars carry a ``<title>`` so hovering shows the exact figure.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -57,6 +57,8 @@ class Series:
 
     ``xs`` are the points' positions; for a ``step`` series they are the
     ``len(ys) + 1`` bin edges. ``hover`` is the text shown over each point.
+    ``data`` become ``data-NAME`` attributes of the series' group: the exact
+    figures behind a line, for a reader's script or a test to take back out.
     """
 
     name: str
@@ -68,6 +70,7 @@ class Series:
     markers: bool = True
     step: bool = False
     hover: Sequence[str] = field(default_factory=tuple)
+    data: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,8 @@ def _series_svg(series: Series, x_scale: _Scale, y_scale: _Scale) -> str:
                 f'<circle cx="{x_scale(x):.1f}" cy="{y_scale(y):.1f}" r="{radius}" fill="{series.colour}" '
                 f'fill-opacity="{0 if series.step else 1}"><title>{escape(hover)}</title></circle>'
             )
-    return f'<g class="series" data-series="{escape(series.name)}">{"".join(parts)}</g>'
+    data = "".join(f' data-{name}="{escape(value)}"' for name, value in series.data.items())
+    return f'<g class="series" data-series="{escape(series.name)}"{data}>{"".join(parts)}</g>'
 
 
 def line_chart(

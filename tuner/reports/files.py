@@ -29,12 +29,15 @@ def versions() -> dict[str, str]:
 
 
 def run_record(command: str, options: dict[str, Any], trace: Trace) -> dict[str, Any]:
-    """What ``run.json`` holds: the command line, its options, the trace, versions and date."""
+    """What ``run.json`` holds: the command line, its options, the trace, versions and date.
+
+    The trace's ``has_writes`` (any SET or DELETE) tells a report whether to show backend writes.
+    """
     return {
         "command": command,
         "argv": sys.argv,
         "options": options,
-        "trace": {**trace.describe(), "info": trace.info},
+        "trace": {**trace.describe(), "has_writes": trace.has_writes, "info": trace.info},
         "versions": versions(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
