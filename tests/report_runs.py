@@ -32,6 +32,27 @@ def bench_run(folder: Path, *extra: str) -> Path:
     return folder
 
 
+def writes_csv(path: Path) -> Path:
+    """Hot keys written and deleted between reads, and cold reads: a request a second for 100 minutes."""
+    lines = ["key,time,op"]
+    for i in range(6000):
+        hot = f"hot{i % 40}"
+        lines.append(f"{hot},{i},{'set' if i % 7 == 1 else 'delete' if i % 53 == 2 else 'get'}" if i % 2 else
+                     f"cold{i % 900},{i},get")  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def bench_writes_run(folder: Path) -> Path:
+    """``cachetune bench`` under write-back on a trace with SETs and DELETEs, at 30 and 120 objects."""
+    trace = writes_csv(folder.parent / f"{folder.name}.csv")
+    completed = cachetune("bench", "--trace", str(trace), "--op-col", "op", "--time-col", "time", "--policies",
+                          "lru,fifo", "--size", "30", "--size", "120", "--write-policy", "write-back", "--out",
+                          str(folder))  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return folder
+
+
 def optimize_run(folder: Path, requests: int = 20000, trials: int = 16) -> Path:
     """A short ``cachetune optimize --pareto`` (history, front and importances all have data)."""
     completed = cachetune("optimize", "--workload", "zipf", "--requests", str(requests), "--objects",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.cli import cachetune
+from tests.report_runs import bench_writes_run
 from tuner import Trace, bench, parse_capacity, replay
 from tuner.reports.files import run_record, write_tables
 from tuner.reports.html import render_report, write_report
@@ -130,23 +131,8 @@ def test_the_caption_says_write_lines_coincide_when_no_policy_can_change_the_wri
     assert "Under write-through every policy writes the same" in render_report(copy)
 
 
-def _writes_csv(path) -> None:
-    """Hot keys written and deleted between reads, and cold reads: a request a second for 100 minutes."""
-    lines = ["key,time,op"]
-    for i in range(6000):
-        hot = f"hot{i % 40}"
-        lines.append(f"{hot},{i},{'set' if i % 7 == 1 else 'delete' if i % 53 == 2 else 'get'}" if i % 2 else
-                     f"cold{i % 900},{i},get")  # fmt: skip
-    path.write_text("\n".join(lines) + "\n")
-
-
 def test_cachetune_report_rebuilds_the_backend_charts_from_the_run_files(tmp_path):
-    trace = tmp_path / "writes.csv"
-    _writes_csv(trace)
-    folder = tmp_path / "run"
-    done = cachetune("bench", "--trace", str(trace), "--op-col", "op", "--time-col", "time", "--policies", "lru,fifo",
-                     "--size", "30", "--size", "120", "--write-policy", "write-back", "--out", str(folder))  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    folder = bench_writes_run(tmp_path / "run")
     first = (folder / "report.html").read_bytes()
     charts = _charts(first.decode())
     assert [name for name in charts if name.startswith("backend-")] == [

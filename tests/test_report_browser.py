@@ -23,7 +23,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
+from tests.report_runs import analyze_run, bench_run, bench_writes_run, mrc_run, optimize_run
 
 IN_CI = os.environ.get("CI") == "true"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -226,6 +226,13 @@ def test_bench_report_renders_offline(browser, tmp_path):
     seen = check_report(browser, folder, "bench", {"miss-ratio-bars", "miss-ratio-curves-objects"})
     timelines = [chart for chart in seen["charts"] if chart["id"].startswith("timeline-")]
     assert len(timelines) == 3  # one per cache size
+
+
+def test_bench_report_with_writes_draws_backend_reads_and_writes(browser, tmp_path):
+    folder = bench_writes_run(tmp_path / "writes")
+    pairs = {f"backend-{kind}-objects-{size}" for size in (30, 120) for kind in ("reads", "writes")}
+    seen = check_report(browser, folder, "bench-writes", {"miss-ratio-bars", *pairs})
+    assert {chart["id"] for chart in seen["charts"] if chart["id"].startswith("backend-")} == pairs
 
 
 def test_optimize_report_renders_offline(browser, tmp_path):
