@@ -180,7 +180,7 @@ def _replay_keeping_the_cache(trace, name, capacity, options):
     policy = POLICIES[name]
     n = trace.n_objects
     write_policy = kernel.WRITE_POLICIES[options["write_policy"]]
-    dirty = kernel.Dirty(np.full(n, -1, np.int32), np.empty(n, np.int32)) if write_policy == kernel.WRITE_BACK else None
+    dirty = kernel.new_dirty_list(n) if write_policy == kernel.WRITE_BACK else None
     expiring = trace.has_ttls or options["ttl"] is not None
     cache = kernel.Cache(np.full(n, -1, np.int32), np.zeros(kernel.N_TALLY, np.int64), dirty,
                          kernel.new_expiries(n, expiring))  # fmt: skip
@@ -219,7 +219,7 @@ def test_every_policy_keeps_the_invariants_with_writes(name, requests, capacity,
     assert result.hits + result.misses == result.requests == gets
     assert 0 <= result.used <= capacity
     hits, cache = _replay_keeping_the_cache(trace, name, capacity, options)
-    held, tally = cache.held, cache.tally
+    held, tally = kernel.held_sizes(cache), cache.tally
     assert hits == result.hits
     # The loop's capacity in use is what is held: every victim a policy named was resident, once.
     assert tally[kernel.USED] == held[held >= 0].sum() <= capacity
@@ -238,7 +238,7 @@ def test_every_policy_keeps_the_invariants_with_writes(name, requests, capacity,
     if options["write_policy"] == "write-back":
         # No write lost: every dirty object is still cached, and each backend write is a DELETE, a
         # write-back, or a SET the cache refused (at least the SETs too large for it).
-        dirty_objects = np.flatnonzero(cache.dirty.slot_of >= 0)
+        dirty_objects = kernel.dirty_objects(cache)
         assert np.all(held[dirty_objects] >= 0)
         assert len(dirty_objects) == result.dirty_at_end <= result.dirty_peak
         assert result.writebacks + deletes + refused_sets <= result.backend_writes <= result.writebacks + deletes + sets

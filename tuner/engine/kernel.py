@@ -96,11 +96,11 @@ from tuner.trace import DELETE, GET
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
 # int8 when the capacity counts objects), ``tally`` the counters below, ``dirty`` None unless
-# writes go back (then a ``Dirty``), and ``expires[x]`` when cached x expires (``NEVER`` for none;
-# one element, unused, when nothing can expire).
+# writes go back (then the dirty list: see ``_mark_dirty``), and ``expires[x]`` when cached x
+# expires (``NEVER`` for none; one element, unused, when nothing can expire). Under write-back a
+# dirty object's ``held`` carries ``dirty_flag(held)`` above its size: the victim's entry is
+# written anyway, so knowing whether it goes back to the backend costs no other memory access.
 Cache = namedtuple("Cache", ["held", "tally", "dirty", "expires"])
-# The dirty objects: ``listed[:tally[DIRTY]]`` in no order, ``slot_of[x]`` x's place there or -1.
-Dirty = namedtuple("Dirty", ["slot_of", "listed"])
 # The requests: dense ids, sizes (bytes), timestamps, one past the last request of each segment,
 # operations (None: every request is a GET) and TTLs in seconds (None: none has one; 0: this one has none).
 Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops", "ttls"])
@@ -113,12 +113,14 @@ WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "wri
 # Slots of ``Cache.tally``: capacity in use; evictions; cached objects removed by a DELETE;
 # capacity a hook released since the loop last looked; refused admissions; backend writes;
 # write-backs of dirty objects (at eviction, expiry or a flush); cached copies a write-around SET
-# invalidated; expirations; objects that left to re-enter at a new size; dirty objects now and at most.
+# invalidated; expirations; objects that left to re-enter at a new size; dirty objects now and at
+# most; entries in the dirty list.
 (USED, EVICTIONS, REMOVED, RELEASED, REJECTED, BACKEND_WRITES, WRITEBACKS, INVALIDATIONS, EXPIRATIONS,
- RESIZED, DIRTY, DIRTY_PEAK) = range(12)  # fmt: skip
-N_TALLY = 12
+ RESIZED, DIRTY, DIRTY_PEAK, LISTED) = range(13)  # fmt: skip
+N_TALLY = 13
 OBJECT_RESIDENCY = np.int8
 NEVER = np.inf  # the expiry of an object without a TTL
+UNLIMITED = np.int64(1 << 62)  # a stretch of requests that nothing in the cache limits
 
 
 def new_expiries(n_objects: int, expiring: bool) -> np.ndarray:
@@ -137,12 +139,6 @@ def counts_objects(held: np.ndarray) -> bool:
 def _counts_objects_compiled(held):
     objects = held.dtype == types.int8
     return lambda held: objects
-
-
-@njit(inline="always")
-def size_of(cache, obj):
-    """The capacity ``obj`` holds in the cache: 1 when counting objects."""
-    return np.int64(1) if counts_objects(cache.held) else np.int64(cache.held[np.uint32(obj)])
 
 
 def _given(option):
@@ -193,6 +189,19 @@ def _largest_compiled(option):
     return lambda option: np.int64(option)
 
 
+def _upkept(upkeep, state, arrays, cache):
+    """The policy's upkeep between stretches of requests: ``(state, requests it has room for)``, no
+    limit without one."""
+    return (state, UNLIMITED) if upkeep is None else upkeep(state, arrays, cache)
+
+
+@overload(_upkept)
+def _upkept_compiled(upkeep, state, arrays, cache):
+    if isinstance(upkeep, (types.NoneType, types.Omitted)):
+        return lambda upkeep, state, arrays, cache: (state, UNLIMITED)
+    return lambda upkeep, state, arrays, cache: upkeep(state, arrays, cache)
+
+
 def _admits(admit, state, arrays, cache, obj, size, now, i):
     """The policy's own admission rule: every object, without one."""
     return (state, True) if admit is None else admit(state, arrays, cache, obj, size, now, i)
@@ -205,81 +214,186 @@ def _admits_compiled(admit, state, arrays, cache, obj, size, now, i):
     return lambda admit, state, arrays, cache, obj, size, now, i: admit(state, arrays, cache, obj, size, now, i)
 
 
-@njit(inline="always")
-def _list_dirty(dirty, tally, obj):
-    if dirty.slot_of[obj] < 0:
-        dirty.slot_of[obj] = tally[DIRTY]
-        dirty.listed[tally[DIRTY]] = obj
-        tally[DIRTY] += 1
-        tally[DIRTY_PEAK] = max(tally[DIRTY_PEAK], tally[DIRTY])
+def dirty_flag(held: np.ndarray) -> int:
+    """The bit a dirty object's ``held`` entry carries above its size: the highest positive bit but one
+    of the residency type, so entries stay non-negative and sizes below it are untouched."""
+    return 1 << (8 * held.dtype.itemsize - 2)
+
+
+@overload(dirty_flag)
+def _dirty_flag_compiled(held):
+    flag = np.dtype(str(held.dtype)).type(1 << (held.dtype.bitwidth - 2))
+    return lambda held: flag
+
+
+def _stored_size(cache, entry):
+    """The size in a ``held`` entry, without the dirty flag (there is none unless writes go back)."""
+    return entry if cache.dirty is None else entry & (dirty_flag(cache.held) - 1)
+
+
+@overload(_stored_size)
+def _stored_size_compiled(cache, entry):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache, entry: entry
+    return lambda cache, entry: entry & (dirty_flag(cache.held) - 1)
 
 
 @njit(inline="always")
-def _unlist_dirty(dirty, tally, obj):
-    slot = dirty.slot_of[obj]
-    if slot < 0:
-        return False
-    last = np.uint32(dirty.listed[tally[DIRTY] - 1])
-    dirty.listed[slot] = last
-    dirty.slot_of[last] = slot
-    dirty.slot_of[obj] = -1
-    tally[DIRTY] -= 1
-    return True
+def size_of(cache, obj):
+    """The capacity ``obj`` holds in the cache: 1 when counting objects."""
+    if counts_objects(cache.held):
+        return np.int64(1)
+    return np.int64(_stored_size(cache, cache.held[np.uint32(obj)]))
+
+
+def held_sizes(cache) -> np.ndarray:
+    """Each object's size in the cache, -1 when absent (a Python-side view of ``held`` without flags)."""
+    held = cache.held
+    return held if cache.dirty is None else np.where(held >= 0, held & (dirty_flag(held) - 1), -1)
+
+
+def dirty_objects(cache) -> np.ndarray:
+    """The ids of the dirty objects (none unless writes go back)."""
+    return np.flatnonzero(cache.held >= dirty_flag(cache.held)) if cache.dirty is not None else np.empty(0, np.int64)
+
+
+def new_dirty_list(n_objects: int) -> np.ndarray:
+    """``Cache.dirty`` for a write-back replay: room for twice as many entries as objects, so the list is
+    compacted at most once per ``n_objects`` objects made dirty."""
+    return np.empty(2 * max(n_objects, 1), np.int32)
+
+
+# The dirty list: ``dirty[:tally[LISTED]]`` holds every dirty object, in the order each became dirty,
+# and objects that were dirty then (they left, or were flushed): each entry is checked against the
+# flag when the list is read. So an object becomes clean with no write to the list, and the list is
+# only ever appended to, read whole at a flush, or compacted when full.
 
 
 @njit(inline="always")
-def _unlist_all_dirty(dirty, tally):
-    for slot in range(tally[DIRTY]):
-        dirty.slot_of[np.uint32(dirty.listed[slot])] = -1
-    tally[WRITEBACKS] += tally[DIRTY]
-    tally[BACKEND_WRITES] += tally[DIRTY]
+def _list_dirty_if(cache, obj, writes):
+    """Mark cached ``obj`` dirty when ``writes`` (a SET under write-back): flagged in ``held`` and listed
+    once. Branch-free: whether a request writes, and whether its object was dirty, cannot be predicted,
+    and a mispredicted branch costs more than the stores (the list's next entry is written either way,
+    counted only for an object made dirty)."""
+    held, tally, listed = cache.held, cache.tally, cache.dirty
+    flag = dirty_flag(held)
+    entry = held[obj]
+    newly = writes & (entry < flag)
+    held[obj] = entry | (flag * newly)
+    listed[tally[LISTED]] = obj
+    tally[LISTED] += newly
+    tally[DIRTY] += newly
+    tally[DIRTY_PEAK] = max(tally[DIRTY_PEAK], tally[DIRTY])
+
+
+@njit(inline="always")
+def _compact_dirty_list(held, tally, listed, flag):
+    """Keep one entry per dirty object (at most one per object, so the list is at most half full after)."""
+    kept = 0
+    for slot in range(tally[LISTED]):
+        obj = np.uint32(listed[slot])
+        if held[obj] >= flag:
+            held[obj] -= flag  # cleared for now, so a later entry of the same object is dropped
+            listed[kept] = obj
+            kept += 1
+    for slot in range(kept):
+        held[np.uint32(listed[slot])] += flag
+    tally[LISTED] = kept
+
+
+@njit(inline="always")
+def _unlist_dirty(cache, obj):
+    """Whether ``obj``, about to leave the cache, was dirty (its entry is rewritten by the caller);
+    branch-free, as marking is."""
+    was_dirty = cache.held[obj] >= dirty_flag(cache.held)
+    cache.tally[DIRTY] -= was_dirty
+    return was_dirty
+
+
+@njit(inline="always")
+def _write_all_dirty(cache):
+    held, tally, listed = cache.held, cache.tally, cache.dirty
+    flag = dirty_flag(held)
+    for slot in range(tally[LISTED]):
+        obj = np.uint32(listed[slot])
+        if held[obj] >= flag:
+            held[obj] -= flag
+            tally[WRITEBACKS] += 1
+            tally[BACKEND_WRITES] += 1
+    tally[LISTED] = 0
     tally[DIRTY] = 0
 
 
-def _mark_dirty(cache, obj):
-    """Note that the cache holds a write of ``obj`` the backend lacks (without write-back, nothing)."""
+def _mark_dirty_if(cache, obj, writes):
+    """Note that the cache holds a write of ``obj`` the backend lacks, when ``writes`` (without
+    write-back, nothing)."""
     if cache.dirty is not None:
-        _list_dirty(cache.dirty, cache.tally, obj)
+        _list_dirty_if(cache, obj, writes)
 
 
-def _clean(cache, obj):
-    """Forget that ``obj`` is dirty; returns whether it was (without write-back, never)."""
-    return cache.dirty is not None and _unlist_dirty(cache.dirty, cache.tally, obj)
+def _leaves_dirty(cache, obj):
+    """Whether ``obj``, about to leave the cache, was dirty (without write-back, never)."""
+    return cache.dirty is not None and _unlist_dirty(cache, obj)
 
 
 def _flush(cache):
     """Write every dirty object to the backend at once (without write-back, nothing)."""
     if cache.dirty is not None:
-        _unlist_all_dirty(cache.dirty, cache.tally)
+        _write_all_dirty(cache)
 
 
-@overload(_mark_dirty)
-def _mark_dirty_compiled(cache, obj):
+@overload(_mark_dirty_if)
+def _mark_dirty_if_compiled(cache, obj, writes):
     if isinstance(cache.types[2], types.NoneType):
-        return lambda cache, obj: None
-    return lambda cache, obj: _list_dirty(cache.dirty, cache.tally, obj)
+        return lambda cache, obj, writes: None
+    return lambda cache, obj, writes: _list_dirty_if(cache, obj, writes)
 
 
-@overload(_clean)
-def _clean_compiled(cache, obj):
+@overload(_leaves_dirty)
+def _leaves_dirty_compiled(cache, obj):
     if isinstance(cache.types[2], types.NoneType):
         return lambda cache, obj: False
-    return lambda cache, obj: _unlist_dirty(cache.dirty, cache.tally, obj)
+    return lambda cache, obj: _unlist_dirty(cache, obj)
 
 
 @overload(_flush)
 def _flush_compiled(cache):
     if isinstance(cache.types[2], types.NoneType):
         return lambda cache: None
-    return lambda cache: _unlist_all_dirty(cache.dirty, cache.tally)
+    return lambda cache: _write_all_dirty(cache)
+
+
+def _dirty_room(cache):
+    """For how many requests the dirty list has room (each makes at most one object dirty), after
+    compacting it when more than half full; no limit without write-back."""
+    if cache.dirty is None:
+        return UNLIMITED
+    listed, tally = cache.dirty, cache.tally
+    if tally[LISTED] > listed.shape[0] // 2:
+        _compact_dirty_list(cache.held, tally, listed, dirty_flag(cache.held))
+    return listed.shape[0] - tally[LISTED]
+
+
+@overload(_dirty_room)
+def _dirty_room_compiled(cache):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache: UNLIMITED
+
+    def room(cache):
+        listed, tally = cache.dirty, cache.tally
+        if tally[LISTED] > listed.shape[0] // 2:
+            _compact_dirty_list(cache.held, tally, listed, dirty_flag(cache.held))
+        return np.int64(listed.shape[0] - tally[LISTED])
+
+    return room
 
 
 @njit(inline="always")
 def _write_back(cache, obj):
     """A dirty ``obj`` leaving the cache reaches the backend."""
-    if _clean(cache, obj):
-        cache.tally[WRITEBACKS] += 1
-        cache.tally[BACKEND_WRITES] += 1
+    written = _leaves_dirty(cache, obj)
+    cache.tally[WRITEBACKS] += written
+    cache.tally[BACKEND_WRITES] += written
 
 
 @njit(inline="always")
@@ -312,14 +426,14 @@ def expire(cache, victim):
 
 @njit(inline="always")
 def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_remove, hooks_release=False,
-                    admit=None):  # fmt: skip
+                    admit=None, upkeep=None):  # fmt: skip
     """Replay ``run.requests`` through the hooks with a cache of ``run.capacity``.
 
     ``capacity`` is in objects when ``cache.held`` is int8, else in bytes.
     ``cache`` is the caller's: ``held`` all -1, ``tally`` all 0, ``dirty``
-    (when given) all -1; the loop leaves its counts there. Returns the final
-    policy state and, for each segment, its GET hits, bytes hit and backend
-    writes.
+    (when given) a ``new_dirty_list``; the loop leaves its counts there.
+    Returns the final policy state and, for each segment, its GET hits, bytes
+    hit and backend writes.
     """
     requests, capacity, cache, timeout_option, write_policy, interval_option, largest_option = run
     ids, sizes, times, bounds, ops, ttls = requests
@@ -332,6 +446,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     largest = _largest(largest_option)
     expiring = _given(ttls) or _given(timeout_option)
     expires_at = cache.expires
+    flushing = _given(interval_option) and interval > 0
     next_flush = (times[0] if times.shape[0] else 0.0) + interval
     segment_hits = np.zeros(bounds.shape[0], np.int64)
     segment_bytes_hit = np.zeros(bounds.shape[0], np.int64)
@@ -343,98 +458,106 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     admissions = 0
     hits = 0
     bytes_hit = 0
+    # SETs and DELETEs that reach the backend directly, in a register until each segment ends.
+    direct_writes = 0
     begin = 0
     for segment in range(bounds.shape[0]):
         end = bounds[segment]
         hits_before = hits
         bytes_hit_before = bytes_hit
         writes_before = tally[BACKEND_WRITES]
-        for i in range(begin, end):
-            # Unsigned positions and ids index without numba's negative-index wraparound.
-            at = np.uint64(i)
-            obj = np.uint32(ids[at])
-            size = np.int64(1) if counts_objects(held) else np.int64(sizes[at])
-            now = times[at]
-            op = _column(ops, at, np.int8(GET))
-            if _given(interval_option) and interval > 0 and now >= next_flush:
+        while begin < end:
+            # Work that is rare but long (a flush, tidying the dirty list or a policy's structures) runs
+            # between stretches of requests, never inside one: a loop or a call anywhere in the
+            # per-request loop, however seldom taken, halves its speed (measured on LRU and FIFO).
+            if flushing and times[begin] >= next_flush:
                 _flush(cache)
-                next_flush += interval * (np.floor((now - next_flush) / interval) + 1.0)
-            if expiring and held[obj] >= 0 and now >= expires_at[obj]:
-                tally[EXPIRATIONS] += 1
-                _write_back(cache, obj)
-                state = on_remove(state, arrays, cache, obj, now, i)
-                used -= size_of(cache, obj)
-                held[obj] = -1
-            if op == GET:
-                if held[obj] >= 0:
-                    hits += 1
-                    bytes_hit += 0 if counts_objects(held) else size
-                    state = on_hit(state, arrays, cache, obj, size, now, i)
-                    continue
-            elif op == DELETE:
-                tally[BACKEND_WRITES] += 1
-                if held[obj] >= 0:
-                    _clean(cache, obj)  # dropped, not written
+                next_flush += interval * (np.floor((times[begin] - next_flush) / interval) + 1.0)
+            stop = min(end, begin + _dirty_room(cache))
+            if flushing:
+                stop = min(stop, np.searchsorted(times, next_flush))  # the next flush starts a stretch
+            state, room = _upkept(upkeep, state, arrays, cache)
+            stop = min(stop, begin + room)
+            for i in range(begin, stop):
+                # Unsigned positions and ids index without numba's negative-index wraparound.
+                at = np.uint64(i)
+                obj = np.uint32(ids[at])
+                size = np.int64(1) if counts_objects(held) else np.int64(sizes[at])
+                now = times[at]
+                op = _column(ops, at, np.int8(GET))
+                if expiring and held[obj] >= 0 and now >= expires_at[obj]:
+                    tally[EXPIRATIONS] += 1
+                    _write_back(cache, obj)
                     state = on_remove(state, arrays, cache, obj, now, i)
                     used -= size_of(cache, obj)
                     held[obj] = -1
-                    tally[REMOVED] += 1
-                continue
-            else:  # a SET
-                if write_policy != WRITE_BACK:
-                    tally[BACKEND_WRITES] += 1
-                if held[obj] >= 0:
-                    if write_policy == WRITE_AROUND:
+                if op == DELETE:
+                    direct_writes += 1
+                    if held[obj] >= 0:
+                        _leaves_dirty(cache, obj)  # dropped, not written
                         state = on_remove(state, arrays, cache, obj, now, i)
                         used -= size_of(cache, obj)
                         held[obj] = -1
+                        tally[REMOVED] += 1
+                    continue
+                # GETs and SETs share one path, told apart by arithmetic rather than branches: which a
+                # request is cannot be predicted, and a mispredicted branch costs as much as a policy.
+                writes = op != GET
+                direct_writes += writes & (write_policy != WRITE_BACK)
+                if held[obj] >= 0:
+                    # A GET hit, or a SET to a cached copy of the same size: an access for the policy.
+                    if (not writes) | ((write_policy != WRITE_AROUND) & (size == size_of(cache, obj))):
+                        hits += 1 - writes
+                        bytes_hit += 0 if counts_objects(held) else size * (1 - writes)
+                        state = on_hit(state, arrays, cache, obj, size, now, i)
+                        if expiring and writes:
+                            expires_at[obj] = _expiry(ttls, at, timeout, now)
+                        _mark_dirty_if(cache, obj, writes)
+                        continue
+                    # A SET: write-around invalidates the copy, any other re-enters it at its new size
+                    # (a dirty copy is superseded by this write).
+                    state = on_remove(state, arrays, cache, obj, now, i)
+                    used -= size_of(cache, obj)
+                    if write_policy == WRITE_AROUND:
+                        held[obj] = -1
                         tally[INVALIDATIONS] += 1
                         continue
-                    if size == size_of(cache, obj):
-                        state = on_hit(state, arrays, cache, obj, size, now, i)
-                        if expiring:
-                            expires_at[obj] = _expiry(ttls, at, timeout, now)
-                        if write_policy == WRITE_BACK:
-                            _mark_dirty(cache, obj)
-                        continue
-                    state = on_remove(state, arrays, cache, obj, now, i)  # re-enters at its new size
-                    used -= size_of(cache, obj)
+                    _leaves_dirty(cache, obj)
                     held[obj] = -1
                     tally[RESIZED] += 1
-                elif write_policy == WRITE_AROUND:
+                elif writes & (write_policy == WRITE_AROUND):
                     continue
-            # A GET miss or a SET to admit.
-            admitted = size <= capacity and (not _given(largest_option) or sizes[at] <= largest)
-            if admitted:
-                state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
-            if not admitted:
-                tally[REJECTED] += 1
-                if op != GET and write_policy == WRITE_BACK:
-                    _clean(cache, obj)  # a dirty copy is superseded by this write
-                    tally[BACKEND_WRITES] += 1
-                continue
-            state = on_miss(state, arrays, cache, obj, size, now, i)
-            if hooks_release:
-                used -= tally[RELEASED]
-                tally[RELEASED] = 0
-            while used + size > capacity:
-                state, victim = evict(state, arrays, cache, obj, size, now, i)
-                used -= size_of(cache, victim)
-                _write_back(cache, victim)
-                held[np.uint32(victim)] = -1
-            state = on_insert(state, arrays, cache, obj, size, now, i)
-            held[obj] = size
-            used += size
-            if expiring:
-                expires_at[obj] = _expiry(ttls, at, timeout, now)
-            admissions += 1  # read only when the trace has operations: else it compiles away
-            if op != GET and write_policy == WRITE_BACK:
-                _mark_dirty(cache, obj)
+                # A GET miss or a SET to admit.
+                admitted = size <= capacity and (not _given(largest_option) or sizes[at] <= largest)
+                if admitted:
+                    state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
+                if not admitted:
+                    tally[REJECTED] += 1
+                    direct_writes += writes & (write_policy == WRITE_BACK)  # goes straight to the backend
+                    continue
+                state = on_miss(state, arrays, cache, obj, size, now, i)
+                if hooks_release:
+                    used -= tally[RELEASED]
+                    tally[RELEASED] = 0
+                while used + size > capacity:
+                    state, victim = evict(state, arrays, cache, obj, size, now, i)
+                    used -= size_of(cache, victim)
+                    _write_back(cache, victim)
+                    held[np.uint32(victim)] = -1
+                state = on_insert(state, arrays, cache, obj, size, now, i)
+                held[obj] = size
+                used += size
+                if expiring:
+                    expires_at[obj] = _expiry(ttls, at, timeout, now)
+                admissions += 1  # read only when the trace has operations: else it compiles away
+                _mark_dirty_if(cache, obj, writes)
+            begin = stop
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
         segment_bytes_hit[segment] = (hits - hits_before) if counts_objects(held) else bytes_hit - bytes_hit_before
+        tally[BACKEND_WRITES] += direct_writes
+        direct_writes = 0
         segment_writes[segment] = tally[BACKEND_WRITES] - writes_before
-        begin = end
     tally[USED] = used - tally[RELEASED]
     tally[RELEASED] = 0
     tally[EVICTIONS] = _evictions(held, tally, admissions if _given(ops) else begin - hits - tally[REJECTED])

@@ -228,7 +228,7 @@ def _replay(trace, policy, capacity, options, params):
                                trace.ttls if expiring and (trace.has_ttls or full) else None)  # fmt: skip
     n_slots = max(trace.n_objects, 1)
     writes_back = options.write_policy == "write-back" and ops is not None
-    dirty = kernel.Dirty(np.full(n_slots, -1, np.int32), np.empty(n_slots, np.int32)) if writes_back else None
+    dirty = kernel.new_dirty_list(n_slots) if writes_back else None
     cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(largest, count_objects)),
                          np.zeros(kernel.N_TALLY, np.int64), dirty, kernel.new_expiries(n_slots, expiring))  # fmt: skip
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, amount, options.seed,
@@ -355,7 +355,8 @@ def _setting(value, kind, full: bool, off):
 
 def _residency_dtype(largest_size: int, count_objects: bool) -> type:
     """int8 when the capacity counts objects (the loop then reads no size), else int32 bytes per cached
-    object (half the memory traffic of int64) unless one is 2 GiB or more."""
+    object (half the memory traffic of int64) unless one is 1 GiB or more (the bit above a size marks
+    a dirty object: ``kernel.dirty_flag``)."""
     if count_objects:
         return kernel.OBJECT_RESIDENCY
-    return np.int32 if largest_size <= np.iinfo(np.int32).max else np.int64
+    return np.int32 if largest_size < kernel.dirty_flag(np.empty(0, np.int32)) else np.int64

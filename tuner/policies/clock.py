@@ -24,7 +24,7 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import Ring, dead_entry, new_dead_counts, new_ring, on_insert, on_remove, replace
+from tuner.policies.fifo import Ring, dead_entry, new_dead_counts, new_ring, on_insert, on_remove, replace, upkeep
 
 ClockRing = namedtuple("ClockRing", ["ring", "dead", "referenced"])
 
@@ -60,7 +60,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
 
 @njit(cache=True, nogil=True)
 def _replay(run, state, arrays):
-    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, on_remove)
+    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, on_remove, upkeep=upkeep)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:

@@ -3,10 +3,12 @@
 Residents sit in a ring buffer in insertion order. An object removed from
 the middle (a delete, an expiry) leaves a dead entry behind: ``dead[x]``
 counts x's, and the tail skips that many of x's entries (they are older than
-its live one); a ring that fills up with dead entries is compacted (at most
-once per ``n_objects`` inserts: it has room for twice as many entries as
-objects). A replay that never removes keeps no counts (``dead`` is None, so
-the checks compile away). Cheapest policy to run; a baseline that SIEVE,
+its live one); a ring that dead entries fill more than half of is compacted
+between stretches of requests (the loop's ``upkeep``; at most once per
+``n_objects`` inserts: it has room for twice as many entries as objects, and
+the loop never lets a stretch insert more than the room left). A replay
+that never removes keeps no counts (``dead`` is None, so the checks compile
+away). Cheapest policy to run; a baseline that SIEVE,
 CLOCK and S3-FIFO improve on.
 """
 
@@ -16,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import UNLIMITED, no_op, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.policies.base import Policy, PolicyInput
 
@@ -80,7 +82,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
             return replace(state, tail=tail), victim
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def compact_ring(ring, dead, head, tail):
     """Move the live entries to the front of the ring, oldest first, dropping dead ones; returns the
     new ``(head, tail)``."""
@@ -98,34 +100,53 @@ def compact_ring(ring, dead, head, tail):
     return np.int64(kept), np.int64(0)
 
 
-def _make_room(ring, dead, head, tail):
-    """Compact a ring that dead entries filled up; returns ``(head, tail)`` (a ring with no dead entries
-    never fills: it has room for every object)."""
-    if dead is not None and (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-        return compact_ring(ring, dead, head, tail)
-    return head, tail
+def _room(ring, dead, head, tail):
+    """Compact a ring that dead entries fill more than half of; returns ``(head, tail, free slots)``.
+    Each request enters at most one object, so that many requests need no check. Live entries are at
+    most one per object, so after compacting at least half the ring is free; a ring with no dead
+    entries never fills (it has room for twice as many entries as objects)."""
+    if dead is None:
+        return head, tail, UNLIMITED
+    slots = ring.shape[0]
+    free = slots - 1 - (head - tail) % slots
+    if free < slots // 2:
+        head, tail = compact_ring(ring, dead, head, tail)
+        free = slots - 1 - head
+    return head, tail, free
 
 
-@overload(_make_room)
-def _make_room_compiled(ring, dead, head, tail):
+@overload(_room)
+def _room_compiled(ring, dead, head, tail):
     if isinstance(dead, types.NoneType):
-        return lambda ring, dead, head, tail: (head, tail)
+        return lambda ring, dead, head, tail: (head, tail, UNLIMITED)
 
-    def make_room(ring, dead, head, tail):
-        if (0 if head + 1 == ring.shape[0] else head + 1) == tail:
-            return compact_ring(ring, dead, head, tail)
-        return head, tail
+    def room(ring, dead, head, tail):
+        slots = ring.shape[0]
+        free = slots - 1 - (head - tail) % slots
+        if free < slots // 2:
+            head, tail = compact_ring(ring, dead, head, tail)
+            free = slots - 1 - head
+        return head, tail, np.int64(free)
 
-    return make_room
+    return room
+
+
+@register_jitable(inline="always")
+def upkeep(state, arrays, cache):
+    """Between stretches of requests: compact the ring if dead entries crowd it, and say how many
+    requests it has room for (public: CLOCK's queue is this ring). ``register_jitable``, not ``njit``: a
+    dispatcher passed through the loop's overloads would keep ``_replay`` out of numba's disk cache."""
+    head, tail, free = _room(arrays.ring, arrays.dead, state.head, state.tail)
+    return replace(state, head=head, tail=tail), free
 
 
 @njit(inline="always")
 def on_insert(state, arrays, cache, obj, size, now, i):
     """Enter ``obj`` at the ring's head (public: CLOCK's queue is this ring)."""
     ring = arrays.ring
-    head, tail = _make_room(ring, arrays.dead, state.head, state.tail)
+    head = state.head
     ring[head] = obj
-    return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1, tail=tail)
+    return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1)
 
 
 @njit(inline="always")
@@ -137,7 +158,7 @@ def on_remove(state, arrays, cache, obj, now, i):
 
 @njit(cache=True, nogil=True)
 def _replay(run, state, arrays):
-    return replay_requests(run, state, arrays, no_op, no_op, _evict, on_insert, on_remove)
+    return replay_requests(run, state, arrays, no_op, no_op, _evict, on_insert, on_remove, upkeep=upkeep)
 
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, RingSlots]:
