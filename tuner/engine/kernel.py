@@ -46,6 +46,12 @@ Hook contract (all hooks are ``@njit(inline="always")`` functions; each returns 
   its space.
 - optional, passed as ``admit=``: ``admit(state, arrays, cache, obj, size, now, i) -> (state, admitted)``,
   asked before ``on_miss`` for an object the loop would admit.
+- optional, passed as ``upkeep=``: ``upkeep(state, arrays, cache) -> (state, room)``, called before
+  each stretch of requests: tidy what could fill up (FIFO compacts its ring) and say for how many
+  requests no tidying is needed. The loop runs requests in stretches and does everything rare but
+  long between them (flushes, the dirty list's compaction, upkeep), so the per-request loop holds
+  no inner loop and no call. Pass ``upkeep`` and ``admit`` as ``register_jitable`` functions (an
+  ``njit`` dispatcher there keeps the policy's loop out of numba's disk cache).
 
 A policy's compiled entry is ``_replay(run, state, arrays)``, one line that
 calls ``replay_requests(run, state, arrays, <its five hooks>)``.

@@ -24,9 +24,9 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import Ring, dead_entry, new_dead_counts, new_ring, on_insert, on_remove, replace, upkeep
+from tuner.policies.fifo import Ring, dead_entry, new_dead_entries, new_ring, on_insert, on_remove, replace, upkeep
 
-ClockRing = namedtuple("ClockRing", ["ring", "dead", "referenced"])
+ClockRing = namedtuple("ClockRing", ["ring", "marked", "dead", "referenced"])
 
 
 @njit(inline="always")
@@ -37,13 +37,13 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    ring, dead, referenced = arrays
+    ring, marked, dead, referenced = arrays
     head, tail = state.head, state.tail
     slots = ring.shape[0]
     while True:
         victim = ring[tail]
         tail = 0 if tail + 1 == slots else tail + 1
-        if dead_entry(dead, victim):
+        if dead_entry(marked, dead, victim):
             continue
         if referenced[victim] == 0:
             return replace(state, head=head, tail=tail), victim
@@ -65,7 +65,7 @@ def _replay(run, state, arrays):
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:
     referenced = np.zeros(max(given.n_objects, 1), np.uint8)
-    return Ring(np.int64(0), np.int64(0)), ClockRing(new_ring(given.n_objects), new_dead_counts(given), referenced)
+    return Ring(np.int64(0), np.int64(0)), ClockRing(new_ring(given.n_objects), *new_dead_entries(given), referenced)
 
 
 POLICY = Policy(
