@@ -534,7 +534,10 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 elif writes & (write_policy == WRITE_AROUND):
                     continue
                 # A GET miss or a SET to admit.
-                admitted = size <= capacity and (not _given(largest_option) or sizes[at] <= largest)
+                # Counting objects, every size is 1: no object is over the size limit, and none is read.
+                admitted = size <= capacity and (
+                    counts_objects(held) or not _given(largest_option) or sizes[at] <= largest
+                )
                 if admitted:
                     state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
                 if not admitted:
