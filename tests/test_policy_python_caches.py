@@ -154,7 +154,8 @@ class SplitMixChoice:
         self.rng = seed_state(seed)
 
     def __call__(self, keys):
-        self.rng, index = below(self.rng, len(keys))
+        rng, index = below(self.rng, len(keys))
+        self.rng = np.uint64(rng)  # compiled, below returns a Python int, which numba would read as int64
         return keys[int(index)]
 
 
@@ -222,7 +223,9 @@ def _hit_string(requests, name, capacity, sized=False, **options) -> str:
     result = tuner.replay(trace, name, f"{capacity}B" if sized else capacity, window_seconds=1.0, **options)
     is_get = [op == GET for op in ops]
     window_gets = np.bincount(np.floor(np.asarray(times)).astype(int), weights=is_get)
-    return "".join("H" if misses == 0 else "M" for misses, gets in zip(result.window_misses, window_gets) if gets)
+    return "".join(
+        "H" if misses == 0 else "M" for misses, gets in zip(result.window_misses, window_gets, strict=True) if gets
+    )
 
 
 def _at(*requests):
