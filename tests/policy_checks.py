@@ -178,3 +178,16 @@ def key_lists(distinct: int, longest: int) -> st.SearchStrategy[list[int]]:
 def sizes_per_key(smallest: int, distinct: int = 16) -> st.SearchStrategy[list[int]]:
     """Hypothesis byte sizes up to 40, one per key value (``object_sizes`` of ``assert_hits_match_reference``)."""
     return st.lists(st.integers(smallest, 40), min_size=distinct, max_size=distinct)
+
+
+# What the tests over every registered policy must know of the models of real caches. cachetools-ttl
+# models TTLCache, whose one ttl is the replay's cache timeout (a replay without one is refused): these
+# tests give it one longer than any of their traces. functools.lru_cache counts cached calls and has
+# no writes or timeouts: a byte capacity, a trace with writes or a TTL is refused.
+TIMEOUT_NEEDED = {"cachetools-ttl": 1e9}
+CALLS_ONLY = {"functools-lru"}
+
+
+def replay_options(name: str) -> dict:
+    """The options ``tuner.replay`` needs for policy ``name`` beyond its defaults."""
+    return {"ttl": TIMEOUT_NEEDED[name]} if name in TIMEOUT_NEEDED else {}

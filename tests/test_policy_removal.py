@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
+from tests.policy_checks import TIMEOUT_NEEDED
 from tuner.engine import kernel
 from tuner.policies import POLICIES, PolicyInput
 from tuner.trace import DELETE, GET
@@ -28,12 +29,15 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     bounds = np.arange(1, len(trace) + 1, dtype=np.int64)  # one segment a request: its hit flag
     requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops, None)
     held = np.full(trace.n_objects, -1, np.int8 if count_objects else np.int32)
-    cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64), None, kernel.new_expiries(trace.n_objects, False))
+    timeout = TIMEOUT_NEEDED.get(policy_name)  # a model whose product has a timeout gets one no trace here outlives
+    cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64), None,
+                         kernel.new_expiries(trace.n_objects, timeout is not None))  # fmt: skip
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
-    # The policy sees only what it would be told: set up from the reads alone.
-    given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True)
+    # The policy sees only what it would be told: the requests and their operations, not their outcome.
+    given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True,
+                        ops=ops, ttl=timeout)  # fmt: skip
     state, arrays = policy.init(given, policy.resolve_params(params))
-    run = kernel.Run(requests, np.int64(capacity), cache, None, kernel.WRITE_THROUGH, None, None)
+    run = kernel.Run(requests, np.int64(capacity), cache, timeout, kernel.WRITE_THROUGH, None, None)
     _, segment_hits, _, _ = policy.replay(run, state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 

@@ -66,7 +66,12 @@ class PolicyInput:
     the cache size in objects or bytes, ``seed`` the seed of a randomized
     policy, and ``removes`` whether objects may leave without being evicted
     (``on_remove``), so a policy that needs extra bookkeeping for that keeps it
-    only then. Arrays are shared with the trace: read them, never write them.
+    only then. ``ops`` are the requests' operations (``tuner.trace`` GET, SET,
+    DELETE; None for a read-only trace), for a model of a real cache that
+    treats a write to a cached object otherwise than a read (cachetools'
+    FIFOCache moves it to the end), and ``ttl`` is the replay's cache timeout
+    in seconds (None: none), for a model whose product has one (TTLCache).
+    Arrays are shared with the trace: read them, never write them.
     """
 
     ids: np.ndarray
@@ -76,6 +81,8 @@ class PolicyInput:
     capacity: int
     seed: int
     removes: bool = False
+    ops: np.ndarray | None = None
+    ttl: float | None = None
 
 
 # init(PolicyInput, params) -> (state tuple, arrays tuple)

@@ -16,7 +16,9 @@ count + 1, creating it right after the current one if absent, and frees a
 node that empties. Nodes come from a pool with a free list; at most one more
 node than residents is ever in use. A removed object (a delete) leaves its
 node's list as a victim does, and its count is forgotten too. Counts are
-int32 (a resident would need 2**31 requests to overflow one).
+int32 (a resident would need 2**31 requests to overflow one). The hooks and
+``init_count_list`` are public: cachetools' LFUCache keeps the same lists and
+the same tie-break (``cachetools_lfu``).
 """
 
 from collections import namedtuple
@@ -70,7 +72,7 @@ def _drop_node(nodes, first, free, node):
 
 
 @njit(inline="always")
-def _on_hit(state, arrays, cache, obj, size, now, i):
+def on_hit(state, arrays, cache, obj, size, now, i):
     objects, nodes = arrays
     first, free = state.first, state.free
     node = objects[obj, NODE]
@@ -92,7 +94,7 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 
 
 @njit(inline="always")
-def _on_remove(state, arrays, cache, obj, now, i):
+def on_remove(state, arrays, cache, obj, now, i):
     objects, nodes = arrays
     first, free = state.first, state.free
     node = objects[obj, NODE]
@@ -105,11 +107,11 @@ def _on_remove(state, arrays, cache, obj, now, i):
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
     victim = arrays.nodes[state.first, TAIL]
-    return _on_remove(state, arrays, cache, victim, now, i), victim
+    return on_remove(state, arrays, cache, victim, now, i), victim
 
 
 @njit(inline="always")
-def _on_insert(state, arrays, cache, obj, size, now, i):
+def on_insert(state, arrays, cache, obj, size, now, i):
     objects, nodes = arrays
     first, free = state.first, state.free
     if first < 0 or nodes[first, COUNT] != 1:
@@ -125,10 +127,11 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
 
 @njit(cache=True, nogil=True)
 def _replay(run, state, arrays):
-    return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove)
+    return replay_requests(run, state, arrays, on_hit, no_op, _evict, on_insert, on_remove)
 
 
-def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[CountList, CountTables]:
+def init_count_list(given: PolicyInput, params: Mapping[str, Any]) -> tuple[CountList, CountTables]:
+    """An empty count list over every object id (``params`` unused: LFU takes none)."""
     n_objects = max(given.n_objects, 1)
     objects = np.full((n_objects, 3), NONE, np.int32)
     # One node per count in use among residents, plus the one a hit creates before its old node empties.
@@ -140,6 +143,6 @@ def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[CountList, Cou
 POLICY = Policy(
     name="lfu",
     summary="Wins when popularity is stable over time (static skew); slow to forget once-hot objects.",
-    init=_init,
+    init=init_count_list,
     replay=_replay,
 )

@@ -25,6 +25,13 @@ POLICY_COLOURS = {
     "2q": "#9467BD",
     "lirs": "#17BECF",
     "wtinylfu": "#2CA02C",
+    # Models of Python's caches: Tableau 10 hues the textbook policies do not use.
+    "functools-lru": "#4E79A7",
+    "cachetools-lru": "#76B7B2",
+    "cachetools-fifo": "#F28E2B",
+    "cachetools-lfu": "#59A14F",
+    "cachetools-rr": "#B07AA1",
+    "cachetools-ttl": "#FF9DA7",
 }
 _FALLBACK = ("#1F77B4", "#FF7F0E", "#E377C2", "#BCBD22", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD")
 
