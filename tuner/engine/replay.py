@@ -232,7 +232,7 @@ def _replay(trace, policy, capacity, options, params):
     cache = kernel.Cache(np.full(n_slots, -1, _residency_dtype(largest, count_objects)),
                          np.zeros(kernel.N_TALLY, np.int64), dirty, kernel.new_expiries(n_slots, expiring))  # fmt: skip
     policy_input = PolicyInput(trace.ids, sizes, trace.timestamps, trace.n_objects, amount, options.seed,
-                               removes=_removes(trace, options, count_objects, expiring))  # fmt: skip
+                               removes=_removes(trace, options, count_objects, expiring), ops=ops)  # fmt: skip
     state, arrays = chosen.init(policy_input, resolved_params)
     began = time.perf_counter()
     flush_interval = options.flush_interval if writes_back else None

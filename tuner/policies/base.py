@@ -66,7 +66,9 @@ class PolicyInput:
     the cache size in objects or bytes, ``seed`` the seed of a randomized
     policy, and ``removes`` whether objects may leave without being evicted
     (``on_remove``), so a policy that needs extra bookkeeping for that keeps it
-    only then. Arrays are shared with the trace: read them, never write them.
+    only then. ``ops`` are the requests' operations (``tuner.trace`` GET, SET, DELETE), or None when
+    every request is a GET, for a model whose product treats a SET to a cached object unlike a hit
+    (memcached links a new item). Arrays are shared with the trace: read them, never write them.
     """
 
     ids: np.ndarray
@@ -76,6 +78,7 @@ class PolicyInput:
     capacity: int
     seed: int
     removes: bool = False
+    ops: np.ndarray | None = None
 
 
 # init(PolicyInput, params) -> (state tuple, arrays tuple)
