@@ -27,7 +27,6 @@ reply) ends in a one-line CachetuneError.
 from __future__ import annotations
 
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -83,7 +82,7 @@ def replay_against_memcached(
 ) -> LiveReplay:
     """Replay ``trace`` against the memcached at ``server`` (see the module's docstring)."""
     from pymemcache.client.base import Client
-    from pymemcache.exceptions import MemcacheError
+    from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
     if batch < 1:
         raise CachetuneError(f"batch must be at least 1, got {batch}", parameter="batch")
@@ -99,10 +98,10 @@ def replay_against_memcached(
         stats = client.stats()
         if remove_keys:
             _remove(client, prefix, trace)
+    except (OSError, MemcacheUnexpectedCloseError) as error:
+        raise CachetuneError(f"memcached at {host}:{port} went away or stopped answering: {error}") from None
     except MemcacheError as error:
         raise CachetuneError(f"memcached at {host}:{port} refused the replay: {error}") from None
-    except (OSError, socket.timeout) as error:
-        raise CachetuneError(f"memcached at {host}:{port} went away or stopped answering: {error}") from None
     finally:
         client.close()
     gets, hits, sets, deletes = counts
