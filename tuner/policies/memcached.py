@@ -51,10 +51,15 @@ ever evicts from the newcomer's class.
 Simplifications (each a thing memcached does that this model does not):
 
 - The LRU maintainer is a background thread that wakes every 1 ms to 1 s; its
-  moves are applied synchronously after each insertion (and after a hit moves
-  an item to WARM), and its age limits are not applied (``hot_max_factor``
-  0.2 and ``warm_max_factor`` 2.0 also move items older than a share of
-  COLD's tail age, in whole seconds of server time, which a replay has none of).
+  moves are applied synchronously after each insertion into a class. Those a
+  hit or a SET to a cached key would call for wait for the class's next
+  insertion, just after its allocation: they link items at COLD's head, so
+  they change which item that allocation evicts only when COLD is nearly
+  empty. (Juggling at one place keeps the compiled loop small: with a juggle
+  after hits too it took minutes to compile.) Its age limits are not applied
+  (``hot_max_factor`` 0.2 and ``warm_max_factor`` 2.0 also move items older
+  than a share of COLD's tail age, in whole seconds of server time, which a
+  replay has none of).
 - No slab page mover: ``slab_automove=1`` moves pages between classes from
   30-second windows of eviction ages, and returns a class's free pages to the
   global pool; the model's pages stay where they were first given.
@@ -203,7 +208,7 @@ def _expired(cache, obj, now):
     return cache.held[at] >= 0 and at < cache.expires.shape[0] and now >= cache.expires[at]
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _free_item(state, arrays, cache, obj, now, expired):
     """Unlink ``obj`` from its LRU, return its chunks to its class and take it out of the cache (an
     expiration or an eviction)."""
@@ -216,7 +221,7 @@ def _free_item(state, arrays, cache, obj, now, expired):
         release(cache, obj)
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _pull_tail(state, arrays, cache, klass, lru, total, evict, now):
     """``lru_pull_tail`` for one class's HOT, WARM or COLD LRU (without its age limits); returns the
     items it moved, reclaimed or evicted."""
@@ -263,7 +268,7 @@ def _pull_tail(state, arrays, cache, klass, lru, total, evict, now):
     return removed
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _juggle(state, arrays, cache, klass, now):
     """``lru_maintainer_juggle`` for one class, applied at once."""
     base = klass * 3
@@ -277,7 +282,7 @@ def _juggle(state, arrays, cache, klass, now):
             break
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always")
 def _allocate(state, arrays, cache, klass, chunks, now):
     """``do_item_alloc_pull`` for ``chunks`` chunks of ``klass``: a free chunk, a new page, or an
     eviction from the class's COLD LRU; returns the new state and whether it found them."""
@@ -334,7 +339,6 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
     nbytes = np.int64(arrays.item_bytes[obj])
     _unlink(arrays, lru, obj, nbytes)
     _link(arrays, lru - COLD + WARM, obj, nbytes)
-    _juggle(state, arrays, cache, np.int64(arrays.klass[obj]), now)
     return state
 
 
@@ -356,7 +360,6 @@ def _replace_item(state, arrays, cache, obj, now):
             arrays.free[klass] += chunks
     arrays.flags[obj] = 0
     _link(arrays, klass * 3 + HOT, obj, nbytes)
-    _juggle(state, arrays, cache, klass, now)
     return state
 
 
