@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import tuner
 from tests.conftest import SHARED_TRACES, expected_rows, load_oracle_trace, load_text_trace, shared_trace_path
+from tuner.policies import POLICIES
 
 SIZED = "bytes (variable obj size)"
 # The row cases need the csv itself: a ../shared/traces folder without it (a partial copy) would
@@ -184,6 +185,10 @@ def sizes_per_key(smallest: int, distinct: int = 16) -> st.SearchStrategy[list[i
 # models TTLCache, whose one ttl is the replay's cache timeout (a replay without one is refused): these
 # tests give it one longer than any of their traces. functools.lru_cache counts cached calls and has
 # no writes or timeouts: a byte capacity, a trace with writes or a TTL is refused.
+# Policies any capacity suits, which the every-policy suites run: the textbook ones and the models of
+# Python's caches (maxsize counts objects, or bytes through getsizeof). A model of a server (memcached,
+# Redis) takes only the memory its server could start with and is checked against the server itself.
+ANY_CAPACITY = sorted(name for name, policy in POLICIES.items() if policy.target in (None, "cachetools", "functools"))
 TIMEOUT_NEEDED = {"cachetools-ttl": 1e9}
 CALLS_ONLY = {"functools-lru"}
 

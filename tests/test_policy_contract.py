@@ -6,11 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.policy_checks import CALLS_ONLY, replay_options
+from tests.policy_checks import ANY_CAPACITY, CALLS_ONLY, replay_options
 from tuner.errors import CachetuneError
-from tuner.policies import POLICIES
 
-ALL = sorted(POLICIES)
+ALL = ANY_CAPACITY
 # Policies whose hits can evict, so that a trace may end with the cache one object short of full.
 EVICTS_ON_HITS = {"wtinylfu"}
 

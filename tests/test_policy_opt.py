@@ -14,6 +14,9 @@ from tests.test_policy_removal import replay_with_deletes
 from tuner.policies import POLICIES
 from tuner.policies.opt import NEVER, next_uses
 
+# OPT is the floor of the textbook policies at object capacities (a model of a real cache takes bytes).
+TEXTBOOK = [name for name, policy in POLICIES.items() if policy.target is None]
+
 
 def reference_opt_misses(keys: list, capacity: int) -> int:
     """Belady's MIN the slow, obvious way: scan the future for every resident on each eviction."""
@@ -105,8 +108,8 @@ def test_deleted_objects_leave_the_heap(pairs, capacity):
 def test_no_registered_policy_misses_less(keys, capacity, seed):
     trace = tuner.Trace.from_arrays(keys)
     floor = tuner.replay(trace, "opt", capacity).misses
-    for name in POLICIES:
-        assert tuner.replay(trace, name, capacity, seed=seed, **checks.replay_options(name)).misses >= floor, name
+    for name in TEXTBOOK:
+        assert tuner.replay(trace, name, capacity, seed=seed).misses >= floor, name
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -115,9 +118,8 @@ def test_no_registered_policy_misses_less_on_skewed_traces(seed):
     trace = tuner.Trace.from_arrays(rng.zipf(1.2, 4_000) % 500)
     for capacity in (5, 50, 200):
         floor = tuner.replay(trace, "opt", capacity).misses
-        for name in POLICIES:
-            misses = tuner.replay(trace, name, capacity, seed=seed, **checks.replay_options(name)).misses
-            assert misses >= floor, (name, capacity)
+        for name in TEXTBOOK:
+            assert tuner.replay(trace, name, capacity, seed=seed).misses >= floor, (name, capacity)
 
 
 @settings(max_examples=50, deadline=None)

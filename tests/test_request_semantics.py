@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuner
-from tests.policy_checks import CALLS_ONLY
+from tests.policy_checks import ANY_CAPACITY, CALLS_ONLY
 from tuner.engine import kernel
 from tuner.errors import CachetuneError
 from tuner.policies import POLICIES, PolicyInput
@@ -211,7 +211,7 @@ every_policy_options = st.fixed_dictionaries({
 })  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(POLICIES))
+@pytest.mark.parametrize("name", ANY_CAPACITY)
 @settings(max_examples=30, deadline=None)
 @given(traces(), st.integers(1, 90), every_policy_options)
 def test_every_policy_keeps_the_invariants_with_writes(name, requests, capacity, options):

@@ -32,6 +32,12 @@ POLICY_COLOURS = {
     "cachetools-lfu": "#59A14F",
     "cachetools-rr": "#B07AA1",
     "cachetools-ttl": "#FF9DA7",
+    # Models of servers.
+    "memcached": "#9C755F",
+    "redis-lru": "#E15759",
+    "redis-lfu": "#EDC948",
+    "redis-random": "#BAB0AC",
+    "redis-ttl": "#A0CBE8",
 }
 _FALLBACK = ("#1F77B4", "#FF7F0E", "#E377C2", "#BCBD22", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD")
 
