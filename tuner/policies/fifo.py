@@ -55,7 +55,7 @@ def _dead_entry_compiled(marked, dead, obj):
     return counted_off
 
 
-@register_jitable(inline="always")
+@njit(inline="always")
 def _marked(marked, obj):
     """Whether ``obj`` has dead entries: one bit an object, so the check every eviction makes reads a
     bitmap small enough to stay in the processor's cache, not the counts."""
@@ -63,7 +63,7 @@ def _marked(marked, obj):
     return (marked[at >> np.uint32(3)] >> (at & np.uint32(7))) & 1 != 0
 
 
-@register_jitable(inline="always")
+@njit(inline="always")
 def _count_off(marked, dead, obj):
     at = np.uint32(obj)
     dead[at] -= 1
@@ -84,7 +84,7 @@ def _note_removed_compiled(marked, dead, obj):
     return lambda marked, dead, obj: _count_on(marked, dead, obj)
 
 
-@register_jitable(inline="always")
+@njit(inline="always")
 def _count_on(marked, dead, obj):
     at = np.uint32(obj)
     dead[at] += 1
