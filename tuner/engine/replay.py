@@ -93,6 +93,7 @@ class ReplayResult(Counts):
     max_object_size: int | None = None
     evictions: int = 0
     used: int = 0  # the capacity in use when the trace ends, in the capacity's unit
+    resident: int = 0  # objects cached when the trace ends
     backend_writes: int = 0
     writebacks: int = 0
     invalidations: int = 0
@@ -263,6 +264,7 @@ def _replay(trace, policy, capacity, options, params):
         max_object_size=options.max_object_size,
         evictions=int(tally[kernel.EVICTIONS]),
         used=int(tally[kernel.USED]),
+        resident=int(np.count_nonzero(cache.held >= 0)),
         backend_writes=int(tally[kernel.BACKEND_WRITES]),
         writebacks=int(tally[kernel.WRITEBACKS]),
         invalidations=int(tally[kernel.INVALIDATIONS]),
