@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 
 SALT_VARIABLE = "CACHETUNE_CAPTURE_SALT"
@@ -61,21 +62,35 @@ def hashed_id(key: object, salt: bytes) -> str:
     return hashlib.blake2b(key_bytes(key), key=salt, digest_size=8).hexdigest()
 
 
+_UNESCAPE = re.compile(rb"\\([\\nr])")
+_UNESCAPED = {b"\\": b"\\", b"n": b"\n", b"r": b"\r"}
+
+
+def raw_key(field: bytes) -> bytes:
+    """A raw key's bytes from its field as the csv reader gives it (the quotes gone, ``""`` and escapes kept)."""
+    if b'""' in field:
+        field = field.replace(b'""', b'"')
+    if b"\\" in field:
+        field = _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], field)
+    return field
+
+
 def key_writer(salt: bytes, keep_keys: bool) -> Callable[[object], bytes]:
     """A function giving the bytes written for a key: its hashed id, or with ``keep_keys`` the raw key.
 
-    A raw key is written as a CSV field: quoted when it holds a comma or
-    starts with a quote (the csv reader keeps a quoted field's ``""`` as two
-    quotes); a line feed or carriage return (which no row may hold) is written
-    as the two characters ``\\n`` or ``\\r``.
+    A raw key is written as a CSV field, quoted (``""`` for a quote) when it
+    holds a comma or a quote; a line feed or carriage return (which no row may
+    hold) is written as ``\\n`` or ``\\r`` and a backslash as two.
+    ``raw_key`` undoes both, so the capture reader gives back the key's
+    bytes.
     """
     if keep_keys:
 
         def raw(key: object) -> bytes:
             data = key_bytes(key)
-            if b"\n" in data or b"\r" in data:
-                data = data.replace(b"\n", b"\\n").replace(b"\r", b"\\r")
-            if b"," in data or data[:1] == b'"':
+            if b"\\" in data or b"\n" in data or b"\r" in data:
+                data = data.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+            if b"," in data or b'"' in data:
                 data = b'"' + data.replace(b'"', b'""') + b'"'
             return data
 

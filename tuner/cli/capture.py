@@ -25,14 +25,16 @@ def capture_command(
     keep_keys: Annotated[bool, typer.Option("--keep-keys", help="Write raw keys, not salted hashes.")] = False,
 ) -> None:
     """Record a Redis server's commands with MONITOR (GETs, SETs, DELETEs, TTLs) into a trace for --trace."""
-    stderr.print(f"warning: {MONITOR_WARNING}; recording for at most {duration:g} s", soft_wrap=True)
+
+    def warn() -> None:
+        stderr.print(f"warning: {MONITOR_WARNING}; recording for at most {duration:g} s", soft_wrap=True)
 
     def progress(requests: int, seconds: float) -> None:
         if stderr.is_terminal:
             stderr.print(f"\r{requests:,} requests in {seconds:.0f} s", end="")
 
     result = capture_redis(url, output, duration=duration, max_requests=max_requests, probe_sizes=probe_sizes,
-                           salt=salt, keep_keys=keep_keys, progress=progress)  # fmt: skip
+                           salt=salt, keep_keys=keep_keys, progress=progress, on_start=warn)  # fmt: skip
     others = sum(result.other_commands.values())
     stderr.print(f"\rwrote {result.requests:,} requests to {result.path} in {result.seconds:.1f} s "
                  f"(stopped by {result.stopped_by}); {others:,} other commands skipped; "

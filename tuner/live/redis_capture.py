@@ -16,6 +16,7 @@ hashes them.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,22 +58,34 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{host}:{parts.port or 6379}{parts.path if parts.path not in ('', '/') else ''}"
 
 
+# No CLIENT SETINFO: the capture's connections leave no name or library version behind (redis-py 8 spells it
+# driver_info=None, earlier versions lib_name=None).
+_NO_SETINFO = ({"driver_info": None} if "driver_info" in inspect.signature(redis.Redis.__init__).parameters
+               else {"lib_name": None, "lib_version": None})  # fmt: skip
+
+
 def _client(url: str) -> redis.Redis:
     try:
         return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5, single_connection_client=True,
-                                    lib_name=None, lib_version=None)  # fmt: skip
+                                    **_NO_SETINFO)  # fmt: skip
     except ValueError as error:
         raise CachetuneError(f"{url}: not a Redis URL ({error})", parameter="url") from None
+    except redis.AuthenticationError as error:
+        raise CachetuneError(f"{_where(url)}: authentication failed: {error}") from None
+    except redis.RedisError as error:  # a single-connection client connects at once
+        raise CachetuneError(f"{_where(url)}: cannot reach Redis: {error}") from None
 
 
 def capture_redis(url: str, output: str | Path, *, duration: float = 60.0, max_requests: int | None = None,
                   probe_sizes: bool = False, salt: str | bytes | None = None, keep_keys: bool = False,
-                  progress: Callable[[int, float], None] | None = None) -> RedisCapture:  # fmt: skip
+                  progress: Callable[[int, float], None] | None = None,
+                  on_start: Callable[[], None] | None = None) -> RedisCapture:  # fmt: skip
     """Record the commands the Redis at ``url`` runs for ``duration`` seconds (or ``max_requests`` requests).
 
     ``output`` must not exist (a capture never overwrites). ``progress`` is
     called about twice a second with the requests so far and the seconds
-    elapsed.
+    elapsed; ``on_start`` once the server answered, just before MONITOR
+    begins (the CLI warns there).
     """
     if duration <= 0:
         raise CachetuneError(f"duration must be positive, got {duration:g}", parameter="duration")
@@ -95,6 +108,8 @@ def capture_redis(url: str, output: str | Path, *, duration: float = 60.0, max_r
         except redis.RedisError as error:
             raise CachetuneError(f"{where}: cannot reach Redis: {error}") from None
         translator = MonitorTranslator(probe=_prober(probe_client) if probe_client else None, ignore_client=ignore)
+        if on_start is not None:
+            on_start()
         return _record(monitor_client, translator, output, where, duration, max_requests, salt, keep_keys, progress)
     finally:
         monitor_client.close()

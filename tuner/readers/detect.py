@@ -91,7 +91,7 @@ def detect_format(path: Path) -> str:
         if lines and lines[0].rstrip(b"\r") == CAPTURE_HEADER.rstrip(b"\n"):
             return "capture"
         monitor = [line for line in lines if line.strip() != b"OK"]
-        if monitor and all(_MONITOR_LINE.match(line) for line in monitor):
+        if monitor and sum(bool(_MONITOR_LINE.match(line)) for line in monitor) * 2 >= len(monitor):
             return "redis-monitor"
         if extension in BY_EXTENSION and BY_EXTENSION[extension] != "oracle-general":
             return BY_EXTENSION[extension]
