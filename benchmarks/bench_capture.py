@@ -12,7 +12,12 @@
    process's RSS before and after (the issue's limit: at most 50 MB more).
 3. A writer that cannot keep up: every key's ``repr`` sleeps 1 ms in the
    writer thread; the caller's calls keep their speed, and every call is
-   either written or counted as dropped.
+   either written or counted as dropped. The slowest batch is printed with
+   the full garbage collections that ran meanwhile: records waiting in the
+   buffer are objects that survive, so they bring the next full collection
+   nearer (on this machine 170-210 ms in a process with numpy, pandas and
+   numba loaded), which is what the slowest batch measures, not a wait for
+   the writer.
 
     python benchmarks/bench_capture.py [--calls N] [--long-calls N]
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import statistics
 import tempfile
 import time
@@ -110,14 +116,27 @@ class SlowKey:
 def slow_writer(folder: Path, calls: int) -> None:
     keys = [SlowKey(value) for value in arguments(calls, seed=3)]
     function = capture.calls(folder / "slow.trace", buffer_size=10_000)(lambda key: key)
+    collections: list[float] = []  # full collections during the calls: the usual cause of the slowest batch
+    began: list[float] = []
+
+    def timed(phase: str, info: dict) -> None:
+        if info["generation"] == 2:
+            began.append(time.perf_counter()) if phase == "start" else collections.append(
+                time.perf_counter() - began[-1]
+            )
+
+    gc.callbacks.append(timed)
     times = batch_times(function, keys)
+    gc.callbacks.remove(timed)
     recorder = function.recorder
     started = time.perf_counter()
     recorder.close()
     closing = time.perf_counter() - started
     print(f"slow writer: {calls:,} calls, median {statistics.median(times) * 1e9:.0f} ns, slowest batch "
           f"{max(times) * 1e9:.0f} ns per call; written {recorder.written:,} + dropped {recorder.dropped:,} = "
-          f"{recorder.written + recorder.dropped:,}; close() wrote the buffered rest in {closing:.1f} s")  # fmt: skip
+          f"{recorder.written + recorder.dropped:,}; close() wrote the buffered rest in {closing:.1f} s; "
+          f"{len(collections)} full garbage collections, longest "
+          f"{max(collections, default=0) * 1e3:.0f} ms")  # fmt: skip
 
 
 def main() -> None:
