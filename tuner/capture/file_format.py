@@ -123,8 +123,16 @@ class CaptureFile:
         self.close()
 
 
-def format_rows(records, key_text) -> bytes:
-    """CSV lines for records ``(time, op, key, size, ttl)``, keys through ``key_text``."""
-    words, ttl_of = OP_WORDS, ttl_text
-    return b"".join([b"%.6f,%s,%d,%s,%s\n" % (time, key_text(key), size, words[op], ttl_of(ttl))
-                     for time, op, key, size, ttl in records])  # fmt: skip
+def format_rows(records, key_text, floor: float = 0.0) -> tuple[bytes, float]:
+    """CSV lines for records ``(time, op, key, size, ttl)``, keys through ``key_text``, and the last time written.
+
+    Threads read the clock before they append, so two records can be a
+    microsecond out of order: each time is held at least at the one before
+    (``floor`` carries over from the previous call), keeping the order the
+    requests were recorded in and times that never go backwards.
+    """
+    words, ttl_of, lines = OP_WORDS, ttl_text, []
+    for time, op, key, size, ttl in records:
+        floor = time if time > floor else floor
+        lines.append(b"%.6f,%s,%d,%s,%s\n" % (floor, key_text(key), size, words[op], ttl_of(ttl)))
+    return b"".join(lines), floor

@@ -65,6 +65,7 @@ class Recorder:
         self._failed = False
         self.dropped = self.written = 0
         self._reported = (0, 0)  # the counts the file's last summary holds
+        self._last_time = 0.0  # the latest time written: no row goes back before it
         self._drop_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -129,7 +130,8 @@ class Recorder:
             batch = [take() for _ in range(count)]
             pending -= count
             self.written += count
-            self._file.write(format_rows(batch, self._key_text), self.summary())
+            rows, self._last_time = format_rows(batch, self._key_text, self._last_time)
+            self._file.write(rows, self.summary())
             self._reported = (self.written, self.dropped)
             if pending <= 0:
                 break
@@ -151,6 +153,7 @@ class Recorder:
         """A forked child starts empty: nothing of the parent's buffer, counts or file; a thread of its own."""
         self.buffer.clear()
         self.dropped = self.written = 0
+        self._last_time = 0.0
         self._reported = (0, 0)
         self._drop_lock, self._write_lock, self._wake = threading.Lock(), threading.Lock(), threading.Event()
         if self._file is not None:

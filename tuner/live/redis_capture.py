@@ -158,7 +158,7 @@ def _record(client, translator, output, where, duration, max_requests, salt, kee
                         stopped_by = "max_requests"
                 if stopped_by == "max_requests" or now - last_write >= _WRITE_EVERY:
                     written += len(records)
-                    file.write(format_rows(records, key_text), summary())
+                    file.write(format_rows(records, key_text)[0], summary())
                     records, last_write = [], now
                     if progress is not None:
                         progress(written, now - started)
@@ -173,7 +173,7 @@ def _record(client, translator, output, where, duration, max_requests, salt, kee
     finally:
         if file is not None:
             written += len(records)
-            file.write(format_rows(records, key_text), summary())
+            file.write(format_rows(records, key_text)[0], summary())
             file.close()
     probed = translator.probe.count if translator.probe is not None else 0
     return RedisCapture(file.path, written, lines, time.monotonic() - started, stopped_by,
