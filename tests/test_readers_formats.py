@@ -316,6 +316,18 @@ OPS_FIXTURES = {
     "u32be": ("k.trace", np.array([5, 7, 5], ">u4").tobytes(), {}, [GET] * 3),
     "i32be": ("k.trace", np.array([5, -7, 5], ">i4").tobytes(), {}, [GET] * 3),
     "i64be": ("k.trace", np.array([5, 7, 5, 9], ">i8").tobytes(), {}, [GET] * 4),
+    "capture": (
+        "c.trace",
+        b"time,key,size,op,ttl\n1.0,a,1,get,\n2.0,a,5,set,60\n3.0,a,1,delete,\n",
+        {},
+        [GET, SET, DELETE],
+    ),
+    "redis-monitor": (
+        "m.log",
+        b'OK\n1.0 [0 c:1] "GET" "a"\n2.0 [0 c:1] "SET" "a" "v"\n3.0 [0 c:1] "DEL" "a"\n',
+        {},
+        [GET, SET, DELETE],
+    ),
 }
 
 

@@ -248,6 +248,8 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
         "skipped": info.get("skipped", {}),
         "lines": info.get("lines"),
     }
+    if "dropped_records" in info:  # a capture file: requests its writer could not keep up with, not in the trace
+        summary["dropped_records"] = int(info["dropped_records"])
     order = np.argsort(-counts, kind="stable")[:top]
     top_keys = pd.DataFrame({
         "rank": np.arange(1, len(order) + 1),

@@ -182,6 +182,8 @@ def print_analysis(result: TraceAnalysis, console: Console) -> None:
         summary.add_row(label, _cell(template, result.summary.get(field)))
     for reason, count in result.summary.get("skipped", {}).items():
         summary.add_row(f"  skipped: {reason}", f"{count:,}")
+    if "dropped_records" in result.summary:
+        summary.add_row("records dropped at capture", f"{result.summary['dropped_records']:,}")
     console.print(summary)
     _print_operations(result.summary, console)
     reuse = Table(title="reuse (LRU stack) distance", show_lines=False)

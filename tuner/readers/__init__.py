@@ -23,10 +23,12 @@ from tuner.readers import cache
 from tuner.readers.access_log import read_access_log
 from tuner.readers.arc import read_arc
 from tuner.readers.base import TraceWarning
+from tuner.readers.capture_file import read_capture
 from tuner.readers.csv_trace import read_csv
 from tuner.readers.detect import detect_format
 from tuner.readers.oracle_general import read_oracle_general
 from tuner.readers.packed_ints import read_packed
+from tuner.readers.redis_monitor import read_redis_monitor
 from tuner.readers.text import read_text
 from tuner.readers.twitter import read_twitter
 from tuner.trace import Trace
@@ -37,6 +39,8 @@ READERS: dict[str, Callable[..., Trace]] = {
     "csv": partial(read_csv, delimiter=","),
     "tsv": partial(read_csv, delimiter="\t"),
     "text": read_text,
+    "capture": read_capture,
+    "redis-monitor": read_redis_monitor,
     "oracle-general": read_oracle_general,
     "arc": read_arc,
     "twitter": read_twitter,

@@ -1,6 +1,7 @@
 """Which reader a file needs: its decompressed first bytes first, then its name.
 
-A web server log line is unmistakable and wins over any name. Otherwise the
+A web server log line is unmistakable and wins over any name, and so are a
+capture file's header and ``redis-cli monitor``'s lines. Otherwise the
 extension (after compression suffixes) decides, and where it says nothing the
 content's shape does: four integers per line is an ARC trace, one token per
 line a text trace, tabs or commas a delimited table. Binary data is read as
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tuner.capture.file_format import HEADER as CAPTURE_HEADER
 from tuner.errors import TraceError
 from tuner.readers.compression import read_head
 
@@ -31,6 +33,8 @@ BY_EXTENSION = {
 }
 _LOG_LINE = re.compile(rb"^\S+ \S+ \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] \"")
 _ARC_LINE = re.compile(rb"^\s*\d+\s+\d+\s+\S+\s+\S+\s*$")
+# redis-cli monitor: 1700000000.123456 [0 127.0.0.1:50000] "GET" "key" (its first line is OK)
+_MONITOR_LINE = re.compile(rb'^\d+(?:\.\d+)? \[\d+ .*?\] "')
 _TOKEN_LINE = re.compile(rb"^\s*[^\s,]+\s*$")
 _PRINTABLE = np.zeros(256, bool)
 _PRINTABLE[32:127] = _PRINTABLE[128:] = True
@@ -84,6 +88,11 @@ def detect_format(path: Path) -> str:
             lines = lines[:-1]  # the last line may be cut off
         if lines and sum(bool(_LOG_LINE.match(line)) for line in lines) * 2 >= len(lines):
             return "nginx"
+        if lines and lines[0].rstrip(b"\r") == CAPTURE_HEADER.rstrip(b"\n"):
+            return "capture"
+        monitor = [line for line in lines if line.strip() != b"OK"]
+        if monitor and sum(bool(_MONITOR_LINE.match(line)) for line in monitor) * 2 >= len(monitor):
+            return "redis-monitor"
         if extension in BY_EXTENSION and BY_EXTENSION[extension] != "oracle-general":
             return BY_EXTENSION[extension]
         if lines and all(_ARC_LINE.match(line) for line in lines):
