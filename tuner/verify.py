@@ -104,11 +104,7 @@ def verify(
     loopback and stopped after. ``ttl`` is cachetools-ttl's TTLCache ttl. The
     real replay stops with a CachetuneError after ``time_limit`` seconds.
     """
-    model = get_policy(policy) if isinstance(policy, str) else policy
-    if model.target is None:
-        raise CachetuneError(f"verify checks a model of a real cache against the real thing; {model.name} is a "
-                             "textbook policy (try redis-lru, memcached, cachetools-lru, functools-lru)",
-                             parameter="policies")  # fmt: skip
+    model = model_of(policy)
     size = parse_capacity(capacity, trace.n_objects)
     resolved = model.resolve_params(params)
     check = _CHECKS[model.target]
@@ -118,6 +114,16 @@ def verify(
                "time_limit": time_limit, "seed": seed}  # fmt: skip
     rate = len(trace) / seconds if seconds > 0 else math.nan
     return Verification(model.name, model.target, size, resolved, real, simulated, rate, options)
+
+
+def model_of(policy: str | Policy) -> Policy:
+    """The model ``policy`` names; a CachetuneError for a textbook policy, which has no real thing."""
+    model = get_policy(policy) if isinstance(policy, str) else policy
+    if model.target is None:
+        raise CachetuneError(f"verify checks a model of a real cache against the real thing; {model.name} is a "
+                             "textbook policy (try redis-lru, memcached, cachetools-lru, functools-lru)",
+                             parameter="policies")  # fmt: skip
+    return model
 
 
 def _figures(result: ReplayResult) -> Figures:
@@ -134,10 +140,31 @@ def _memcached_check(trace, model, size, params, *, server, ttl, time_limit, see
         with start_memcached(memcached_args(size.amount, params)) as started:
             live = replay_against_memcached(trace, started.url, time_limit=time_limit)
     else:
+        _refuse_a_server_holding_items(server)
         live = replay_against_memcached(trace, server, time_limit=time_limit, remove_keys=True)
     simulated = replay(trace, model, size, seed=seed, ttl=ttl, **params)
     real = Figures(live.gets, live.hits, live.evictions, live.curr_items, live.bytes)
     return real, _figures(simulated), live.seconds
+
+
+def _refuse_a_server_holding_items(server: str) -> None:
+    """A memcached that holds items is someone's: its hit ratio and evictions would not be the trace's
+    alone, and its items could be evicted by the replay. Refused in one line, nothing written."""
+    from pymemcache.client.base import Client
+
+    from tuner.live.memcached_replay import parse_address
+
+    host, port = parse_address(server)
+    client = Client((host, port), connect_timeout=5, timeout=5)
+    try:
+        items = int(client.stats()[b"curr_items"])
+    except OSError as error:
+        raise CachetuneError(f"memcached at {host}:{port} does not answer: {error}") from None
+    finally:
+        client.close()
+    if items:
+        raise CachetuneError(f"memcached at {host}:{port} holds {items:,} items; verify replays into an empty "
+                             "server only (or omit --server to start one)")  # fmt: skip
 
 
 def memcached_args(memory: int, params: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tuner.errors import CachetuneError
-from tuner.reports import analyze_page, bench_page, mrc_page, optimize_page
+from tuner.reports import analyze_page, bench_page, mrc_page, optimize_page, verify_page
 from tuner.reports.page import page, run_section
 
 REPORT_NAME = "report.html"
@@ -32,6 +32,7 @@ KINDS = {
     "optimize": _Kind("Tuning", optimize_page.sections, optimize_page.subtitle, "trials"),
     "analyze": _Kind("Trace analysis", analyze_page.sections, analyze_page.subtitle, "summary"),
     "mrc": _Kind("Miss-ratio curves", mrc_page.sections, mrc_page.subtitle, "curves"),
+    "verify": _Kind("Model against the real thing", verify_page.sections, verify_page.subtitle, "verify"),
 }
 
 
@@ -39,7 +40,7 @@ def read_run(folder: Path) -> dict[str, Any]:
     """The run's ``run.json``; a clear error when the folder holds no run."""
     path = Path(folder) / "run.json"
     if not path.is_file():
-        raise CachetuneError(f"{path} not found: give a folder written by bench, optimize, analyze or mrc")
+        raise CachetuneError(f"{path} not found: give a folder written by bench, optimize, analyze, mrc or verify")
     try:
         run = json.loads(path.read_text())
     except json.JSONDecodeError as error:

@@ -1,0 +1,85 @@
+"""``cachetune verify``: each model against the real thing, and the care taken with a user's server."""
+
+import numpy as np
+import pytest
+
+import tuner
+from tests.cli import assert_one_line_error, cachetune
+from tests.live import require_binary
+from tuner.errors import CachetuneError
+from tuner.live import servers
+from tuner.verify import memcached_args, verify
+
+
+def _zipf(requests=6_000, objects=800, seed=2) -> tuner.Trace:
+    return tuner.generate("zipf", requests=requests, objects=objects, alpha=0.9, seed=seed)
+
+
+def _sized(trace: tuner.Trace, seed: int = 0) -> tuner.Trace:
+    sizes = np.random.default_rng(seed).integers(200, 2_000, trace.n_objects)[trace.ids]
+    return tuner.Trace.from_arrays(trace.ids, trace.timestamps, sizes)
+
+
+@pytest.mark.parametrize("policy", ["functools-lru", "cachetools-lru", "cachetools-lfu", "cachetools-fifo"])
+def test_a_deterministic_python_model_equals_the_library_in_every_figure(policy):
+    result = verify(_zipf(), policy, 100)
+    assert result.real == result.simulated
+    assert 0 < result.real.hits < result.real.gets and result.real.evictions > 0
+    assert (result.table["difference"] == 0).all()
+
+
+def test_random_replacement_is_close_to_the_library():
+    result = verify(_zipf(), "cachetools-rr", 100, seed=3)
+    assert abs(result.hit_ratio_gap) < 0.03
+
+
+def test_a_textbook_policy_and_a_python_model_with_a_server_are_refused():
+    with pytest.raises(CachetuneError, match="textbook policy"):
+        verify(_zipf(), "lru", 100)
+    with pytest.raises(CachetuneError, match="no --server"):
+        verify(_zipf(), "cachetools-lru", 100, server="memcached://127.0.0.1:1")
+
+
+def test_memcached_arguments_spell_the_models_settings():
+    params = {"growth_factor": 1.5, "item_size_max": 2 << 20, "hot_lru_pct": 10, "warm_lru_pct": 60}
+    assert memcached_args(64 << 20, params) == ["-m", "64", "-f", "1.5", "-I", "2097152", "-o",
+                                                "hot_lru_pct=10,warm_lru_pct=60"]  # fmt: skip
+    with pytest.raises(CachetuneError, match="whole MiB"):
+        memcached_args(1000, {})
+
+
+def test_memcached_on_a_throwaway_server_agrees_with_its_model():
+    require_binary("memcached")
+    trace = _sized(_zipf(requests=30_000, objects=6_000))
+    result = verify(trace, "memcached", "2MiB")
+    assert result.real.evictions > 0  # the cache is full
+    assert abs(result.hit_ratio_gap) <= 0.01
+    assert abs(result.simulated.resident - result.real.resident) <= 0.03 * result.real.resident
+
+
+def test_a_users_memcached_holding_an_item_is_refused_and_left_as_it_was():
+    require_binary("memcached")
+    from pymemcache.client.base import Client
+
+    with servers.start_memcached(["-m", "8"]) as server:
+        client = Client(("127.0.0.1", server.port))
+        client.set("theirs", b"precious")
+        with pytest.raises(CachetuneError, match="holds 1 items"):
+            verify(_sized(_zipf()), "memcached", "8MiB", server=server.url)
+        assert client.get("theirs") == b"precious"
+        assert int(client.stats()[b"curr_items"]) == 1
+        client.close()
+
+
+def test_the_command_prints_both_sides_and_writes_its_run(tmp_path):
+    result = cachetune("verify", "--workload", "zipf", "--requests", "3000", "--objects", "400",
+                       "--policies", "cachetools-lru", "--size", "50", "--out", str(tmp_path / "run"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "real against simulated" in result.stdout
+    assert (tmp_path / "run" / "verify.csv").is_file() and (tmp_path / "run" / "report.html").is_file()
+    bad = cachetune("verify", "--workload", "zipf", "--requests", "300", "--policies", "lru", "--size", "50",
+                    "--out", str(tmp_path / "bad"))  # fmt: skip
+    assert_one_line_error(bad, "textbook policy")
+    both = cachetune("verify", "--workload", "zipf", "--policies", "memcached", "--size", "8MiB", "--start",
+                     "--server", "memcached://127.0.0.1:1")  # fmt: skip
+    assert_one_line_error(both, "exclude each other")
