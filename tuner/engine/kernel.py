@@ -39,7 +39,8 @@ Hook contract (all hooks are ``@njit(inline="always")`` functions; each returns 
   choose one resident, unlink it from the policy's lists and name it; the
   loop frees its space and counts the eviction. ``obj`` is the object waiting
   to enter. The loop calls it until the newcomer fits.
-- ``on_insert(state, arrays, cache, obj, size, now, i)``
+- ``on_insert(state, arrays, cache, obj, size, now, i)``: ``obj`` is already held (with its
+  expiry), so the hook may release it.
 - ``on_remove(state, arrays, cache, obj, now, i)``: ``obj`` leaves without
   being chosen (a delete, an invalidation, an expiry, a resize): unlink it
   from every list. A removed object never becomes a ghost. The loop frees
@@ -391,9 +392,9 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                         tally[INVALIDATIONS] += 1
                         continue
                     if size == size_of(cache, obj):
-                        state = on_hit(state, arrays, cache, obj, size, now, i)
-                        if expiring:
+                        if expiring:  # set first: the hook sees the expiry this write gives
                             expires_at[obj] = _expiry(ttls, at, timeout, now)
+                        state = on_hit(state, arrays, cache, obj, size, now, i)
                         if write_policy == WRITE_BACK:
                             _mark_dirty(cache, obj)
                         continue
@@ -422,14 +423,20 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 used -= size_of(cache, victim)
                 _write_back(cache, victim)
                 held[np.uint32(victim)] = -1
-            state = on_insert(state, arrays, cache, obj, size, now, i)
+            # Held, with its expiry, before ``on_insert``: a model that evicts after a write (Redis
+            # evicts before the next command) may choose the newcomer itself there.
             held[obj] = size
-            used += size
             if expiring:
                 expires_at[obj] = _expiry(ttls, at, timeout, now)
+            state = on_insert(state, arrays, cache, obj, size, now, i)
+            used += size
             admissions += 1  # read only when the trace has operations: else it compiles away
             if op != GET and write_policy == WRITE_BACK:
-                _mark_dirty(cache, obj)
+                if held[obj] >= 0:
+                    _mark_dirty(cache, obj)
+                else:  # released at once by the hook: the write reaches the backend as it leaves
+                    tally[BACKEND_WRITES] += 1
+                    tally[WRITEBACKS] += 1
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
         segment_bytes_hit[segment] = (hits - hits_before) if counts_objects(held) else bytes_hit - bytes_hit_before
