@@ -9,6 +9,9 @@ import tuner
 from tuner.policies import POLICIES
 
 ALL = sorted(POLICIES)
+# Byte capacities as the trace's sizes: models of a real cache charge their product's own (a Redis holds
+# about a megabyte before its first key), so their own tests hold them to their byte accounting.
+OWN_SIZES = [name for name in ALL if POLICIES[name].charge is None]
 # Policies whose hits can evict, so that a trace may end with the cache one object short of full.
 EVICTS_ON_HITS = {"wtinylfu"}
 
@@ -33,7 +36,7 @@ def test_hits_plus_misses_is_requests_and_occupancy_bounded(name, capacity):
     assert result.misses >= trace.n_objects
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", OWN_SIZES)
 def test_byte_capacity_is_never_exceeded(name):
     trace = _skewed_trace(sized=True)
     result = tuner.replay(trace, name, "20KB")
@@ -43,7 +46,7 @@ def test_byte_capacity_is_never_exceeded(name):
     assert 0 < result.byte_miss_ratio <= 1
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", OWN_SIZES)
 def test_object_larger_than_cache_is_never_admitted(name):
     # 1 is smaller than s3fifo's small FIFO (10 of the 100 bytes), which refuses objects as large as itself.
     trace = tuner.Trace.from_arrays([1, 2, 1, 2, 1], sizes=[5, 500, 5, 500, 5])
@@ -74,10 +77,12 @@ def test_any_sequence_keeps_the_invariants(name, keys, capacity):
     assert result.misses >= trace.n_objects
     # Unit sizes: the cache fills before its first eviction, then every miss evicts one; a policy
     # that evicts on a hit (W-TinyLFU, demoting past probation's share) may end one short of full.
-    assert 0 <= result.evictions - max(0, result.misses - capacity) <= (name in EVICTS_ON_HITS)
+    # A policy that refuses some misses (Redis's volatile-ttl with no TTL to go by) evicts for those it admits.
+    admitted = result.misses - result.rejected
+    assert 0 <= result.evictions - max(0, admitted - capacity) <= (name in EVICTS_ON_HITS)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", OWN_SIZES)
 @settings(max_examples=25, deadline=None)
 @given(
     requests=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3)), min_size=30, max_size=120),

@@ -36,13 +36,16 @@ BATCH_BYTES = 12_000
 
 @dataclass(frozen=True)
 class LiveReplay:
-    """What the server did: GETs replayed and their hits, keys resident at the end (``DBSIZE``, after the
-    server's last evictions), ``used_memory`` then, when each request was sent, how many were replayed
-    (all, unless the time limit came first), the key names' length, and the wall time taken."""
+    """What the server did: GETs replayed and their hits, keys resident at the end (``DBSIZE``, after
+    the server's last evictions), keys it evicted and expired meanwhile (``INFO stats``),
+    ``used_memory`` then, when each request was sent, how many were replayed (all, unless the time
+    limit came first), the key names' length, and the wall time taken."""
 
     gets: int
     hits: int
     resident_keys: int
+    evicted_keys: int
+    expired_keys: int
     used_memory: int
     send_times: np.ndarray = field(repr=False)
     replayed: int
@@ -109,6 +112,7 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     payload = b"v" * max(largest, 1)
     ids, ops, sizes, ttls = trace.ids, trace.ops, trace.sizes, trace.ttls
     send_times = np.zeros(len(trace), np.float64)
+    stats_before = client.info("stats")
     began = time.monotonic()
     deadline = began + time_limit
     hits = gets = 0
@@ -142,10 +146,12 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
         at = end
     resident = int(client.dbsize())
     used = int(client.info("memory")["used_memory"])
+    stats = client.info("stats")
+    evicted, expired = (int(stats[name]) - int(stats_before[name]) for name in ("evicted_keys", "expired_keys"))
     seconds = time.monotonic() - began
     if not keep_keys:
         _delete_prefixed(client, prefix)
-    return LiveReplay(gets, hits, resident, used, send_times, at, key_size, seconds)
+    return LiveReplay(gets, hits, resident, evicted, expired, used, send_times, at, key_size, seconds)
 
 
 def _batch_end(ids: np.ndarray, sizes: np.ndarray, at: int) -> int:
@@ -176,4 +182,73 @@ def _delete_prefixed(client, prefix: str) -> None:
         client.delete(*batch)
 
 
-__all__ = ["PREFIX", "LiveReplay", "key_names", "replay_against_redis"]
+@dataclass(frozen=True)
+class ModelCheck:
+    """A model against the real server on one trace: the server's replay, and the model's hit ratios and
+    resident keys over ``seeds`` runs replaying the requests as they were sent."""
+
+    policy: str
+    maxmemory: int
+    live: LiveReplay
+    model_hit_ratios: tuple[float, ...]
+    model_resident_keys: tuple[int, ...]
+
+    @property
+    def model_hit_ratio(self) -> float:
+        return float(np.mean(self.model_hit_ratios))
+
+    @property
+    def model_keys(self) -> float:
+        return float(np.mean(self.model_resident_keys))
+
+    @property
+    def hit_ratio_gap(self) -> float:
+        """The model's mean hit ratio less the server's."""
+        return self.model_hit_ratio - self.live.hit_ratio
+
+    @property
+    def keys_gap(self) -> float:
+        """The model's mean resident keys relative to the server's (0.01: 1 % more)."""
+        return self.model_keys / self.live.resident_keys - 1 if self.live.resident_keys else float("nan")
+
+
+def redis_policy_config(policy: str, maxmemory: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The server settings a Redis model stands for: ``maxmemory``, the policy and its parameters."""
+    kind = policy.removeprefix("redis-")
+    name = "volatile-ttl" if kind == "ttl" else ("volatile-" if params.get("volatile") else "allkeys-") + kind
+    config: dict[str, Any] = {"maxmemory": maxmemory, "maxmemory-policy": name}
+    if "samples" in params:
+        config["maxmemory-samples"] = int(params["samples"])
+    if "lfu_log_factor" in params:
+        config["lfu-log-factor"] = int(params["lfu_log_factor"])
+    if "lfu_decay_time" in params:
+        config["lfu-decay-time"] = int(params["lfu_decay_time"])
+    return config
+
+
+def check_redis_model(trace: Trace, policy: str, maxmemory: int, *, url: str | None = None, seeds: int = 3,
+                      time_limit: float = 60.0, **params: Any) -> ModelCheck:  # fmt: skip
+    """Replay ``trace`` against Redis (a throwaway server when ``url`` is None) with ``policy``'s settings
+    at ``maxmemory`` bytes, then the model ``policy`` (``redis-lru`` …) on the requests as sent."""
+    from tuner.engine.replay import replay_with_state
+    from tuner.live.servers import start_redis
+    from tuner.policies import get_policy
+
+    model = get_policy(policy)
+    if model.target != "redis":
+        raise CachetuneError(f"{policy} is not a model of Redis")
+    resolved = model.resolve_params(params)
+    config = redis_policy_config(model.name, maxmemory, resolved)
+    if url is None:
+        with start_redis() as server:
+            live = replay_against_redis(trace, server.url, config=config, time_limit=time_limit)
+    else:
+        live = replay_against_redis(trace, url, config=config, time_limit=time_limit)
+    sent = live.as_sent(trace)
+    resolved["key_size"] = live.key_size
+    hit_ratios, keys = [], []
+    for seed in range(seeds):
+        result, state, _ = replay_with_state(sent, model, f"{maxmemory}B", seed=seed, **resolved)
+        hit_ratios.append(1.0 - result.miss_ratio)
+        keys.append(int(state.keys))
+    return ModelCheck(model.name, maxmemory, live, tuple(hit_ratios), tuple(keys))

@@ -8,7 +8,8 @@ Followed from the redis 7.0.15 source:
   the limit, and the keys are evicted before the next command, the newly written key among the
   candidates. The model does the same right after the insertion (``on_insert`` sees the newcomer
   held, so it may evict it); with nothing to evict (``volatile-*`` and no key with a TTL) the next
-  write is refused (``admit``), as Redis answers OOM to it.
+  write is refused (``admit``), as Redis answers OOM to it (and the write that would cross the limit
+  too, which Redis still takes).
 - ``evict.c: evictionPoolPopulate``: ``maxmemory-samples`` keys from ``dict.c: dictGetSomeKeys``
   enter the 16-entry pool, best score right; the pool is kept between evictions; an entry is not
   looked up before insertion, so a key sampled twice sits in the pool twice, and an entry keeps
@@ -528,9 +529,15 @@ def _evict(state, arrays, cache, obj, size, now, i):
 @register_jitable(inline="always")
 def _admit(state, arrays, cache, obj, size, now, i):
     """Before a write, performEvictions brings the memory within the limit; if it cannot (no key is a
-    candidate) the write is refused, as Redis answers OOM. ``register_jitable``: see s3fifo's."""
+    candidate) the write is refused, as Redis answers OOM. With no candidate, the model also refuses
+    the write that would cross the limit (Redis takes that one and refuses the next), so the memory
+    stays within it. ``register_jitable``: see s3fifo's."""
     state = _settle(state, arrays, cache, now)
-    return state, _memory(state) <= state.limit
+    if _memory(state) > state.limit:
+        return state, False
+    volatile = state.volatile or state.kind == TTL
+    stuck = (state.expiring_keys if volatile else state.keys) == 0
+    return state, not (stuck and _memory(state) + size > state.limit)
 
 
 @njit(cache=True, nogil=True)

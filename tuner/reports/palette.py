@@ -25,6 +25,11 @@ POLICY_COLOURS = {
     "2q": "#9467BD",
     "lirs": "#17BECF",
     "wtinylfu": "#2CA02C",
+    # Models of Redis: reds and greys, apart from the textbook policies.
+    "redis-lru": "#A50F15",
+    "redis-lfu": "#F4A582",
+    "redis-random": "#5E3C99",
+    "redis-ttl": "#636363",
 }
 _FALLBACK = ("#1F77B4", "#FF7F0E", "#E377C2", "#BCBD22", "#393B79", "#637939", "#843C39", "#7B4173", "#3182BD")
 
