@@ -38,7 +38,9 @@ BATCH_BYTES = 12_000
 class LiveReplay:
     """What the server did: GETs replayed and their hits, keys resident at the end (``DBSIZE``, after
     the server's last evictions), keys it evicted and expired meanwhile (``INFO stats``),
-    ``used_memory`` then, when each request was sent, how many were replayed (all, unless the time
+    ``used_memory`` then, when each request was sent, the requests' positions in the order the server
+    wrote them (``executed``: in each batch the requests that wrote nothing or wrote themselves, then the
+    GETs that missed, whose SETs came after the batch), how many were replayed (all, unless the time
     limit came first), the key names' length, and the wall time taken."""
 
     gets: int
@@ -48,6 +50,7 @@ class LiveReplay:
     expired_keys: int
     used_memory: int
     send_times: np.ndarray = field(repr=False)
+    executed: np.ndarray = field(repr=False)
     replayed: int
     key_size: int
     seconds: float
@@ -57,10 +60,13 @@ class LiveReplay:
         return self.hits / self.gets if self.gets else float("nan")
 
     def as_sent(self, trace: Trace) -> Trace:
-        """The requests replayed, timed as they were sent: what a model replays to compare."""
-        n = self.replayed
-        return Trace.from_codes(trace.ids[:n], trace.keys, self.send_times[:n], trace.sizes[:n], trace.ops[:n],
-                                trace.ttls[:n], name=f"{trace.name} as sent")  # fmt: skip
+        """The requests replayed, timed as they were sent and in the order the server admitted their keys
+        (a batch's misses last, as their SETs followed it): what a model replays to compare. A model
+        admits a key at its GET's miss, so without the reordering it would evict, at each miss, keys
+        the batch's later GETs found on the server."""
+        at = self.executed[: self.replayed]
+        return Trace.from_codes(trace.ids[at], trace.keys, self.send_times[at], trace.sizes[at], trace.ops[at],
+                                trace.ttls[at], name=f"{trace.name} as sent")  # fmt: skip
 
 
 def key_names(trace: Trace, prefix: str = PREFIX) -> tuple[list[bytes], int]:
@@ -112,6 +118,7 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     payload = b"v" * max(largest, 1)
     ids, ops, sizes, ttls = trace.ids, trace.ops, trace.sizes, trace.ttls
     send_times = np.zeros(len(trace), np.float64)
+    executed = np.arange(len(trace), dtype=np.int64)
     stats_before = client.info("stats")
     began = time.monotonic()
     deadline = began + time_limit
@@ -132,17 +139,19 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
         send_times[at:end] = time.time()
         answers = pipe.execute()
         writes = client.pipeline(transaction=False)
-        missed = 0
+        missed = []
         for i, answer in zip(range(at, end), answers, strict=True):
             if ops[i] == GET:
                 gets += 1
                 if answer is None:
                     writes.set(names[ids[i]], payload[: sizes[i]], px=_px(ttls[i]))
-                    missed += 1
+                    missed.append(i)
                 else:
                     hits += 1
         if missed:
             writes.execute()
+            kept = [i for i in range(at, end) if i not in set(missed)]
+            executed[at:end] = kept + missed
         at = end
     resident = int(client.dbsize())
     used = int(client.info("memory")["used_memory"])
@@ -151,7 +160,7 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     seconds = time.monotonic() - began
     if not keep_keys:
         _delete_prefixed(client, prefix)
-    return LiveReplay(gets, hits, resident, evicted, expired, used, send_times, at, key_size, seconds)
+    return LiveReplay(gets, hits, resident, evicted, expired, used, send_times, executed, at, key_size, seconds)
 
 
 def _batch_end(ids: np.ndarray, sizes: np.ndarray, at: int) -> int:
