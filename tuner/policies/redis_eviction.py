@@ -191,7 +191,7 @@ def _link(heads, links, hashes, buckets, obj):
     heads[bucket] = obj
 
 
-@njit
+@njit(inline="always")
 def _unlink(heads, links, hashes, buckets, obj):
     bucket = np.int64(hashes[obj] & np.uint64(buckets - 1))
     previous, entry = EMPTY, heads[bucket]
@@ -238,7 +238,7 @@ def _may_grow(state, buckets, keys):
     return _memory(state) + 2 * buckets * state.bucket_bytes <= state.limit
 
 
-@njit
+@njit(inline="always")
 def _add_key(state, arrays, obj):
     buckets = state.key_buckets
     if buckets == 0:
@@ -250,7 +250,7 @@ def _add_key(state, arrays, obj):
     return replace(state, key_buckets=buckets, keys=state.keys + 1)
 
 
-@njit
+@njit(inline="always")
 def _add_expiry(state, arrays, obj):
     buckets = state.expire_buckets
     if buckets == 0:
@@ -262,14 +262,14 @@ def _add_expiry(state, arrays, obj):
     return replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
 
 
-@njit
+@njit(inline="always")
 def _drop_expiry(state, arrays, obj):
     _unlink(arrays.expire_heads, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
     arrays.member[obj] &= ~IN_EXPIRES
     return replace(state, expiring_keys=state.expiring_keys - 1)
 
 
-@njit
+@njit(inline="always")
 def _forget(state, arrays, cache, obj):
     """The key leaves both tables and the account (its pool entries stay, as Redis's do)."""
     if arrays.member[obj] & IN_EXPIRES:
@@ -284,7 +284,7 @@ def _has_ttl(cache, obj):
     return cache.expires.shape[0] > obj and cache.expires[obj] < NEVER
 
 
-@njit
+@njit(inline="always")
 def _sync_expiry(state, arrays, obj, expiring):
     """A write set or cleared the key's TTL: it enters or leaves the expiry table."""
     listed = (arrays.member[obj] & IN_EXPIRES) != 0
@@ -298,7 +298,7 @@ def _sync_expiry(state, arrays, obj, expiring):
 # ---------------------------------------------------------------- sampling and the pool
 
 
-@njit
+@njit(inline="always")
 def _some_keys(state, heads, links, buckets, keys, sample):
     """dictGetSomeKeys: up to ``samples`` keys from consecutive buckets at a random start, into
     ``sample``; returns the generator state and how many."""
@@ -337,7 +337,7 @@ def _some_keys(state, heads, links, buckets, keys, sample):
     return rng, min(stored, wanted)
 
 
-@njit
+@njit(inline="always")
 def _populate(state, arrays, cache, now):
     """evictionPoolPopulate: sample the candidates' table and file each key in the pool by score."""
     if state.volatile or state.kind == TTL:
@@ -378,7 +378,7 @@ def _candidate(state, arrays, obj):
     return (arrays.member[obj] & wanted) != 0
 
 
-@njit
+@njit(inline="always")
 def _random_key(state, heads, links, buckets):
     """dictGetRandomKey: a random non-empty bucket, then a uniform entry of its chain."""
     rng = state.rng
@@ -397,7 +397,7 @@ def _random_key(state, heads, links, buckets):
     return rng, entry
 
 
-@njit
+@njit(inline="always")
 def _choose(state, arrays, cache, now):
     """performEvictions' choice of one key, or -1 when no key is a candidate."""
     volatile = state.volatile or state.kind == TTL
@@ -421,7 +421,7 @@ def _choose(state, arrays, cache, now):
                 return state, obj
 
 
-@njit
+@njit(inline="always")
 def _settle(state, arrays, cache, now):
     """Evict until the memory is within the limit, or nothing is left to evict."""
     while _memory(state) > state.limit:
