@@ -411,3 +411,9 @@ def test_every_model_is_a_redis_target_with_its_charge():
         assert policy.target == "redis" and policy.charge is redis_model.charge and policy.randomized
     assert redis_policy_config("redis-ttl", 5, {})["maxmemory-policy"] == "volatile-ttl"
     assert redis_policy_config("redis-lru", 5, {"volatile": 1})["maxmemory-policy"] == "volatile-lru"
+
+
+def test_calibrate_command_names_what_it_can_measure():
+    from tests.cli import assert_one_line_error, cachetune
+
+    assert_one_line_error(cachetune("calibrate", "memcached"), "cannot calibrate 'memcached' (choose from: redis)")
