@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from tuner.cli import analyze, bench, capture, generate, mrc, optimize, policies, report, verify
+from tuner.cli import analyze, bench, calibrate, capture, generate, mrc, optimize, policies, report, verify
 from tuner.cli.console import error_line, fail
 from tuner.errors import CachetuneError
 
@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (analyze, bench, capture, generate, mrc, optimize, policies, report, verify):
+for module in (analyze, bench, calibrate, capture, generate, mrc, optimize, policies, report, verify):
     module.register(app)
 
 

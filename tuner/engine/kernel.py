@@ -39,7 +39,8 @@ Hook contract (all hooks are ``@njit(inline="always")`` functions; each returns 
   choose one resident, unlink it from the policy's lists and name it; the
   loop frees its space and counts the eviction. ``obj`` is the object waiting
   to enter. The loop calls it until the newcomer fits.
-- ``on_insert(state, arrays, cache, obj, size, now, i)``
+- ``on_insert(state, arrays, cache, obj, size, now, i)``: ``obj`` is already held (with its
+  expiry), so the hook may release it.
 - ``on_remove(state, arrays, cache, obj, now, i)``: ``obj`` leaves without
   being chosen (a delete, an invalidation, an expiry, a resize): unlink it
   from every list. A removed object never becomes a ghost. The loop frees
@@ -102,7 +103,7 @@ from tuner.trace import DELETE, GET
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
 # int8 when the capacity counts objects), ``tally`` the counters below, ``dirty`` None unless
-# writes go back (then the dirty list: see ``_mark_dirty``), and ``expires[x]`` when cached x
+# writes go back (then the dirty list: see ``_list_dirty_if``), and ``expires[x]`` when cached x
 # expires (``NEVER`` for none; one element, unused, when nothing can expire). Under write-back a
 # dirty object's ``held`` carries ``dirty_flag(held)`` above its size: the victim's entry is
 # written anyway, so knowing whether it goes back to the backend costs no other memory access.
@@ -515,9 +516,9 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                     if (not writes) | ((write_policy != WRITE_AROUND) & (size == size_of(cache, obj))):
                         hits += 1 - writes
                         bytes_hit += 0 if counts_objects(held) else size * (1 - writes)
-                        state = on_hit(state, arrays, cache, obj, size, now, i)
-                        if expiring and writes:
+                        if expiring and writes:  # set first: the hook sees the expiry this write gives
                             expires_at[obj] = _expiry(ttls, at, timeout, now)
+                        state = on_hit(state, arrays, cache, obj, size, now, i)
                         _mark_dirty_if(cache, obj, writes)
                         continue
                     # A SET: write-around invalidates the copy, any other re-enters it at its new size
@@ -553,13 +554,20 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                     used -= size_of(cache, victim)
                     _write_back(cache, victim)
                     held[np.uint32(victim)] = -1
-                state = on_insert(state, arrays, cache, obj, size, now, i)
+                # Held, with its expiry, before ``on_insert``: a model that evicts after a write (Redis
+                # evicts before the next command) may choose the newcomer itself there.
                 held[obj] = size
-                used += size
                 if expiring:
                     expires_at[obj] = _expiry(ttls, at, timeout, now)
+                state = on_insert(state, arrays, cache, obj, size, now, i)
+                used += size
                 admissions += 1  # read only when the trace has operations: else it compiles away
-                _mark_dirty_if(cache, obj, writes)
+                if hooks_release and held[obj] < 0:  # released at once: a write-back reaches the backend
+                    leaving = writes & (write_policy == WRITE_BACK)
+                    tally[WRITEBACKS] += leaving
+                    tally[BACKEND_WRITES] += leaving
+                else:
+                    _mark_dirty_if(cache, obj, writes)
             begin = stop
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
