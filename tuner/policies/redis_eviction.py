@@ -54,10 +54,11 @@ account within the limit.
 
 Simplifications: rehashing is done at once when a table doubles (Redis moves a bucket per
 operation, the two tables both in use meanwhile, sampled both); tables never shrink (Redis halves
-a table below 10 % full from ``serverCron``); the fast expire cycle and the cycle's 25 ms time limit
-are left out (a cycle reads at most a whole table); the server clock is the request's time (Redis
-caches it every 100 ms); a key resized by a write is a new key (its LFU counter restarts at 5);
-random numbers are the model's own (SplitMix64), not ``random()``/``genrand64``.
+a table below 10 % full from ``serverCron``); the fast expire cycle (in 7.0 it runs only after
+a slow cycle hit its time limit: ``activeExpireCycle`` compares a fraction with a percentage) and
+the cycle's 25 ms time limit are left out (a cycle reads at most a whole table); the server clock
+is the request's time (Redis caches it every 100 ms); a key resized by a write is a new key (its
+LFU counter restarts at 5); random numbers are the model's own (SplitMix64), not ``random()``/``genrand64``.
 
 Versions: 7.2 and 7.4 keep this eviction (7.4 adds per-field hash TTLs and splits the dicts per
 slot only in cluster mode); Valkey 8 replaces the dict with ``kvstore``s of per-slot hashtables and,
