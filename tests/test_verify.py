@@ -83,3 +83,33 @@ def test_the_command_prints_both_sides_and_writes_its_run(tmp_path):
     both = cachetune("verify", "--workload", "zipf", "--policies", "memcached", "--size", "8MiB", "--start",
                      "--server", "memcached://127.0.0.1:1")  # fmt: skip
     assert_one_line_error(both, "exclude each other")
+
+
+def _redis_trace() -> tuner.Trace:
+    base = tuner.generate("zipf", requests=20_000, objects=4_000, alpha=1.0, seed=5)
+    sizes = np.random.default_rng(5).integers(1_000, 3_000, base.n_objects)[base.ids]
+    return tuner.Trace.from_arrays(base.ids, base.timestamps, sizes)
+
+
+def test_redis_on_a_throwaway_server_agrees_with_its_model():
+    require_binary("redis-server")
+    trace = _redis_trace()
+    result = verify(trace, "redis-lru", 1_062_888 + 4_000_000)  # the server's own memory and 4 MB of keys
+    assert result.real.evictions > 0
+    assert abs(result.hit_ratio_gap) <= 0.01
+    assert abs(result.simulated.resident - result.real.resident) <= 0.02 * result.real.resident
+
+
+def test_a_users_redis_holding_a_key_is_refused_and_left_as_it_was():
+    require_binary("redis-server")
+    import redis
+
+    with servers.start_redis({"maxmemory": 0}) as server:
+        client = redis.Redis(port=server.port)
+        client.set("theirs", b"precious")
+        with pytest.raises(CachetuneError, match="not empty"):
+            verify(_redis_trace(), "redis-lru", "8MiB", server=server.url)
+        assert client.get("theirs") == b"precious" and client.dbsize() == 1
+        assert client.config_get("maxmemory") == {"maxmemory": "0"}
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+        client.close()
