@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuner.capacity import Capacity, parse_byte_size, parse_capacity
+from tuner.bounds import LOWER_BOUND, LowerBound, lower_bound
+from tuner.capacity import BYTES, Capacity, parse_byte_size, parse_capacity
 from tuner.engine.kernel import WRITE_POLICIES
 from tuner.engine.replay import ReplayResult, replay
 from tuner.errors import CachetuneError, check_choice
@@ -80,6 +81,17 @@ def result_row(trace: Trace, result: ReplayResult) -> dict[str, Any]:
     }
 
 
+def bound_row(trace: Trace, bound: LowerBound) -> dict[str, Any]:
+    """The results-table row of the lower bound: its counts; what only a replay measures (bytes missed,
+    evictions, backend writes, time) is left empty."""
+    row = dict.fromkeys(RESULT_COLUMNS, math.nan)
+    row.update(workload=trace.name, policy=LOWER_BOUND, params="{}", cache_size=bound.capacity.amount,
+               size_unit=bound.capacity.unit, size_spec=bound.capacity.spec, requests=bound.requests,
+               hits=bound.hits, misses=bound.misses, miss_ratio=bound.miss_ratio,
+               misses_per_hour=bound.misses_per_hour, backend_reads=bound.misses)  # fmt: skip
+    return row
+
+
 def _timeline_rows(result: ReplayResult) -> pd.DataFrame:
     windows = np.arange(len(result.window_misses))
     return pd.DataFrame(
@@ -110,13 +122,16 @@ def bench(
 ) -> BenchResult:
     """Replay ``trace`` through every policy at every size, sorted best first.
 
-    Each row carries ``opt_misses`` (the registry's floor policy, Belady's MIN,
-    at the same size, replayed even when it is not among ``policies``) and ``gap_to_opt`` (misses
-    over OPT's, minus one). ``params`` maps a policy name to its parameters; ``write_policy``,
-    ``ttl``, ``flush_interval`` and ``max_object_size`` (bytes, or a size such as ``"8MiB"``) are
-    ``tuner.replay``'s and apply to every replay, OPT's too, so the gap compares like with like. ``jobs`` replays run in
-    parallel threads (the compiled kernels release the GIL); ``on_progress`` is
-    called with ``(replays done, replays in all)`` after each replay, for progress bars.
+    Each row carries ``opt_misses``, the floor's misses at the same size, and ``gap_to_opt`` (misses
+    over the floor's, minus one). At an object capacity the floor is the registry's offline policy
+    (Belady's MIN, exact), replayed even when it is not among ``policies``; at a byte capacity it is
+    the lower bound ``opt-lower`` (``tuner.bounds``: no cache misses less), and when ``opt`` is among
+    ``policies`` an ``opt-lower`` row joins its row there (``opt`` is then the offline best found).
+    ``params`` maps a policy name to its parameters; ``write_policy``, ``ttl``, ``flush_interval``
+    and ``max_object_size`` (bytes, or a size such as ``"8MiB"``) are ``tuner.replay``'s and apply
+    to every replay and to the floor, so the gap compares like with like. ``jobs`` replays run in
+    parallel threads (the compiled kernels release the GIL); ``on_progress`` is called with
+    ``(replays done, replays in all)`` after each replay, for progress bars.
     """
     chosen = named_policies(policies)
     check_choice("write_policy", write_policy, tuple(WRITE_POLICIES))
@@ -134,7 +149,8 @@ def bench(
     runs = [(policy, capacity) for capacity in capacities for policy in chosen]
     floor = floor_policy()
     has_floor = any(policy.name == floor.name for policy in chosen)
-    floor_runs = [] if has_floor else [(floor, capacity) for capacity in capacities]
+    by_bytes = [capacity for capacity in capacities if capacity.unit == BYTES]
+    floor_runs = [] if has_floor else [(floor, capacity) for capacity in capacities if capacity.unit != BYTES]
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
@@ -154,6 +170,10 @@ def bench(
     floor_misses = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == floor.name}
     results = results[: len(runs)]
     rows = [result_row(trace, result) for result in results]
+    bounds = [lower_bound(trace, capacity, write_policy=write_policy, max_object_size=largest) for capacity in by_bytes]
+    floor_misses.update({(bound.capacity.amount, bound.capacity.unit): bound.misses for bound in bounds})
+    if has_floor:
+        rows += [bound_row(trace, bound) for bound in bounds]
     for row in rows:
         row["opt_misses"] = floor_misses[(row["cache_size"], row["size_unit"])]
         row["gap_to_opt"] = row["misses"] / row["opt_misses"] - 1 if row["opt_misses"] else math.nan

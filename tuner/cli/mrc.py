@@ -43,7 +43,9 @@ def mrc_command(
     policies: Annotated[
         str, typer.Option(help="Comma-separated policy names, or 'all'. OPT joins any list beyond lru.")
     ] = "lru",
-    no_opt: Annotated[bool, typer.Option("--no-opt", help="Leave out OPT's curve (Belady's optimal floor).")] = False,
+    no_opt: Annotated[
+        bool, typer.Option("--no-opt", help="Leave out the floor's curves (OPT; opt-lower too at byte sizes).")
+    ] = False,
     sizes: Annotated[
         str | None,
         typer.Option(

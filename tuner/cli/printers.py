@@ -21,11 +21,11 @@ from rich.panel import Panel
 from rich.table import Table
 
 from tuner.analyze import OPERATION_FIELDS, TraceAnalysis, operations_note
+from tuner.bounds import floor_label, is_floor
 from tuner.capacity import BYTES
 from tuner.cli.console import stdout
 from tuner.mrc.curve import how_obtained
 from tuner.optimize import OptimizeResult
-from tuner.policies import floor_policy
 from tuner.reports.charts import format_bytes
 
 FORMATS = ("table", "csv", "json")
@@ -67,7 +67,8 @@ def _parameters_note(table: pd.DataFrame) -> str:
 
 
 def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_writes: bool = False) -> None:
-    """One rich table per run; the best online policy at each size is highlighted (OPT is the floor, not a choice).
+    """One rich table per run; the best online policy at each size is highlighted (the floor rows are not choices:
+    ``opt`` at object capacities, ``opt-lower`` and ``opt`` at byte capacities, each named for what it is).
 
     The byte miss ratio is shown only when some capacity counts bytes (with
     object capacities it equals the miss ratio); backend operations per hour
@@ -78,14 +79,16 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_
     view.add_column("size", justify="right", no_wrap=True)
     view.add_column("policy", no_wrap=True)
     columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h",
-               *(["backend ops/h"] if has_writes else []), "vs OPT")  # fmt: skip
+               *(["backend ops/h"] if has_writes else []), "vs floor")  # fmt: skip
     for column in columns:
         view.add_column(column, justify="right", no_wrap=True)
-    floor = floor_policy().name
-    for (_, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
-        best = group.loc[group["policy"] != floor, "miss_ratio"].min()  # NaN (no highlight) for OPT alone
+    for (unit, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
+        online = ~group["policy"].map(is_floor)
+        best = group.loc[online, "miss_ratio"].min()  # NaN (no highlight) for the floor alone
         for position, row in enumerate(group.itertuples()):
-            cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", row.policy]
+            labelled = is_floor(row.policy) and unit == BYTES  # at object capacities opt is the optimum, plainly
+            name = f"{row.policy} ({floor_label(row.policy, unit)})" if labelled else row.policy
+            cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", name]
             cells += [f"{row.hits:,}", f"{row.misses:,}", _number(row.miss_ratio)]
             if show_bytes:
                 cells.append(_number(row.byte_miss_ratio))
@@ -93,11 +96,12 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_
             if has_writes:
                 cells.append(_number(row.backend_ops_per_hour, 0))
             cells.append("—" if math.isnan(row.gap_to_opt) else f"{row.gap_to_opt:+.0%}")
-            winner = row.miss_ratio == best
+            winner = not is_floor(row.policy) and row.miss_ratio == best
             view.add_row(*cells, style="bold green" if winner else None, end_section=position == len(group) - 1)
     console.print(view)
     units = " and ".join(sorted(set(table["size_unit"])))
-    console.print(f"sizes in {units}; misses/h: per hour of trace time; vs OPT: misses over Belady's optimum")
+    console.print(f"sizes in {units}; misses/h: per hour of trace time; vs floor: misses over the fewest possible "
+                  "(Belady's optimum at object capacities, the lower bound at byte capacities)")  # fmt: skip
     if has_writes:
         console.print("backend ops/h: reads (GET misses) and writes reaching the backend, per hour of trace time")
     note = _parameters_note(table)
@@ -106,22 +110,23 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_
 
 
 def print_curves(curves: pd.DataFrame, console: Console, title: str) -> None:
-    """One row per size, one miss-ratio column per policy; the lowest miss ratio besides OPT in bold."""
+    """One row per size, one miss-ratio column per policy; the lowest miss ratio besides the floor's in bold."""
     wide = curves.pivot_table(index=["size_unit", "cache_size"], columns="policy", values="miss_ratio", sort=False)
     policies = list(dict.fromkeys(curves["policy"]))
-    floor = floor_policy().name
+    units = set(curves["size_unit"])
     view = Table(title=title, title_justify="left")
     view.add_column("cache size", justify="right", no_wrap=True)
     for policy in policies:
-        view.add_column(policy, justify="right", no_wrap=True)
+        named = is_floor(policy) and units == {BYTES}
+        view.add_column(f"{policy} ({floor_label(policy, BYTES)})" if named else policy, justify="right", no_wrap=True)
     for (unit, cache_size), row in wide.iterrows():
-        contenders = [row.get(policy, math.nan) for policy in policies if policy != floor]
+        contenders = [row.get(policy, math.nan) for policy in policies if not is_floor(policy)]
         best = min((value for value in contenders if not math.isnan(value)), default=math.nan)
         cells = [format_bytes(cache_size) if unit == BYTES else f"{cache_size:,}"]
         for policy in policies:
             value = row.get(policy, math.nan)
             text = "—" if math.isnan(value) else f"{value:.4f}"
-            cells.append(f"[bold green]{text}[/]" if policy != floor and value == best else text)
+            cells.append(f"[bold green]{text}[/]" if not is_floor(policy) and value == best else text)
         view.add_row(*cells)
     console.print(view)
     how = "; ".join(f"{policy} {how_obtained(rows)}" for policy, rows in curves.groupby("policy", sort=False))
@@ -215,7 +220,8 @@ def print_optimize(result: OptimizeResult, console: Console) -> None:
     figures.add_column("misses/h (tuning)", justify="right")
     figures.add_column("misses/h (held out)", justify="right")
     figures.add_column("miss ratio (tuning)", justify="right")
-    rows = [("recommended", rec), ("LRU, same size", result.lru), ("OPT floor (offline)", result.opt)]
+    opt_label = "OPT, offline best found" if result.unit == BYTES else "OPT floor (offline optimum)"
+    rows = [("recommended", rec), ("LRU, same size", result.lru), (opt_label, result.opt)]
     for label, item in rows:
         figures.add_row(label, _number(item.tuning.misses_per_hour, 0),
                         _number(item.holdout.misses_per_hour, 0) if item.holdout else "—",

@@ -14,19 +14,22 @@ replays) and for traces small enough to replay at every size, ``mini``
 otherwise.
 
 ``miss_ratio_curves`` puts several policies' curves in one table, with the
-floor policy's beside them, as ``cachetune mrc`` shows them.
+floor's beside them (at byte capacities both the lower bound and the offline
+best found), as ``cachetune mrc`` shows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tuner.capacity import OBJECTS, Capacity, parse_capacity
+from tuner.bounds import LOWER_BOUND, lower_bound
+from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.engine.replay import replay
 from tuner.errors import CachetuneError, check_choice
 from tuner.lineup import named_policies, named_policy
@@ -125,10 +128,12 @@ def miss_ratio_curves(
 ) -> CurvesResult:
     """``miss_ratio_curve`` for each of ``policies`` at the same ``sizes``, one table, in the order given.
 
-    With ``with_floor``, the floor policy's curve (Belady's OPT) joins any
-    comparison beyond LRU alone: LRU's exact curve takes one pass, while
-    OPT's takes a replay per size, which would cost more than the curve it
-    is a floor for. ``on_progress`` is called with ``(curves done, curves
+    With ``with_floor``, the floor's curves join any comparison beyond LRU
+    alone (LRU's exact curve takes one pass, while OPT's takes a replay per
+    size, which would cost more than the curve it is a floor for): OPT's
+    (Belady's optimum at object capacities, the offline best found at byte
+    capacities) and, at byte capacities, the lower bound ``opt-lower``
+    (``tuner.bounds``; computed, not replayed: method ``bound``). ``on_progress`` is called with ``(curves done, curves
     in all)`` after each policy, for progress bars.
     """
     names = [policy.name for policy in named_policies(policies)]
@@ -141,6 +146,14 @@ def miss_ratio_curves(
         parts.append(miss_ratio_curve(trace, name, chosen_sizes, method, sample_rate, seed=seed))
         if on_progress is not None:
             on_progress(done, len(names))
+    by_bytes = [capacity for capacity in (parse_capacity(size, trace.n_objects) for size in chosen_sizes)
+                if capacity.unit == BYTES]  # fmt: skip
+    if floor in names and by_bytes:
+        bounds = [
+            (bound.capacity, bound.miss_ratio, "bound", 1.0) for bound in map(partial(lower_bound, trace), by_bytes)
+        ]
+        parts.append(_table(trace, LOWER_BOUND, bounds))
+        names.append(LOWER_BOUND)
     options = {"policies": names, "sizes": [str(size) for size in chosen_sizes], "method": method,
                "sample_rate": sample_rate, "seed": seed, "with_floor": with_floor}  # fmt: skip
     return CurvesResult(pd.concat(parts, ignore_index=True), options)
@@ -193,6 +206,7 @@ METHOD_WORDS = {
     "replay": "exact, a replay per size",
     "shards": "SHARDS estimate",
     "mini": "miniature simulation",
+    "bound": "lower bound (PFOO-L), computed",
 }
 
 

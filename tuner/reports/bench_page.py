@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.bounds import is_floor
 from tuner.errors import CachetuneError
-from tuner.policies import floor_policy
 from tuner.reports.charts import Axis, SecondAxis, Series, bar_chart, format_bytes, format_number, line_chart
+from tuner.reports.mrc_page import floor_title
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
 
@@ -97,7 +98,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
                     list(line["cache_size"]),
                     list(line["miss_ratio"]),
                     policy_colour(policy),
-                    dashed=policy == floor_policy().name,
+                    dashed=is_floor(policy),
                     hover=hover,
                 )
             )
@@ -106,8 +107,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
             log=True,
             format=format_bytes if unit == "bytes" else format_number,
         )
-        floor = " (OPT = Belady's optimal floor, dashed)" if floor_policy().name in set(rows["policy"]) else ""
-        title = "Miss-ratio curves" + floor
+        title = "Miss-ratio curves" + floor_title(str(unit), [name for name in set(rows["policy"]) if is_floor(name)])
         charts.append(
             line_chart(
                 f"miss-ratio-curves-{unit}", title, series, x_axis, Axis("miss ratio (misses ÷ requests)", zero=True)
@@ -168,7 +168,7 @@ def _timeline_chart(
         ]
         exact = {"edges": edges, "counts": counts, "per-hour": rates}
         data = {name: " ".join(repr(value) for value in values) for name, values in exact.items()} if figures else {}
-        dashed = policy == floor_policy().name
+        dashed = is_floor(policy)
         series.append(Series(policy, edges, rates, policy_colour(policy), dashed=dashed, step=True, hover=hover,
                              data=data))  # fmt: skip
     return line_chart(chart_id, title, series, Axis("trace time (hours)"), Axis(f"{what} per hour", zero=True))
@@ -286,7 +286,7 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
                 None,
             )
         )
-    bytes_rows = results[results["size_unit"] == "bytes"]
+    bytes_rows = results[(results["size_unit"] == "bytes") & np.isfinite(results["byte_miss_ratio"])]  # not opt-lower
     if not bytes_rows.empty and not np.allclose(bytes_rows["byte_miss_ratio"], bytes_rows["miss_ratio"]):
         title = "Byte miss ratio by policy and cache size"
         label = "byte miss ratio (missed bytes ÷ requested bytes)"

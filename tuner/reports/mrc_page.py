@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.bounds import floor_label, is_floor
 from tuner.errors import CachetuneError
 from tuner.mrc.curve import how_obtained
-from tuner.policies import floor_policy
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
@@ -41,21 +41,37 @@ def _curve(curves: pd.DataFrame, unit: str, names: list[str]) -> str:
         ]
         series.append(
             Series(
-                f"{name} ({how_obtained(line)})",
+                f"{name}{_floor_words(name, unit)} ({how_obtained(line)})",
                 list(line["cache_size"]),
                 list(line["miss_ratio"]),
                 policy_colour(name),
-                dashed=name == floor_policy().name,
+                dashed=is_floor(name),
                 hover=hover,
             )
         )
-    floor = " (OPT = Belady's optimal floor, dashed)" if floor_policy().name in names else ""
     return line_chart(
         f"miss-ratio-curves-{unit}",
-        "Miss-ratio curves" + floor,
+        "Miss-ratio curves" + floor_title(unit, [name for name in names if is_floor(name)]),
         series,
         Axis(f"cache size ({unit}, log scale)", log=True, format=format_bytes if unit == "bytes" else format_number),
         Axis("miss ratio (misses ÷ requests)", zero=True),
+    )
+
+
+def _floor_words(name: str, unit: str) -> str:
+    """`` = lower bound`` after a floor's name in a legend at byte capacities (opt alone at object capacities
+    is the optimum, as the title says)."""
+    return f" = {floor_label(name, unit)}" if is_floor(name) and unit == "bytes" else ""
+
+
+def floor_title(unit: str, floors: list[str]) -> str:
+    """The chart title's note on its dashed floor curves, naming each for what it is at this unit."""
+    if not floors:
+        return ""
+    if unit != "bytes":
+        return " (OPT = Belady's optimal floor, dashed)"
+    return (
+        " (dashed: " + ", ".join(f"{name} = {floor_label(name, unit)}" for name in sorted(floors, reverse=True)) + ")"
     )
 
 

@@ -97,7 +97,8 @@ def _recommendation(best: dict[str, Any]) -> str:
     if opt:
         figures.append(
             (
-                "OPT floor (offline), tuning / held out",
+                ("OPT, offline best found" if unit == "bytes" else "OPT floor (offline optimum)")
+                + ", tuning / held out",
                 f"{_figure(opt.get('misses_per_hour'))} / {_figure(opt.get('holdout_misses_per_hour'))}",
             )
         )

@@ -12,6 +12,7 @@ OPT_COLOUR = "#000000"
 
 POLICY_COLOURS = {
     "opt": OPT_COLOUR,
+    "opt-lower": "#5F5F5F",  # the lower bound beside opt at byte capacities, dashed as it is
     "lru": "#0072B2",
     "fifo": "#E69F00",
     "clock": "#D55E00",
