@@ -70,16 +70,9 @@ def render(target: Target, config: Config, unit: str) -> Deployment:
     return target.render(config, unit)
 
 
-def write_deployment(folder: Path, deployment: Deployment) -> list[Path]:
-    """Write the deployment's files under ``folder/deploy/``; the paths written."""
-    where = folder / DEPLOY_FOLDER
-    where.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in deployment.files.items():
-        path = where / name
-        path.write_text(text)
-        written.append(path)
-    return written
+def deploy_files(deployment: Deployment | None) -> dict[str, str]:
+    """The deployment's files by their path in a run folder (``deploy/redis.conf``); none without one."""
+    return {} if deployment is None else {f"{DEPLOY_FOLDER}/{name}": text for name, text in deployment.files.items()}
 
 
 def _size_text(capacity: int, unit: str) -> str:
@@ -105,5 +98,6 @@ def settings_text(settings: dict[str, Any]) -> str:
     return ", ".join(f"{name} {value}" for name, value in settings.items())
 
 
-__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "get_target", "render", "settings_text",
-           "target_policies", "verify_command", "write_deployment"]  # fmt: skip
+__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "deploy_files", "get_target", "render",
+           "settings_text",
+           "target_policies", "verify_command"]  # fmt: skip

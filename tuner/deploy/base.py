@@ -38,7 +38,8 @@ class Target:
     ``default``: the policy and parameters the product runs when not told otherwise, compared with the
     recommendation at the same capacity. ``held``: model parameters that describe the workload, not a
     knob (left at their defaults). ``choices``: knobs the product takes only some values of, searched
-    as those (memcached's ``-I``). ``timeout_policies``: models of the product's cache with a timeout,
+    as those (memcached's ``-I``). ``least_capacity``: the smallest capacity worth a trial (the product
+    refuses less at its defaults). ``timeout_policies``: models of the product's cache with a timeout,
     which need a ttl (searched exactly when a ttl is given or tuned).
     """
 
@@ -49,6 +50,7 @@ class Target:
     render: RenderFn
     default_params: Mapping[str, Any] = field(default_factory=dict)
     held: frozenset[str] = frozenset()
+    least_capacity: int = 1
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     timeout_policies: frozenset[str] = frozenset()
     refuses: RefusesFn = _never

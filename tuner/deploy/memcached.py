@@ -25,6 +25,10 @@ MIB = 2**20
 DEFAULTS = {"growth_factor": 1.25, "item_size_max": MIB, "hot_lru_pct": 20, "warm_lru_pct": 40}
 # -I values a search tries: multiples of slab_chunk_max (512 KiB) from 512 KiB to 4 MiB.
 ITEM_SIZES = (512 * 1024, MIB, 2 * MIB, 4 * MIB)
+# -f values a search tries (the model's range, 1.05 to 2), written as one would type them.
+GROWTH_FACTORS = (1.05, 1.08, 1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.75, 2.0)
+# The least -m the defaults start with: -I 1m must be at most half of it.
+LEAST_MEMORY = 2 * MIB
 
 
 def _size_arg(size: int) -> str:
@@ -40,7 +44,7 @@ def settings(config: Config) -> dict[str, int | float | str]:
     params = own_params(config, DEFAULTS)
     return {
         "-m": int(config.capacity) // MIB,
-        "-f": round(float(params["growth_factor"]), 4),
+        "-f": float(params["growth_factor"]),
         "-I": _size_arg(int(params["item_size_max"])),
         "-o": f"hot_lru_pct={int(params['hot_lru_pct'])},warm_lru_pct={int(params['warm_lru_pct'])}",
     }
@@ -70,7 +74,8 @@ TARGETS = (
         unit=BYTES,
         default_policy="memcached",
         render=render,
-        choices={"item_size_max": ITEM_SIZES},
+        least_capacity=LEAST_MEMORY,
+        choices={"item_size_max": ITEM_SIZES, "growth_factor": GROWTH_FACTORS},
         refuses=refuses,
     ),
 )

@@ -33,6 +33,13 @@ def cachetools_settings(config: Config, unit: str) -> dict[str, int | float | st
     return chosen
 
 
+def refuses_cachetools(config: Config, unit: str) -> str | None:
+    """TTLCache has no default ttl: a trial of it with no timeout (``--tune-ttl`` tried none) cannot run."""
+    if config.policy == "cachetools-ttl" and config.params.get("ttl") is None:
+        return "TTLCache(maxsize, ttl) needs a ttl"
+    return None
+
+
 def render_cachetools(config: Config, unit: str) -> Deployment:
     chosen = cachetools_settings(config, unit)
     arguments = ", ".join(f"{name}={value}" for name, value in chosen.items() if name != "class")
@@ -57,6 +64,7 @@ TARGETS = (
         unit=None,
         default_policy="cachetools-lru",
         render=render_cachetools,
+        refuses=refuses_cachetools,
         timeout_policies=frozenset({"cachetools-ttl"}),
     ),
     Target(

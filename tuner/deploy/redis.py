@@ -51,8 +51,9 @@ def render(config: Config, unit: str) -> Deployment:
     chosen = settings(config)
     header = f"# cachetune's recommendation ({config.policy}); include from redis.conf: include /path/to/redis.conf\n"
     conf = header + "".join(f"{name} {value}\n" for name, value in chosen.items())
-    script = ("#!/bin/sh\n# Apply cachetune's recommendation to a running Redis: sh redis-config-set.sh -h HOST -p PORT\n"
-              "set -e\n" + "".join(f'redis-cli "$@" CONFIG SET {name} {value}\n' for name, value in chosen.items()))  # fmt: skip
+    usage = "# Apply cachetune's recommendation to a running Redis: sh redis-config-set.sh -h HOST -p PORT\n"
+    lines = "".join(f'redis-cli "$@" CONFIG SET {name} {value}\n' for name, value in chosen.items())
+    script = "#!/bin/sh\n" + usage + "set -e\n" + lines
     return Deployment(chosen, {"redis.conf": conf, "redis-config-set.sh": script})
 
 
