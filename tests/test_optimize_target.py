@@ -124,6 +124,7 @@ def test_memcached_target_writes_the_args_of_the_recommendation(tmp_path):
     assert set(trials["memcached.item_size_max"]) <= set(ITEM_SIZES)
     assert set(trials["memcached.growth_factor"]) <= set(GROWTH_FACTORS)
     assert (trials["capacity"] >= 2 * MIB).all()
+    assert best["capacity"] % MIB == 0  # whole MiB, as -m is read (the model floors a capacity the same way)
     params = best["params"]
     deploy = {"-m": best["capacity"] // MIB, "-f": params["growth_factor"],
               "-I": f"{params['item_size_max'] // 1024}k" if params["item_size_max"] % MIB else
@@ -135,7 +136,7 @@ def test_memcached_target_writes_the_args_of_the_recommendation(tmp_path):
     assert best["default"]["policy"] == "memcached" and best["default"]["capacity"] == best["capacity"]
     assert best["default"]["params"] == {}  # memcached as started with only -m
     assert best["verify"].startswith(f"cachetune verify --trace {shlex.quote(str(tmp_path / 'trace.csv'))} "
-                                     "--policies memcached --size ")  # fmt: skip
+                                     f"--policies memcached --size {best['capacity'] // MIB}MiB --params ")  # fmt: skip
     require_binary("memcached")
     with servers.start_memcached(args) as server:  # memcached takes them and reads them back as modelled
         stats = _memcached_settings(server.port)

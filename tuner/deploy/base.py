@@ -3,6 +3,7 @@ and how a recommendation is written as that product's own settings and files."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,9 +52,15 @@ class Target:
     default_params: Mapping[str, Any] = field(default_factory=dict)
     held: frozenset[str] = frozenset()
     least_capacity: int = 1
+    capacity_step: int = 1
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     timeout_policies: frozenset[str] = frozenset()
     refuses: RefusesFn = _never
+
+    def deployed(self, config: Config) -> Config:
+        """``config`` at the capacity the product takes (whole steps, rounded down as the product reads it)."""
+        steps = max(1, config.capacity // self.capacity_step)
+        return dataclasses.replace(config, capacity=steps * self.capacity_step)
 
     def default_config(self, capacity: int, settings: Mapping[str, Any]) -> Config:
         """The product's default at ``capacity``, replayed with the recommendation's operation ``settings``."""

@@ -75,6 +75,7 @@ TARGETS = (
         default_policy="memcached",
         render=render,
         least_capacity=LEAST_MEMORY,
+        capacity_step=MIB,
         choices={"item_size_max": ITEM_SIZES, "growth_factor": GROWTH_FACTORS},
         refuses=refuses,
     ),

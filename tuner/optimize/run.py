@@ -346,6 +346,8 @@ def _conclude(study, split, scoring, space, options, finished, interrupted, prod
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
     front = pareto_front(scored) if options["pareto"] else None
     chosen = within_tolerance(front or scored, options["tolerance"])
+    if product is not None:  # as the product takes it (memcached: whole MiB, which its model replays anyway)
+        chosen = dataclasses.replace(chosen, config=product.deployed(chosen.config))
     recommendation = judge.figures(chosen.config)
     same_settings = settings_of(chosen.config.params)  # LRU and OPT replay the recommendation's writes and timeouts
     lru = judge.figures(Config("lru", chosen.config.capacity, same_settings))
