@@ -65,11 +65,6 @@ def target_policies(target: Target, with_timeout: bool) -> list[Policy]:
     return chosen
 
 
-def render(target: Target, config: Config, unit: str) -> Deployment:
-    """``config`` as ``target``'s settings and files."""
-    return target.render(config, unit)
-
-
 def deploy_files(deployment: Deployment | None) -> dict[str, str]:
     """The deployment's files by their path in a run folder (``deploy/redis.conf``); none without one."""
     return {} if deployment is None else {f"{DEPLOY_FOLDER}/{name}": text for name, text in deployment.files.items()}
@@ -98,6 +93,5 @@ def settings_text(settings: dict[str, Any]) -> str:
     return ", ".join(f"{name} {value}" for name, value in settings.items())
 
 
-__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "deploy_files", "get_target", "render",
-           "settings_text",
+__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "deploy_files", "get_target", "settings_text",
            "target_policies", "verify_command"]  # fmt: skip
