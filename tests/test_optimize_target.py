@@ -209,3 +209,26 @@ def test_the_library_takes_target_and_reports_the_default(tmp_path):
         "functools-lru", result.recommendation.config.capacity, {}
     )
     assert result.deployment.settings["maxsize"] == result.recommendation.config.capacity
+
+
+def test_what_a_product_refuses_to_start_with_is_named_and_pruned(tmp_path):
+    memcached = get_target("memcached")
+    assert memcached.refuses(Config("memcached", 4 * MIB, {}), BYTES) is None
+    assert "over half of -m" in memcached.refuses(Config("memcached", 3 * MIB, {"item_size_max": 2 * MIB}), BYTES)
+    assert "cannot be more than 80" in memcached.refuses(
+        Config("memcached", 4 * MIB, {"hot_lru_pct": 50, "warm_lru_pct": 40}), BYTES
+    )
+    assert "below 1 MiB" in memcached.refuses(Config("memcached", MIB - 1, {}), BYTES)
+    cachetools_target = get_target("cachetools")
+    assert "needs a ttl" in cachetools_target.refuses(Config("cachetools-ttl", 10, {}), OBJECTS)
+    trace = tuner.Trace.from_arrays([f"k{k}" for k in np.random.default_rng(4).zipf(1.3, 600) % 40],
+                                    np.arange(600) * 1.0)  # fmt: skip
+    result = tuner.optimize(trace, budget=20, trials=6, target="cachetools", tune_ttl=True, seed=2)
+    assert set(result.trials["policy"]) == {"cachetools-ttl"}  # with a timeout searched, TTLCache alone
+    untimed = result.trials[result.trials["ttl"] == "none"]
+    assert (
+        len(untimed)
+        and (untimed["state"] == "pruned").all()
+        and (untimed["rejected"].str.contains("needs a ttl")).all()
+    )
+    assert result.deployment.settings["ttl"] == result.recommendation.config.params["ttl"]
