@@ -11,6 +11,7 @@ from tuner.cli.console import progress_bar, stderr, stdout
 from tuner.cli.operations import FlushInterval, Ttl
 from tuner.cli.printers import print_optimize, write_table
 from tuner.cli.source import SourceOptions, with_source_options
+from tuner.deploy import ANY, TARGETS, deploy_files
 from tuner.errors import check_choice
 from tuner.optimize import DEFAULT_TRIALS, best_record, optimize
 
@@ -29,6 +30,10 @@ def optimize_command(
     ] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
     policies: Annotated[str, typer.Option(help="Comma-separated policies to search, or 'all'.")] = "all",
+    target: Annotated[
+        str,
+        typer.Option(help=f"Product to configure: {', '.join(TARGETS)} (its knobs; writes deploy/), or {ANY}."),
+    ] = ANY,
     objective: Annotated[
         str, typer.Option(help="misses-per-hour, miss-ratio, byte-miss-ratio, cost or backend-ops.")
     ] = "misses-per-hour",
@@ -86,11 +91,13 @@ def optimize_command(
                               tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
                               study_name=study_name, jobs=jobs, write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
                               flush_interval=flush_interval, max_object_size=max_object_size, max_dirty=max_dirty,
-                              seed=source.chosen_seed, out=folder,
+                              seed=source.chosen_seed, target=target, out=folder,
                               progress=show)  # fmt: skip
-        best = best_record(result)
-        output.save_run(folder, "optimize", source, trace, result, report=not no_report, documents={"best": best})
-    write_table(result.trials, output_format, lambda: print_optimize(result, stdout), document=best)
+        best = best_record(result, source.trace_file)
+        output.save_run(folder, "optimize", source, trace, result, report=not no_report, documents={"best": best},
+                        files=deploy_files(result.deployment))  # fmt: skip
+    write_table(result.trials, output_format, lambda: print_optimize(result, stdout, best.get("verify")),
+                document=best)  # fmt: skip
     if result.interrupted:
         stderr.print(f"interrupted: {result.counts['this_run']} trials finished in this run are kept in the study")
         raise typer.Exit(INTERRUPTED_EXIT)

@@ -76,14 +76,16 @@ class RunResult(Protocol):
 
 
 def save_run(folder: Path, command: str, source: SourceOptions, trace: Trace, result: RunResult, *, report: bool,
-             documents: Mapping[str, Any] | None = None, record: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+             documents: Mapping[str, Any] | None = None, record: Mapping[str, Any] | None = None,
+             files: Mapping[str, str] | None = None) -> None:  # fmt: skip
     """Write the run's files (and, unless told not to, its report) and say where.
 
     ``run.json``'s options are where the requests came from (the workload or
     trace file as the user named it) and the result's own options, so they
     say what the library ran, not what the command line was re-typed as.
     ``documents`` are JSON files beside the tables (optimize's ``best.json``);
-    ``record`` adds entries to ``run.json`` (analyze's summary).
+    ``record`` adds entries to ``run.json`` (analyze's summary); ``files`` are
+    text files by their path under the folder (optimize's ``deploy/redis.conf``).
     """
     options = {"workload": source.workload, "trace": None if source.trace_file is None else str(source.trace_file),
                **result.options}  # fmt: skip
@@ -92,6 +94,10 @@ def save_run(folder: Path, command: str, source: SourceOptions, trace: Trace, re
         for name, document in (documents or {}).items():
             written.append(folder / f"{name}.json")
             written[-1].write_text(json.dumps(document, indent=2) + "\n")
+        for name, text in (files or {}).items():
+            written.append(folder / name)
+            written[-1].parent.mkdir(parents=True, exist_ok=True)
+            written[-1].write_text(text)
         if report:
             from tuner.reports.html import write_report
 
@@ -100,4 +106,4 @@ def save_run(folder: Path, command: str, source: SourceOptions, trace: Trace, re
             (folder / "report.html").unlink(missing_ok=True)
     except OSError as error:
         raise CachetuneError(f"--out {folder}: cannot write the run's files ({error.strerror or error})") from None
-    stderr.print(f"results in {folder}/ ({', '.join(path.name for path in written)})")
+    stderr.print(f"results in {folder}/ ({', '.join(str(path.relative_to(folder)) for path in written)})")

@@ -24,6 +24,7 @@ from tuner.analyze import OPERATION_FIELDS, TraceAnalysis, operations_note
 from tuner.bounds import floor_label, is_floor
 from tuner.capacity import BYTES
 from tuner.cli.console import stdout
+from tuner.deploy import settings_text
 from tuner.mrc.curve import how_obtained
 from tuner.optimize import OptimizeResult
 from tuner.reports.charts import format_bytes
@@ -211,33 +212,48 @@ def _params(params: dict[str, Any]) -> str:
                      for name, value in params.items())  # fmt: skip
 
 
-def print_optimize(result: OptimizeResult, console: Console) -> None:
-    """The recommendation panel: what to run, its misses on tuning and held-out data, LRU and OPT beside it."""
+def _saving_note(result: OptimizeResult) -> str:
+    """How many fewer misses than the product's default (LRU for no target) at the same size."""
+    default = "LRU" if result.default is None else f"{result.target}'s default ({result.default.config.policy})"
+    gains = [f"{label} {gain:+.1%}" for label, gain in
+             (("tuning", result.saving_over_default("tuning")), ("held out", result.saving_over_default("holdout")))
+             if gain is not None]  # fmt: skip
+    return f"fewer misses than {default} at the same size: {', '.join(gains) or '—'}"
+
+
+def print_optimize(result: OptimizeResult, console: Console, verify: str | None = None) -> None:
+    """The recommendation panel: what to run, its misses on tuning and held-out data, the product's default
+    (LRU for no target) and OPT beside it; with a target, the settings to apply and the command to check them."""
     rec = result.recommendation
     unit = "bytes" if result.unit == BYTES else "objects"
     figures = Table(box=None, show_header=True, pad_edge=False)
     figures.add_column("")
     figures.add_column("misses/h (tuning)", justify="right")
     figures.add_column("misses/h (held out)", justify="right")
+    figures.add_column("hit ratio (held out)", justify="right")
     figures.add_column("miss ratio (tuning)", justify="right")
     opt_label = "OPT, offline best found" if result.unit == BYTES else "OPT floor (offline optimum)"
     rows = [("recommended", rec), ("LRU, same size", result.lru), (opt_label, result.opt)]
+    if result.default is not None:
+        rows.insert(1, (f"{result.target} default, same size", result.default))
     for label, item in rows:
         figures.add_row(label, _number(item.tuning.misses_per_hour, 0),
                         _number(item.holdout.misses_per_hour, 0) if item.holdout else "—",
+                        _number(1.0 - item.holdout.miss_ratio) if item.holdout else "—",
                         _number(item.tuning.miss_ratio))  # fmt: skip
-    gains = [f"{label} {gain:+.1%}" for label, gain in
-             (("tuning", result.improvement_over_lru("tuning")), ("held out", result.improvement_over_lru("holdout")))
-             if gain is not None]  # fmt: skip
     counts = result.counts
     head = (f"[bold]{rec.config.policy}[/bold] at [bold]{rec.config.capacity:,} {unit}[/bold]"
             + (f"  ({_params(rec.config.params)})" if rec.config.params else ""))  # fmt: skip
     notes = [
-        f"fewer misses than LRU at the same size: {', '.join(gains) or '—'}",
+        _saving_note(result),
         f"objective {result.options['objective']}, smallest within {result.options['tolerance']:.1%} of the best; "
         f"trials: {counts['complete']} complete, {counts['pruned']} pruned, {counts['failed']} failed "
         f"({counts['this_run']} this run, study {result.options['study_name']!r})",
     ]
+    if result.deployment is not None:
+        notes.append(f"apply ({result.target}): {settings_text(result.deployment.settings)} (files in deploy/)")
+    if verify:
+        notes.append(f"check it against {result.target}: {verify}")
     if result.interrupted:
         notes.append("[yellow]interrupted: best of the trials finished so far[/yellow]")
     top = Table(title="top configurations (tuning)", title_justify="left", box=None, pad_edge=False)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+from tuner.deploy import verify_command
 from tuner.engine.replay import Counts
 from tuner.optimize.recommend import Figures, Scored
 from tuner.optimize.run import OptimizeResult
@@ -43,8 +45,14 @@ def _scored(item: Scored) -> dict[str, Any]:
             "params": item.config.params, "objective_value": _number(item.value)}  # fmt: skip
 
 
-def best_record(result: OptimizeResult) -> dict[str, Any]:
-    """What ``best.json`` holds: ``params`` is a mapping ``tuner.replay`` takes as keyword arguments."""
+def best_record(result: OptimizeResult, trace_file: str | Path | None = None) -> dict[str, Any]:
+    """What ``best.json`` holds: ``params`` is a mapping ``tuner.replay`` takes as keyword arguments.
+
+    With a target, ``deploy`` is the recommendation in the product's own settings, ``default`` the
+    product's default at the same capacity (``saving_over_default``: 1 − misses/h ÷ its misses/h) and
+    ``verify`` the ``cachetune verify`` line that checks the model against the product on
+    ``trace_file``.
+    """
     record = {
         **_figures(result.recommendation),
         "capacity_unit": result.unit,
@@ -58,7 +66,14 @@ def best_record(result: OptimizeResult) -> dict[str, Any]:
         "trials": result.counts,
         "interrupted": result.interrupted,
         "top": [_scored(item) for item in result.top],
+        "target": result.target,
+        "deploy": None if result.deployment is None else result.deployment.settings,
     }
+    if result.default is not None:
+        record["default"] = _figures(result.default)
+        record["saving_over_default"] = _number(result.saving_over_default("tuning"))
+        record["holdout_saving_over_default"] = _number(result.saving_over_default("holdout"))
+        record["verify"] = verify_command(result.recommendation.config, result.unit, trace_file)
     if result.front is not None:
         record["pareto_front"] = [_scored(item) for item in result.front]
     return record

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import optuna
@@ -45,7 +46,8 @@ class TrialObjective:
     (the project's one miniature-simulation rule, ``tuner.mrc.miniature``).
     A write-back configuration whose dirty objects ever exceed ``max_dirty``
     (estimated for the whole trace from a sample) is infeasible: the trial is
-    pruned, its user attribute ``rejected`` says why.
+    pruned, its user attribute ``rejected`` says why. So is a configuration
+    ``refuses`` gives a reason for (the product would not start with it).
     """
 
     space: SearchSpace
@@ -54,10 +56,15 @@ class TrialObjective:
     seed: int
     pareto: bool = False
     max_dirty: int | None = None
+    refuses: Callable[[Config, str], str | None] | None = None
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         config = self.space.suggest(trial)
         unit = self.space.unit
+        reason = None if self.refuses is None else self.refuses(config, unit)
+        if reason is not None:
+            trial.set_user_attr("rejected", reason)
+            raise optuna.TrialPruned()
         mini = self.miniatures.miniature(Capacity(config.capacity, unit, f"{config.capacity} {unit}"))
         whole = mini.trace
         steps = [whole] if self.pareto else [prefix(whole, max(1, int(len(whole) * PRUNING_SHARE))), whole]

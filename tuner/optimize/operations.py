@@ -48,8 +48,10 @@ class OperationSpace:
     @classmethod
     def build(cls, trace: Trace, unit: str, budget: int, span_seconds: float, *, write_policy: str | None = None,
               ttl: float | None = None, tune_ttl: bool = False, flush_interval: float | None = None,
-              max_object_size: int | str | None = None) -> OperationSpace:  # fmt: skip
-        """What to fix and what to search; ``write_policy`` None searches it when ``trace`` has writes."""
+              max_object_size: int | str | None = None, limit_object_size: bool = True) -> OperationSpace:  # fmt: skip
+        """What to fix and what to search; ``write_policy`` None searches it when ``trace`` has writes, and
+        ``max_object_size`` None searches it at byte capacities unless ``limit_object_size`` is False (a
+        product's model: the product has its own limit, or none)."""
         fixed: dict[str, Any] = {}
         searched: dict[str, list[Any]] = {}
         if write_policy is not None:
@@ -67,7 +69,7 @@ class OperationSpace:
             fixed["flush_interval"] = flush_interval
         if max_object_size is not None:
             fixed["max_object_size"] = parse_byte_size(max_object_size, "max_object_size")
-        elif unit == BYTES:
+        elif unit == BYTES and limit_object_size:
             searched["max_object_size"] = [NONE, *log_grid(min(SMALLEST_LIMIT, budget), budget)]
         return cls(fixed, searched)
 

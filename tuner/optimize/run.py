@@ -16,6 +16,7 @@ import optuna
 import pandas as pd
 
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
+from tuner.deploy import ANY, Deployment, Target, get_target, target_policies
 from tuner.errors import CachetuneError
 from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
@@ -60,6 +61,9 @@ class OptimizeResult:
     budget: int
     interrupted: bool = False
     unit: str = OBJECTS
+    target: str = ANY
+    default: Figures | None = None
+    deployment: Deployment | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -73,9 +77,33 @@ class OptimizeResult:
             return None
         return 1.0 - mine.misses_per_hour / lru.misses_per_hour
 
+    def saving_over_default(self, part: str = "tuning") -> float | None:
+        """1 − recommended misses/h ÷ the product's default's at the same capacity (LRU for target ``any``)."""
+        default = self.default or self.lru
+        mine, theirs = getattr(self.recommendation, part), getattr(default, part)
+        if mine is None or theirs is None or not theirs.misses_per_hour:
+            return None
+        return 1.0 - mine.misses_per_hour / theirs.misses_per_hour
 
-def candidate_policies(policies: str | list[str] | None) -> list[Policy]:
-    """The online policies to search (``None``: every registered one but the offline floor)."""
+
+def _is_all(policies: str | list[str] | None) -> bool:
+    names = [policies] if isinstance(policies, str) else policies or []
+    return not [name for part in names for name in part.split(",") if name.strip() and name.strip() != "all"]
+
+
+def candidate_policies(policies: str | list[str] | None, target: Target | None = None,
+                       with_timeout: bool = False) -> list[Policy]:  # fmt: skip
+    """The online policies to search (``None``: every registered one but the offline floor; with a ``target``,
+    its product's models, of which ``policies`` must be some)."""
+    if target is not None:
+        models = target_policies(target, with_timeout)
+        if _is_all(policies):
+            return models
+        outside = [policy.name for policy in named_policies(policies) if policy not in models]
+        if outside:
+            raise CachetuneError(f"policy {outside[0]!r} is not a model of target {target.name} (choose from: "
+                                 f"{', '.join(policy.name for policy in models)})", parameter="policies")  # fmt: skip
+        return named_policies(policies)
     online = [policy for policy in named_policies(policies) if not policy.offline]
     if not online:
         raise CachetuneError(f"policies must name an online policy: {floor_policy().name} sees the future and is "
@@ -96,13 +124,16 @@ def screening_levels(policies: int, trials: int | None) -> int:
     return max(1, min(SCREENING_LEVELS, int(trials * SCREENING_SHARE) // max(1, policies)))
 
 
-def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacity:
-    """The budget as given, else the whole working set (bytes when the trace has sizes).
+def resolve_budget(trace: Trace, budget: int | str | Capacity | None, target: Target | None = None) -> Capacity:
+    """The budget as given, else the whole working set (bytes when the trace has sizes and the target takes
+    bytes).
 
     A trace whose objects all have size 0 fills no cache measured in bytes, so
-    it needs a budget in objects.
+    it needs a budget in objects. A target's product takes one unit (Redis's
+    maxmemory and memcached's -m bytes, lru_cache's maxsize objects), or either.
     """
-    if budget is None and not trace.has_sizes:
+    wanted = None if target is None else target.unit
+    if budget is None and (not trace.has_sizes or wanted == OBJECTS):
         return Capacity(trace.n_objects, OBJECTS, f"{trace.n_objects} objects (working set)")
     if budget is None:
         resolved = Capacity(trace.working_set_bytes, BYTES, f"{trace.working_set_bytes} B (working set)")
@@ -118,6 +149,10 @@ def resolve_budget(trace: Trace, budget: int | str | Capacity | None) -> Capacit
     if resolved.amount < max(1, smallest):
         raise CachetuneError(f"budget {budget} is below one object (the smallest is {smallest} bytes)",
                              parameter="budget")  # fmt: skip
+    if wanted is not None and resolved.unit != wanted:
+        example = "64MiB of server memory" if wanted == BYTES else "a number of objects such as 1000"
+        raise CachetuneError(f"target {target.name} takes its size in {wanted}: give budget as {example}, "
+                             f"not {resolved.spec}", parameter="budget")  # fmt: skip
     return resolved
 
 
@@ -209,6 +244,7 @@ def optimize(
     max_object_size: int | str | None = None,
     max_dirty: int | None = None,
     seed: int = DEFAULT_SEED,
+    target: str = ANY,
     out: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> OptimizeResult:
@@ -223,7 +259,9 @@ def optimize(
     the trace has writes), ``ttl`` (searched with ``tune_ttl``), ``flush_interval`` and
     ``max_object_size`` (searched when None and capacities are in bytes) are replay's settings
     (``tuner.optimize.operations``); a write-back configuration with more than ``max_dirty``
-    dirty objects at once is rejected.
+    dirty objects at once is rejected. ``target`` (``tuner.deploy``: redis, memcached, cachetools,
+    functools) searches only that product's models and knobs and renders the recommendation as its
+    settings; ``any`` searches the textbook policies.
     """
     if tolerance < 0:
         raise CachetuneError(f"tolerance must not be negative, got {tolerance:g}", parameter="tolerance")
@@ -239,8 +277,9 @@ def optimize(
     if pareto and objective == "cost":
         raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
                              "'cost'", parameter="pareto")  # fmt: skip
-    candidates = candidate_policies(policies)
-    budget_capacity = resolve_budget(trace, budget)
+    product = get_target(target)
+    candidates = candidate_policies(policies, product, with_timeout=ttl is not None or tune_ttl)
+    budget_capacity = resolve_budget(trace, budget, product)
     unit = budget_capacity.unit
     if objective == "cost" and not trace.has_sizes:
         raise CachetuneError("objective 'cost' prices memory per GB, which needs a trace with object sizes",
@@ -252,11 +291,14 @@ def optimize(
     if sample_rate < 1.0 and not len(miniatures.sample(sample_rate)[0]):
         raise CachetuneError(f"sample_rate {sample_rate:g} keeps no key of this trace; raise it",
                              parameter="sample_rate")  # fmt: skip
-    smallest = int(trace.sizes.min()) if unit == BYTES else 1
+    smallest = max(int(trace.sizes.min()) if unit == BYTES else 1, 1 if product is None else product.least_capacity)
     operations = OperationSpace.build(trace, unit, budget_capacity.amount, split.tuning.span_seconds,
                                       write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
-                                      flush_interval=flush_interval, max_object_size=max_object_size)  # fmt: skip
-    space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest, operations)
+                                      flush_interval=flush_interval, max_object_size=max_object_size,
+                                      limit_object_size=product is None)  # fmt: skip
+    held, choices = (frozenset(), {}) if product is None else (product.held, product.choices)
+    space = SearchSpace.build(candidates, budget_capacity, split.tuning.span_seconds, smallest, operations, held,
+                              choices)  # fmt: skip
     setup = {
         "space": space.describe(),
         "scoring": [dataclasses.asdict(scoring), pareto, max_dirty],
@@ -268,7 +310,8 @@ def optimize(
     for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
-    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto, max_dirty)
+    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto, max_dirty,
+                                     None if product is None else product.refuses)  # fmt: skip
     finished = 0
     interrupt = _Interrupt()
 
@@ -287,11 +330,11 @@ def optimize(
                "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
-               "seed": seed}  # fmt: skip
-    return _conclude(study, split, scoring, space, options, finished, interrupt.requested)
+               "seed": seed, "target": product.name if product else ANY}  # fmt: skip
+    return _conclude(study, split, scoring, space, options, finished, interrupt.requested, product)
 
 
-def _conclude(study, split, scoring, space, options, finished, interrupted) -> OptimizeResult:
+def _conclude(study, split, scoring, space, options, finished, interrupted, product=None) -> OptimizeResult:
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials, space.operations)
@@ -303,10 +346,16 @@ def _conclude(study, split, scoring, space, options, finished, interrupted) -> O
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
     front = pareto_front(scored) if options["pareto"] else None
     chosen = within_tolerance(front or scored, options["tolerance"])
+    if product is not None:  # as the product takes it (memcached: whole MiB, which its model replays anyway)
+        chosen = dataclasses.replace(chosen, config=product.deployed(chosen.config))
     recommendation = judge.figures(chosen.config)
     same_settings = settings_of(chosen.config.params)  # LRU and OPT replay the recommendation's writes and timeouts
     lru = judge.figures(Config("lru", chosen.config.capacity, same_settings))
     opt = judge.figures(Config(floor_policy().name, chosen.config.capacity, same_settings))
+    default, deployment = None, None
+    if product is not None:
+        default = judge.figures(product.default_config(chosen.config.capacity, same_settings))
+        deployment = product.render(chosen.config, space.unit)
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),
@@ -316,4 +365,5 @@ def _conclude(study, split, scoring, space, options, finished, interrupted) -> O
         "this_run": finished,
     }
     return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, options["pareto"]),
-                          options, counts, space.capacity_high, interrupted, space.unit)  # fmt: skip
+                          options, counts, space.capacity_high, interrupted, space.unit, options["target"], default,
+                          deployment)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +47,12 @@ def _param_key(policy: Policy, param: Param) -> str:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Which policies, capacities (in ``unit``) and parameter ranges trials may pick."""
+    """Which policies, capacities (in ``unit``) and parameter ranges trials may pick.
+
+    A deploy target narrows the parameters to its product's knobs: ``held``
+    ones stay at their defaults (left out of a trial's parameters) and those in
+    ``choices`` are picked among the values the product takes.
+    """
 
     policies: tuple[Policy, ...]
     unit: str
@@ -54,13 +60,21 @@ class SearchSpace:
     capacity_high: int
     span_seconds: float
     operations: OperationSpace = DEFAULTS
+    held: frozenset[str] = frozenset()
+    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, policies: list[Policy], budget: Capacity, span_seconds: float, smallest_object: int,
-              operations: OperationSpace = DEFAULTS) -> SearchSpace:  # fmt: skip
+              operations: OperationSpace = DEFAULTS, held: frozenset[str] = frozenset(),
+              choices: Mapping[str, tuple[Any, ...]] | None = None) -> SearchSpace:  # fmt: skip
         """Capacities from a small floor up to ``budget``; a byte floor holds at least the smallest object."""
         floor = max(1, math.ceil(budget.amount * FLOOR_SHARE), smallest_object)
-        return cls(tuple(policies), budget.unit, min(floor, budget.amount), budget.amount, span_seconds, operations)
+        return cls(tuple(policies), budget.unit, min(floor, budget.amount), budget.amount, span_seconds, operations,
+                   held, dict(choices or {}))  # fmt: skip
+
+    def searched_params(self, policy: Policy) -> list[Param]:
+        """The policy's parameters a trial picks (all but the held ones)."""
+        return [param for param in policy.params if param.name not in self.held]
 
     def param_range(self, param: Param) -> tuple[float, float]:
         low, high = param.search_range(self.span_seconds)
@@ -74,10 +88,12 @@ class SearchSpace:
         capacity = trial.suggest_int(CAPACITY_KEY, self.capacity_low, self.capacity_high, log=True)
         policy = next(policy for policy in self.policies if policy.name == name)
         params: dict[str, Any] = {}
-        for param in policy.params:
+        for param in self.searched_params(policy):
             low, high = self.param_range(param)
             key = _param_key(policy, param)
-            if param.is_int:
+            if param.name in self.choices:
+                params[param.name] = trial.suggest_categorical(key, list(self.choices[param.name]))
+            elif param.is_int:
                 params[param.name] = trial.suggest_int(key, int(low), int(high), log=param.log)
             else:
                 params[param.name] = trial.suggest_float(key, float(low), float(high), log=param.log)
@@ -98,7 +114,10 @@ class SearchSpace:
     def at_defaults(self, policy: Policy, capacity: int) -> dict[str, Any]:
         """Trial parameters for ``policy`` with its declared defaults at ``capacity`` (a screening trial)."""
         chosen: dict[str, Any] = {POLICY_KEY: policy.name, CAPACITY_KEY: capacity}
-        for param in policy.params:
+        for param in self.searched_params(policy):
+            if param.name in self.choices:
+                chosen[_param_key(policy, param)] = param.default
+                continue
             low, high = self.param_range(param)
             value = min(max(param.default, low), high)
             chosen[_param_key(policy, param)] = int(value) if param.is_int else float(value)
@@ -108,7 +127,12 @@ class SearchSpace:
         """What a stored study must match to be resumed: names, unit, bounds and ranges."""
         return {
             "policies": {
-                policy.name: {param.name: [*self.param_range(param), param.log] for param in policy.params}
+                policy.name: {
+                    param.name: list(self.choices[param.name])
+                    if param.name in self.choices
+                    else [*self.param_range(param), param.log]
+                    for param in self.searched_params(policy)
+                }
                 for policy in self.policies
             },
             "capacity": [self.unit, self.capacity_low, self.capacity_high],

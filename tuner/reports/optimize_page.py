@@ -94,6 +94,22 @@ def _recommendation(best: dict[str, Any]) -> str:
             f"{_gain(best.get('improvement_over_lru'))} / {_gain(best.get('holdout_improvement_over_lru'))}",
         ),
     ]
+    holdout_miss_ratio = best.get("holdout_miss_ratio")
+    if isinstance(holdout_miss_ratio, int | float):
+        figures.insert(2, ("hit ratio, held-out part", f"{1.0 - holdout_miss_ratio:.2%}"))
+    default = best.get("default")
+    if default:
+        target = str(best.get("target"))
+        figures += [
+            (
+                f"{target}'s default ({default.get('policy')}) at the same size, tuning / held out",
+                f"{_figure(default.get('misses_per_hour'))} / {_figure(default.get('holdout_misses_per_hour'))}",
+            ),
+            (
+                f"fewer misses than {target}'s default, tuning / held out",
+                f"{_gain(best.get('saving_over_default'))} / {_gain(best.get('holdout_saving_over_default'))}",
+            ),
+        ]
     if opt:
         figures.append(
             (
@@ -115,7 +131,23 @@ def _recommendation(best: dict[str, Any]) -> str:
         details += " The search was interrupted: this is the best of the trials finished so far."
     return (
         f'<section class="box" id="recommendation"><h2>Recommendation</h2>{head}'
-        f'<div class="figures">{cells}</div>{note(details)}</section>'
+        f'<div class="figures">{cells}</div>{note(details)}{_deploy(best)}</section>'
+    )
+
+
+def _deploy(best: dict[str, Any]) -> str:
+    """With a target: the settings to apply (also in the run's ``deploy/`` files) and the command to check them."""
+    settings = best.get("deploy")
+    if not settings:
+        return ""
+    rows = "".join(f"<tr><td>{escape(str(name))}</td><td><code>{escape(str(value))}</code></td></tr>"
+                   for name, value in settings.items())  # fmt: skip
+    verify = best.get("verify")
+    check = f"<p>Check the model against {escape(str(best.get('target')))}: <code>{escape(verify)}</code></p>"
+    return (
+        f"<h3>Apply to {escape(str(best.get('target')))}</h3><table>{rows}</table>"
+        f"<p>The run folder's <code>deploy/</code> holds these settings as files to apply.</p>"
+        + (check if verify else "")
     )
 
 
