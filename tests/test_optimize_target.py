@@ -136,7 +136,7 @@ def test_memcached_target_writes_the_args_of_the_recommendation(tmp_path):
     assert best["default"]["policy"] == "memcached" and best["default"]["capacity"] == best["capacity"]
     assert best["default"]["params"] == {}  # memcached as started with only -m
     assert best["verify"].startswith(f"cachetune verify --trace {shlex.quote(str(tmp_path / 'trace.csv'))} "
-                                     f"--policies memcached --size {best['capacity'] // MIB}MiB --params ")  # fmt: skip
+                                     f"--policies memcached --size {best['capacity'] // MIB}MiB -p ")  # fmt: skip
     require_binary("memcached")
     with servers.start_memcached(args) as server:  # memcached takes them and reads them back as modelled
         stats = _memcached_settings(server.port)
@@ -198,8 +198,11 @@ def test_functools_target_writes_a_working_lru_cache_of_the_recommended_maxsize(
 def test_verify_command_names_policy_size_and_params():
     line = verify_command(Config("memcached", 64 * MIB, {"growth_factor": 1.5}), BYTES, "my trace.csv")
     assert shlex.split(line) == ["cachetune", "verify", "--trace", "my trace.csv", "--policies", "memcached",
-                                 "--size", "64MiB", "--params", "growth_factor=1.5"]  # fmt: skip
+                                 "--size", "64MiB", "-p", "growth_factor=1.5"]  # fmt: skip
     assert shlex.split(verify_command(Config("functools-lru", 10, {}), OBJECTS, None))[3] == "FILE"
+    # Replay settings that are no knob of the product stay out; the TTLCache's timeout is --ttl.
+    line = verify_command(Config("cachetools-ttl", 10, {"ttl": 30.0, "write_policy": "write-through"}), OBJECTS, None)
+    assert shlex.split(line)[-2:] == ["--ttl", "30.0"] and "write_policy" not in line
 
 
 def test_the_library_takes_target_and_reports_the_default(tmp_path):

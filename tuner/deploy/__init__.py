@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tuner.capacity import BYTES
 from tuner.deploy.base import Deployment, Target
 from tuner.errors import CachetuneError
-from tuner.policies import POLICIES, Policy
+from tuner.policies import POLICIES, Policy, get_policy
 
 if TYPE_CHECKING:
     from tuner.optimize.space import Config
@@ -83,8 +83,12 @@ def verify_command(config: Config, unit: str, trace_file: str | Path | None) -> 
     """The ``cachetune verify`` line that replays ``config`` on the real product and compares it with the model."""
     words = ["cachetune", "verify", "--trace", str(trace_file) if trace_file else "FILE", "--policies",
              config.policy, "--size", _size_text(config.capacity, unit)]  # fmt: skip
-    if config.params:
-        words += ["--params", ",".join(f"{name}={value}" for name, value in sorted(config.params.items()))]
+    own = {param.name for param in get_policy(config.policy).params}
+    for name, value in sorted(config.params.items()):
+        if name in own:
+            words += ["-p", f"{name}={value}"]
+    if config.params.get("ttl") is not None:
+        words += ["--ttl", str(config.params["ttl"])]
     return shlex.join(words)
 
 
