@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 import tuner
+from tests.policy_checks import ANY_CAPACITY, CALLS_ONLY, replay_options
 from tests.reference_models import optimal_misses
 from tuner.bounds import LOWER_BOUND, floor_label, floor_names, lower_bound
 from tuner.cli.printers import print_bench_table
@@ -15,6 +16,10 @@ from tuner.engine.reuse import cheapest_that_fit, interval_costs
 from tuner.errors import CachetuneError
 from tuner.reports import mrc_page
 from tuner.trace import DELETE, GET, SET
+
+# Every policy that takes a byte capacity in the trace's own sizes (a model of a server charges its
+# product's sizes, so a bound over the trace's does not apply to it; functools.lru_cache counts calls).
+BYTE_POLICIES = [name for name in ANY_CAPACITY if name not in CALLS_ONLY]
 
 MiB = 2**20
 
@@ -58,8 +63,9 @@ def test_no_policy_misses_less_than_the_lower_bound(requests, seed):
     trace = tuner.Trace.from_arrays(keys, sizes=sizes)
     for capacity in (300, 1_000, 3_000):
         bound = lower_bound(trace, f"{capacity}B").misses
-        for name in tuner.POLICIES:
-            assert tuner.replay(trace, name, f"{capacity}B", seed=seed).misses >= bound, (name, capacity)
+        for name in BYTE_POLICIES:
+            misses = tuner.replay(trace, name, f"{capacity}B", seed=seed, **replay_options(name)).misses
+            assert misses >= bound, (name, capacity)
 
 
 @settings(max_examples=40, deadline=None)
@@ -89,8 +95,8 @@ def test_with_writes_no_policy_misses_less_than_the_lower_bound(requests, object
     for capacity in (400, 1_500):
         bound = lower_bound(trace, f"{capacity}B", write_policy=write_policy)
         assert bound.requests == sum(op == GET for _, op in requests)
-        for name in tuner.POLICIES:
-            result = tuner.replay(trace, name, f"{capacity}B", write_policy=write_policy)
+        for name in BYTE_POLICIES:
+            result = tuner.replay(trace, name, f"{capacity}B", write_policy=write_policy, **replay_options(name))
             assert result.misses >= bound.misses, (name, capacity)
 
 
