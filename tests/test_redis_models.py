@@ -416,4 +416,6 @@ def test_every_model_is_a_redis_target_with_its_charge():
 def test_calibrate_command_names_what_it_can_measure():
     from tests.cli import assert_one_line_error, cachetune
 
-    assert_one_line_error(cachetune("calibrate", "memcached"), "cannot calibrate 'memcached' (choose from: redis)")
+    unknown = cachetune("calibrate", "varnish")
+    assert_one_line_error(unknown, "cannot calibrate 'varnish' (choose from: redis, memcached)")
+    assert_one_line_error(cachetune("calibrate", "memcached", "--url", "redis://127.0.0.1:1"), "drop --url")
