@@ -9,11 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import tuner
 
 SHARED_TRACES = Path(__file__).resolve().parents[1].parent / "shared" / "traces"
 JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
+
+# Hypothesis's health checks time how fast examples are drawn: in one process that has compiled every
+# policy's loops, a full collection of its large heap can land inside a draw and fail a correct test. The
+# checks are about the tests' speed, which benchmarks measure; correctness failures still fail.
+settings.register_profile("cachetune", suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("cachetune")
 
 # Replaying large traces in pure Python (coverage runs) would take hours.
 needs_jit = pytest.mark.skipif(JIT_DISABLED, reason="replays a large trace; too slow with NUMBA_DISABLE_JIT=1")
