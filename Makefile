@@ -31,6 +31,9 @@ benchmarks: setup
 	$(BIN)/python benchmarks/bench_readers.py
 	$(BIN)/python benchmarks/bench_mrc.py
 	$(BIN)/python benchmarks/bench_writes.py
+	$(BIN)/python benchmarks/bench_redis_models.py
+	$(BIN)/python benchmarks/bench_memcached_model.py
+	$(BIN)/python benchmarks/bench_capture.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
