@@ -307,12 +307,19 @@ def test_the_model_matches_a_real_server(policy, workload, room):
     require_binary("redis-server")
     trace = _with_ttls(_workload("1.0")) if workload == "ttl" else _workload(workload)
     maxmemory = redis_model.calibration()["baseline_bytes"] + room
-    check = check_redis_model(trace, policy, maxmemory, seeds=3)
+    # The server is itself random (its pool's samples, its hash seed): identical replays at the smallest
+    # memory differ by up to ~0.009 in hit ratio. Three replays on fresh servers, each against three model
+    # seeds, compare means rather than one draw of each.
+    checks = [check_redis_model(trace, policy, maxmemory, seeds=3) for _ in range(3)]
     tolerance = 0.025 if workload == "loop" else 0.005
-    live = check.live
-    assert live.replayed == len(trace) and live.evicted_keys > 0
-    assert abs(check.hit_ratio_gap) <= tolerance, (live.hit_ratio, check.model_hit_ratios)
-    assert abs(check.keys_gap) <= 0.02, (live.resident_keys, check.model_resident_keys)
+    for check in checks:
+        assert check.live.replayed == len(trace) and check.live.evicted_keys > 0
+    real_hits = np.mean([check.live.hit_ratio for check in checks])
+    model_hits = np.mean([check.model_hit_ratio for check in checks])
+    assert abs(model_hits - real_hits) <= tolerance, [(c.live.hit_ratio, c.model_hit_ratios) for c in checks]
+    real_keys = np.mean([check.live.resident_keys for check in checks])
+    model_keys = np.mean([check.model_keys for check in checks])
+    assert abs(model_keys / real_keys - 1) <= 0.02, [(c.live.resident_keys, c.model_resident_keys) for c in checks]
 
 
 # ------------------------------------------------------------------ never harming a user's server
