@@ -407,7 +407,11 @@ def test_calibration_measures_what_is_shipped():
     measured = calibrate_redis(largest_value=20_000, largest_key=300)
     assert measured["version"] == shipped["version"] and measured["allocator"] == shipped["allocator"]
     steps = [step for step in shipped["per_key_bytes"] if step[0] < 20_000]
-    assert measured["per_key_bytes"][: len(steps)] == steps
+    # The same costs at the same steps; a step's value size is found by probing used_memory, which the
+    # server's own buffers move by a few bytes now and then (seen: 4,086 against 4,090).
+    again = measured["per_key_bytes"][: len(steps)]
+    assert [cost for _, cost in again] == [cost for _, cost in steps]
+    assert all(abs(size - shipped_size) <= 16 for (size, _), (shipped_size, _) in zip(again, steps, strict=True))
     assert (measured["ttl_bytes"], measured["bucket_bytes"]) == (shipped["ttl_bytes"], shipped["bucket_bytes"])
     assert abs(measured["baseline_bytes"] - shipped["baseline_bytes"]) < 40_000
 
