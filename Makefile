@@ -21,10 +21,14 @@ lint: setup
 	$(BIN)/ruff check tuner tests benchmarks
 	$(BIN)/ruff format --check tuner tests benchmarks
 
-# The suite compiled, then once more with numba's JIT off so coverage sees inside the kernels.
+# The suite with compiled kernels, one worker per core: most of its time is numba compiling each
+# policy's loop, which the workers share through the on-disk kernel cache.
 test: lint
-	$(BIN)/python -m pytest -q
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q --cov=tuner --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
+
+# The suite with numba's JIT off, so coverage sees inside the kernels (large traces skip).
+coverage: setup
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n auto --dist worksteal --cov=tuner --cov-report=term:skip-covered
 
 benchmarks: setup
 	$(BIN)/python benchmarks/bench_throughput.py

@@ -27,9 +27,11 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     ops = np.where(np.asarray(deletes, bool), DELETE, GET).astype(np.int8)
     count_objects = sizes is None
     bounds = np.arange(1, len(trace) + 1, dtype=np.int64)  # one segment a request: its hit flag
-    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops, None)
     held = np.full(trace.n_objects, -1, np.int8 if count_objects else np.int32)
     timeout = TIMEOUT_NEEDED.get(policy_name)  # a model whose product has a timeout gets one no trace here outlives
+    # The loop's inputs in the shapes ``tuner.replay`` gives a trace with writes (expiry: TTLs and timeout).
+    requests = kernel.Requests(trace.ids, trace.sizes, trace.timestamps, bounds, ops,
+                               None if timeout is None else trace.ttls)  # fmt: skip
     cache = kernel.Cache(held, np.zeros(kernel.N_TALLY, np.int64), None,
                          kernel.new_expiries(trace.n_objects, timeout is not None))  # fmt: skip
     unit_sizes = trace.unit_sizes if count_objects else trace.sizes
@@ -37,7 +39,8 @@ def replay_with_deletes(keys, deletes, capacity, policy_name, sizes=None, seed=0
     given = PolicyInput(trace.ids, unit_sizes, trace.timestamps, trace.n_objects, capacity, seed, removes=True,
                         ops=ops, ttl=timeout)  # fmt: skip
     state, arrays = policy.init(given, policy.resolve_params(params))
-    run = kernel.Run(requests, np.int64(capacity), cache, timeout, kernel.WRITE_THROUGH, None, None)
+    run = kernel.Run(requests, np.int64(capacity), cache, timeout, kernel.WRITE_THROUGH, 0.0,
+                     np.int64(np.iinfo(np.int64).max))  # fmt: skip
     _, segment_hits, _, _ = policy.replay(run, state, arrays)
     return segment_hits.astype(bool).tolist(), cache, trace
 

@@ -82,7 +82,8 @@ The loop pays only for what a replay uses, chosen when it compiles: with an
 size is read; with ``ops=None`` no operation is read and every request is a
 GET; with no TTL (neither ``ttls`` nor ``ttl``) no expiry is kept or checked;
 without write-back (``Cache.dirty`` None) no dirty state; without
-``flush_interval``, ``max_object_size`` or ``admit``, no check of them. The
+``flush_interval`` or ``admit``, no check of them (the size limit is one
+compare beside reading the size, so it is always given). The
 capacity in use lives in a register, evictions are counted once at the end
 (every admitted object that is no longer held and did not leave otherwise
 was evicted), and ids and positions index unsigned (numba checks every
@@ -113,7 +114,7 @@ Cache = namedtuple("Cache", ["held", "tally", "dirty", "expires"])
 Requests = namedtuple("Requests", ["ids", "sizes", "times", "bounds", "ops", "ttls"])
 # One replay's setting: its requests, the capacity, the Cache, the cache timeout in seconds (None:
 # none), a write policy, the flush interval in seconds (None: none) and the largest object admitted
-# in bytes (None: any that fits).
+# in bytes (int64; no limit is the largest int64).
 Run = namedtuple("Run", ["requests", "capacity", "cache", "ttl", "write_policy", "flush_interval", "max_object_size"])
 WRITE_THROUGH, WRITE_BACK, WRITE_AROUND = 0, 1, 2
 WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "write-around": WRITE_AROUND}
@@ -181,19 +182,6 @@ def _column_compiled(values, at, absent):
     if isinstance(values, (types.NoneType, types.Omitted)):
         return lambda values, at, absent: absent
     return lambda values, at, absent: values[at]
-
-
-def _largest(option):
-    """The largest object size admitted in bytes: any, when not given."""
-    return np.iinfo(np.int64).max if option is None else np.int64(option)
-
-
-@overload(_largest)
-def _largest_compiled(option):
-    if isinstance(option, (types.NoneType, types.Omitted)):
-        largest = np.iinfo(np.int64).max
-        return lambda option: largest
-    return lambda option: np.int64(option)
 
 
 def _upkept(upkeep, state, arrays, cache):
@@ -442,7 +430,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     Returns the final policy state and, for each segment, its GET hits, bytes
     hit and backend writes.
     """
-    requests, capacity, cache, timeout_option, write_policy, interval_option, largest_option = run
+    requests, capacity, cache, timeout_option, write_policy, interval_option, largest = run
     ids, sizes, times, bounds, ops, ttls = requests
     # Uncounted views: the hooks' array bindings then cost no atomic reference counting.
     cache = Cache(borrowed(cache.held), borrowed(cache.tally), borrowed(cache.dirty), borrowed(cache.expires))
@@ -450,7 +438,6 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     held, tally = cache.held, cache.tally
     timeout = _seconds(timeout_option)
     interval = _seconds(interval_option)
-    largest = _largest(largest_option)
     expiring = _given(ttls) or _given(timeout_option)
     expires_at = cache.expires
     flushing = _given(interval_option) and interval > 0
@@ -536,9 +523,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                     continue
                 # A GET miss or a SET to admit.
                 # Counting objects, every size is 1: no object is over the size limit, and none is read.
-                admitted = size <= capacity and (
-                    counts_objects(held) or not _given(largest_option) or sizes[at] <= largest
-                )
+                admitted = size <= capacity and (counts_objects(held) or sizes[at] <= largest)
                 if admitted:
                     state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
                 if not admitted:

@@ -219,14 +219,18 @@ def _replay(trace, policy, capacity, options, params):
     window_ends = trace.window_ends(options.window_seconds)
     bounds = np.union1d(window_ends, np.asarray(marks, np.int64)).astype(np.int64)
     bounds = bounds[bounds > 0] if len(trace) else bounds
-    # A read-only trace leaves out (None) every column and setting it does not use, so the loop
-    # compiles without them; a trace with writes runs with all of them (unused ones off) but the
-    # two that cost most, expiry and dirty objects, so it compiles at most four times per policy.
+    # The loop compiles once for each shape of replay it meets, so replays come in few shapes: a
+    # read-only trace leaves out (None) the operations and, when nothing can expire, the TTLs and the
+    # timeout; a trace with writes gives operations and a flush interval (unused ones off). Expiry
+    # (TTLs and timeout together) and dirty objects, the two that cost most, are the only options.
+    # The size limit is always given (no limit is the largest int64): checking it costs nothing
+    # beside reading the size. With a capacity in objects the loop reads no size, so the requests
+    # carry the trace's sizes whatever the unit (one array type, one compiled loop fewer).
     ops = trace.ops if trace.has_writes else None
     full = ops is not None
     expiring = trace.has_ttls or options.ttl is not None
-    requests = kernel.Requests(trace.ids, sizes, trace.timestamps, bounds, ops,
-                               trace.ttls if expiring and (trace.has_ttls or full) else None)  # fmt: skip
+    requests = kernel.Requests(trace.ids, trace.sizes if count_objects else sizes, trace.timestamps, bounds, ops,
+                               trace.ttls if expiring else None)  # fmt: skip
     n_slots = max(trace.n_objects, 1)
     writes_back = options.write_policy == "write-back" and ops is not None
     dirty = kernel.new_dirty_list(n_slots) if writes_back else None
@@ -242,10 +246,10 @@ def _replay(trace, policy, capacity, options, params):
         requests,
         np.int64(amount),
         cache,
-        _setting(options.ttl, float, full and expiring, 0.0),
+        _setting(options.ttl, float, expiring, 0.0),
         kernel.WRITE_POLICIES[options.write_policy],
         _setting(flush_interval, float, full, 0.0),
-        _setting(options.max_object_size, np.int64, full, np.iinfo(np.int64).max),
+        np.int64(options.max_object_size or np.iinfo(np.int64).max),
     )
     state, segment_hits, segment_bytes_hit, segment_writes = chosen.replay(run, state, arrays)
     elapsed = time.perf_counter() - began
@@ -350,7 +354,7 @@ def _removes(trace: Trace, options: _Options, count_objects: bool, expiring: boo
 
 
 def _setting(value, kind, full: bool, off):
-    """A setting for the loop: None when not given, unless the loop runs in full (then ``off``)."""
+    """A setting for the loop: None when not given, unless the loop needs it present (then ``off``)."""
     if value is None:
         return kind(off) if full else None
     return kind(value)

@@ -78,26 +78,45 @@ def start_redis(config: Mapping[str, str | int] | None = None, *, timeout: float
     """``redis-server`` on a free loopback port with ``config`` (``{"maxmemory": 67108864,
     "maxmemory-policy": "allkeys-lru"}``: any directive, as redis.conf spells it), no persistence."""
     binary = find_binary("redis-server")
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="cachetune-redis-"))
-    settings = {"port": port, "bind": LOOPBACK, "save": "", "appendonly": "no", "dir": str(workdir),
-                "daemonize": "no", "protected-mode": "yes", "logfile": str(workdir / "redis.log")}  # fmt: skip
-    settings.update(config or {})
-    command = [binary]
-    for name, value in settings.items():
-        command += [f"--{name}", str(value)]
-    return _started("redis", port, command, workdir, timeout, _redis_answers)
+
+    def command(port: int, workdir: Path) -> list[str]:
+        settings = {"port": port, "bind": LOOPBACK, "save": "", "appendonly": "no", "dir": str(workdir),
+                    "daemonize": "no", "protected-mode": "yes", "logfile": str(workdir / "redis.log")}  # fmt: skip
+        settings.update(config or {})
+        return [binary, *(part for name, value in settings.items() for part in (f"--{name}", str(value)))]
+
+    return _start_on_a_free_port("redis", command, timeout, _redis_answers)
 
 
 def start_memcached(args: Sequence[str] = (), *, timeout: float = 15.0) -> Server:
     """``memcached`` on a free loopback port (TCP only) with ``args`` (``["-m", "64", "-f", "1.25"]``)."""
     binary = find_binary("memcached")
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="cachetune-memcached-"))
-    command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", *args]
-    if _is_root():
-        command += ["-u", "root"]  # memcached refuses to run as root unless told which user to be
-    return _started("memcached", port, command, workdir, timeout, _memcached_answers)
+    # memcached refuses to run as root unless told which user to be.
+    as_user = ["-u", "root"] if _is_root() else []
+
+    def command(port: int, workdir: Path) -> list[str]:
+        return [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", *args, *as_user]
+
+    return _start_on_a_free_port("memcached", command, timeout, _memcached_answers)
+
+
+def _start_on_a_free_port(kind, command, timeout, answers) -> Server:
+    """Start a server on a port free a moment ago; another process may take that port in between (tests
+    start servers in parallel), so a start that finds it taken tries another, up to three times."""
+    tries = 3
+    while True:
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix=f"cachetune-{kind}-"))
+        try:
+            return _started(kind, port, command(port, workdir), workdir, timeout, answers)
+        except _PortTaken:
+            tries -= 1
+            if not tries:
+                raise CachetuneError(f"no free loopback port for {kind} after three tries") from None
+
+
+class _PortTaken(Exception):
+    """The port was taken between choosing it and the server binding it."""
 
 
 def _started(kind, port, command, workdir, timeout, answers) -> Server:
@@ -108,7 +127,11 @@ def _started(kind, port, command, workdir, timeout, answers) -> Server:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             said = (workdir / "stderr.log").read_text(errors="replace").strip().splitlines()
+            said += [line for name in ("redis.log",) if (workdir / name).exists()
+                     for line in (workdir / name).read_text(errors="replace").strip().splitlines()]  # fmt: skip
             server.stop()
+            if any("in use" in line for line in said):
+                raise _PortTaken
             raise CachetuneError(f"{Path(command[0]).name} exited at start: {said[-1] if said else 'no output'}")
         if answers(port):
             return server
