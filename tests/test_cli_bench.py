@@ -170,3 +170,21 @@ def test_the_bench_table_shows_backend_ops_only_for_traces_with_writes(tmp_path)
 def test_a_bad_max_object_size_names_the_flag(tmp_path):
     done = cachetune("bench", "-w", "zipf", "--requests", "1000", "--max-object-size", "10%", "--out", str(tmp_path))
     assert_one_line_error(done, "--max-object-size must be a size in bytes")
+
+
+def test_seeds_print_the_interval_and_write_its_columns(tmp_path):
+    completed = cachetune("bench", "-w", "zipf", "--requests", "3000", "--objects", "300", "--rate", "0.2",
+                          "--size", "20", "--policies", "lru,random", "--seeds", "3", "--out", str(tmp_path),
+                          "--no-report")  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "mean of 3 seeds ± half the 95% t interval" in completed.stdout
+    assert "vs LRU" in completed.stdout
+    table = pd.read_csv(tmp_path / "results.csv").set_index("policy")
+    assert table.loc["random", "seeds"] == 3 and table.loc["lru", "seeds"] == 1
+    assert table.loc["random", "misses_ci_low"] < table.loc["random", "misses"] < table.loc["random", "misses_ci_high"]
+    assert table.loc["random", "vs_lru_ci_low"] <= table.loc["random", "misses_vs_lru"]
+    assert table.loc["random", "misses_vs_lru"] <= table.loc["random", "vs_lru_ci_high"]
+    assert json.loads((tmp_path / "run.json").read_text())["options"]["seeds"] == 3
+    assert_one_line_error(
+        cachetune("bench", "-w", "zipf", "--requests", "500", "--seeds", "0", "--out", str(tmp_path)), "--seeds must be"
+    )

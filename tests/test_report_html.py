@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import math
 import re
 import shutil
 from html.parser import HTMLParser
@@ -229,3 +230,33 @@ def test_byte_sizes_carry_their_unit_once(tmp_path):
 def test_a_table_without_a_column_the_report_reads_fails_in_one_line(tmp_path, command, name, text, missing):
     _run_folder(tmp_path, command, **{name: text})
     assert_one_line_error(cachetune("report", str(tmp_path)), f"{name}.csv has no {missing}")
+
+
+def _series_groups(html: str, chart: str) -> dict[str, str]:
+    figure = re.search(rf'<figure class="chart" data-chart="{chart}">(.*?)</figure>', html, re.S).group(1)
+    return dict(re.findall(r'<g class="series" data-series="([^"]+)"[^>]*>(.*?)</g>', figure, re.S))
+
+
+def test_bench_seeds_draw_error_bars_for_randomized_policies_only(tmp_path):
+    folder = bench_run(tmp_path, "--requests", "6000", "--objects", "600", "--policies", "lru,random", "--seeds", "3")
+    html = (folder / "report.html").read_text()
+    results = pd.read_csv(folder / "results.csv")
+    sizes = results["cache_size"].nunique()
+    assert sizes == 3 and set(results.loc[results["policy"] == "random", "seeds"]) == {3}
+    for chart in ("miss-ratio-bars", "miss-ratio-curves-objects"):
+        groups = _series_groups(html, chart)
+        assert groups["random"].count('class="error-bar"') == sizes  # one per size
+        assert "error-bar" not in groups["lru"]  # deterministic: exact, no bar
+    assert "Error bars: the 95% interval" in html
+
+
+def test_an_error_bar_spans_its_interval_and_none_is_drawn_without_one():
+    series = Series("random", [1.0, 2.0, 3.0], [0.5, 0.4, 0.3], "#123456",
+                    errors=[(0.45, 0.55), (math.nan, math.nan), (0.3, 0.3)])  # fmt: skip
+    svg = line_chart("c", "t", [series], Axis("x"), Axis("y", zero=True))
+    bars = re.findall(r'class="error-bar" d="M([\d.]+),([\d.]+)V([\d.]+)', svg)
+    assert len(bars) == 1
+    circles = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
+    x, low, high = (float(v) for v in bars[0])
+    assert x == float(circles[0][0]) and high < float(circles[0][1]) < low  # around the point, low below it
+    assert float(circles[0][1]) == pytest.approx((low + high) / 2, abs=0.2)

@@ -19,8 +19,9 @@ from tuner.capacity import BYTES, Capacity, parse_byte_size, parse_capacity
 from tuner.engine.kernel import WRITE_POLICIES
 from tuner.engine.replay import ReplayResult, replay
 from tuner.errors import CachetuneError, check_choice
+from tuner.intervals import Interval, mean_interval, paired_difference
 from tuner.lineup import named_policies
-from tuner.policies import Policy, floor_policy
+from tuner.policies import Policy, floor_policy, get_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
@@ -30,8 +31,13 @@ RESULT_COLUMNS = [
     "workload", "policy", "params", "cache_size", "size_unit", "size_spec", "requests", "hits", "misses",
     "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "backend_reads", "backend_writes",
     "writebacks", "invalidations", "expirations", "rejected", "dirty_peak", "dirty_at_end", "backend_ops_per_hour",
-    "seconds", "opt_misses", "gap_to_opt",
+    "seconds", "opt_misses", "gap_to_opt", "seeds", "misses_ci_low", "misses_ci_high", "miss_ratio_ci_low",
+    "miss_ratio_ci_high", "misses_vs_lru", "vs_lru_ci_low", "vs_lru_ci_high",
 ]  # fmt: skip
+# Columns averaged over a randomized policy's replays (the rest are the same in every replay).
+_AVERAGED = ("hits", "misses", "miss_ratio", "byte_miss_ratio", "misses_per_hour", "evictions", "backend_reads",
+             "backend_writes", "writebacks", "invalidations", "expirations", "rejected", "dirty_peak", "dirty_at_end",
+             "backend_ops_per_hour", "seconds")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,18 +98,52 @@ def bound_row(trace: Trace, bound: LowerBound) -> dict[str, Any]:
     return row
 
 
-def _timeline_rows(result: ReplayResult) -> pd.DataFrame:
-    windows = np.arange(len(result.window_misses))
+def replays_row(trace: Trace, results: Sequence[ReplayResult]) -> dict[str, Any]:
+    """One results-table row for a policy's replays at one size with several seeds: the mean of each figure,
+    and the 95 % t interval over the seeds of the misses and the miss ratio.
+
+    One replay of a randomized policy has no interval (NaN bounds); one of a
+    deterministic policy is exact, so its interval is its figure.
+    """
+    rows = [result_row(trace, result) for result in results]
+    row = dict(rows[0])
+    if len(rows) > 1:
+        row.update({column: float(np.mean([one[column] for one in rows])) for column in _AVERAGED})
+    row["seeds"] = len(rows)
+    for column in ("misses", "miss_ratio"):
+        interval = mean_interval([one[column] for one in rows])
+        if len(rows) == 1 and not get_policy(results[0].policy).randomized:
+            interval = Interval(row[column], row[column], row[column])
+        row[f"{column}_ci_low"], row[f"{column}_ci_high"] = interval.low, interval.high
+    return row
+
+
+def _timeline_rows(results: Sequence[ReplayResult], window_misses: np.ndarray) -> pd.DataFrame:
+    """The hourly timeline of a policy's replays at one size: each window's misses and backend writes,
+    averaged over the replays' seeds."""
+    first = results[0]
+    windows = np.arange(len(window_misses))
+    writes = np.mean([result.window_backend_writes for result in results], axis=0)
     return pd.DataFrame(
         {
-            "policy": result.policy,
-            "cache_size": result.capacity.amount,
-            "size_unit": result.capacity.unit,
-            "window_start_hours": windows * result.window_seconds / 3600.0,
-            "misses": result.window_misses,
-            "backend_writes": result.window_backend_writes,
+            "policy": first.policy,
+            "cache_size": first.capacity.amount,
+            "size_unit": first.capacity.unit,
+            "window_start_hours": windows * first.window_seconds / 3600.0,
+            "misses": window_misses if len(results) > 1 else first.window_misses,
+            "backend_writes": writes if len(results) > 1 else first.window_backend_writes,
         }
     )
+
+
+def _against_lru(key: tuple[str, int, str], window_misses: Mapping[tuple[str, int, str], np.ndarray],
+                 seed: int) -> dict[str, float]:  # fmt: skip
+    """A row's misses minus LRU's at the same size, and the bootstrap interval of that over the windows."""
+    lru = window_misses.get(("lru", *key[1:]))
+    if lru is None:
+        return {"misses_vs_lru": math.nan, "vs_lru_ci_low": math.nan, "vs_lru_ci_high": math.nan}
+    difference = paired_difference(window_misses[key], lru, seed=seed)
+    return {"misses_vs_lru": difference.estimate, "vs_lru_ci_low": difference.low, "vs_lru_ci_high": difference.high}
 
 
 def bench(
@@ -112,6 +152,7 @@ def bench(
     sizes: Sequence[int | str | Capacity] = DEFAULT_SIZES,
     *,
     seed: int = DEFAULT_SEED,
+    seeds: int = 1,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     write_policy: str = "write-through",
     ttl: float | None = None,
@@ -132,8 +173,21 @@ def bench(
     to every replay and to the floor, so the gap compares like with like. ``jobs`` replays run in
     parallel threads (the compiled kernels release the GIL); ``on_progress`` is called with
     ``(replays done, replays in all)`` after each replay, for progress bars.
+
+    ``seeds`` replays each randomized policy that many times, with seeds
+    ``seed``, ``seed + 1``, ...: its row holds the mean of each figure over
+    them, ``seeds`` (how many), and ``misses_ci_low``/``_high`` and
+    ``miss_ratio_ci_low``/``_high``, the 95 % t interval of the mean
+    (``tuner.intervals``; NaN from a single replay; a deterministic policy,
+    replayed once, is exact: its interval is its figure). When ``lru`` is
+    among ``policies``, ``misses_vs_lru`` is each row's misses minus LRU's at
+    the same size, with ``vs_lru_ci_low``/``_high`` its 95 % block-bootstrap
+    interval over the hourly windows (seeded by ``seed``); an interval
+    spanning zero says the difference is not significant.
     """
     chosen = named_policies(policies)
+    if isinstance(seeds, bool) or not isinstance(seeds, int | np.integer) or seeds < 1:
+        raise CachetuneError(f"seeds must be a whole number of at least 1, got {seeds!r}", parameter="seeds")
     check_choice("write_policy", write_policy, tuple(WRITE_POLICIES))
     largest = None if max_object_size is None else parse_byte_size(max_object_size, "max_object_size")
     operations = {"write_policy": write_policy, "ttl": ttl, "flush_interval": flush_interval,
@@ -146,20 +200,22 @@ def bench(
     capacities = list(by_capacity.values())
     if not capacities:
         raise CachetuneError("sizes must hold at least one cache size", parameter="sizes")
-    runs = [(policy, capacity) for capacity in capacities for policy in chosen]
+    runs = [(policy, capacity, seed + offset) for capacity in capacities for policy in chosen
+            for offset in range(seeds if policy.randomized else 1)]  # fmt: skip
     floor = floor_policy()
     has_floor = any(policy.name == floor.name for policy in chosen)
     by_bytes = [capacity for capacity in capacities if capacity.unit == BYTES]
-    floor_runs = [] if has_floor else [(floor, capacity) for capacity in capacities if capacity.unit != BYTES]
+    floor_runs = [] if has_floor else [(floor, capacity, seed) for capacity in capacities if capacity.unit != BYTES]
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
     jobs_in_all = len(runs) + len(floor_runs)
     done = itertools.count(1)
 
-    def run(job: tuple[Policy, Capacity]) -> ReplayResult:
-        policy, capacity = job
-        result = replay(trace, policy, capacity, seed=seed, **operations, **(params or {}).get(policy.name, {}))
+    def run(job: tuple[Policy, Capacity, int]) -> ReplayResult:
+        policy, capacity, replay_seed = job
+        result = replay(trace, policy, capacity, seed=replay_seed, **operations,
+                        **(params or {}).get(policy.name, {}))  # fmt: skip
         if on_progress is not None:
             on_progress(next(done), jobs_in_all)
         return result
@@ -168,8 +224,12 @@ def bench(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(run, runs + floor_runs))
     floor_misses = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == floor.name}
-    results = results[: len(runs)]
-    rows = [result_row(trace, result) for result in results]
+    # A policy's replays at one size (one per seed for a randomized policy), in the order they were listed.
+    grouped: dict[tuple[str, int, str], list[ReplayResult]] = {}
+    for result in results[: len(runs)]:
+        grouped.setdefault((result.policy, result.capacity.amount, result.capacity.unit), []).append(result)
+    window_misses = {key: np.mean([r.window_misses for r in group], axis=0) for key, group in grouped.items()}
+    rows = [replays_row(trace, group) | _against_lru(key, window_misses, seed) for key, group in grouped.items()]
     bounds = [lower_bound(trace, capacity, write_policy=write_policy, max_object_size=largest) for capacity in by_bytes]
     floor_misses.update({(bound.capacity.amount, bound.capacity.unit): bound.misses for bound in bounds})
     if has_floor:
@@ -179,8 +239,10 @@ def bench(
         row["gap_to_opt"] = row["misses"] / row["opt_misses"] - 1 if row["opt_misses"] else math.nan
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table = table.sort_values(["size_unit", "cache_size", "miss_ratio", "policy"], kind="stable").reset_index(drop=True)
-    timeline = pd.concat([_timeline_rows(result) for result in results], ignore_index=True)
+    timeline = pd.concat([_timeline_rows(group, window_misses[key]) for key, group in grouped.items()],
+                         ignore_index=True)  # fmt: skip
     options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes], "seed": seed,
+               "seeds": seeds,
                "params": {name: dict(given) for name, given in (params or {}).items()}, **operations,
                "jobs": jobs}  # fmt: skip
     return BenchResult(table, timeline, options)

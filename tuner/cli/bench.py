@@ -22,6 +22,13 @@ def bench_command(
         list[str] | None, typer.Option("--size", "-s", help="Cache size: 1000 (objects), 64MiB (bytes) or 1%. Repeat.")
     ] = None,
     policies: Annotated[str, typer.Option(help="Comma-separated policy names, or 'all'.")] = "all",
+    seeds: Annotated[
+        int,
+        typer.Option(
+            help="Replay each randomized policy this many times (seeds --seed, --seed+1, ...): "
+            "the mean and its 95% interval."
+        ),
+    ] = 1,
     write_policy: WritePolicy = "write-through",
     ttl: Ttl = None,
     flush_interval: FlushInterval = None,
@@ -40,8 +47,9 @@ def bench_command(
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, write_policy=write_policy,
-                           ttl=ttl, flush_interval=flush_interval, max_object_size=max_object_size,
+            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
+                           write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
+                           max_object_size=max_object_size,
                            on_progress=show)  # fmt: skip
         output.save_run(folder, "bench", source, trace, result, report=not no_report)
     described = trace.describe()

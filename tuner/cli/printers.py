@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console, Group
@@ -25,6 +26,7 @@ from tuner.bounds import floor_label, is_floor
 from tuner.capacity import BYTES
 from tuner.cli.console import stdout
 from tuner.deploy import settings_text
+from tuner.intervals import Interval
 from tuner.mrc.curve import how_obtained
 from tuner.optimize import OptimizeResult
 from tuner.reports.charts import format_bytes
@@ -67,6 +69,33 @@ def _parameters_note(table: pd.DataFrame) -> str:
     return f"parameters: {'; '.join(parts)}" if parts else ""
 
 
+def _count(value: float) -> str:
+    """A count, or a mean of counts over seeds (one decimal when it is not whole)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _with_interval(text: str, row: Any, column: str, digits: int) -> str:
+    """``text`` (a mean over seeds) followed by ``± half`` its 95 % interval, when the row averages several seeds."""
+    seeds = getattr(row, "seeds", 1)
+    low, high = getattr(row, f"{column}_ci_low", math.nan), getattr(row, f"{column}_ci_high", math.nan)
+    if not (isinstance(seeds, int | float) and seeds > 1 and math.isfinite(low) and math.isfinite(high)):
+        return text
+    return f"{text} ±{(high - low) / 2:,.{digits}f}"
+
+
+def _versus_lru(row: Any, lru_misses: float) -> str:
+    """The row's misses against LRU's at the same size, in % of LRU's, with the bootstrap interval or "n.s."."""
+    if row.policy == "lru" or not lru_misses or not math.isfinite(row.misses_vs_lru):
+        return "—"
+    change = f"{row.misses_vs_lru / lru_misses:+.1%}"
+    difference = Interval(row.misses_vs_lru, row.vs_lru_ci_low, row.vs_lru_ci_high)
+    if not difference.known:
+        return change
+    if not difference.significant:
+        return f"{change} n.s."
+    return f"{change} [{difference.low / lru_misses:+.1%}, {difference.high / lru_misses:+.1%}]"
+
+
 def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_writes: bool = False) -> None:
     """One rich table per run; the best online policy at each size is highlighted (the floor rows are not choices:
     ``opt`` at object capacities, ``opt-lower`` and ``opt`` at byte capacities, each named for what it is).
@@ -76,33 +105,45 @@ def print_bench_table(table: pd.DataFrame, console: Console, title: str, *, has_
     only when the trace ``has_writes`` (otherwise they are the misses per hour).
     """
     show_bytes = bool((table["size_unit"] == BYTES).any())
+    show_lru = "misses_vs_lru" in table.columns and bool(np.isfinite(table["misses_vs_lru"]).any())
     view = Table(title=title, title_justify="left")
     view.add_column("size", justify="right", no_wrap=True)
     view.add_column("policy", no_wrap=True)
     columns = ("hits", "misses", "miss ratio", *(["byte miss ratio"] if show_bytes else []), "misses/h",
-               *(["backend ops/h"] if has_writes else []), "vs floor")  # fmt: skip
+               *(["backend ops/h"] if has_writes else []), "vs floor",
+               *(["vs LRU [95% CI]"] if show_lru else []))  # fmt: skip
     for column in columns:
         view.add_column(column, justify="right", no_wrap=True)
     for (unit, _), group in table.groupby(["size_unit", "cache_size"], sort=False):
         online = ~group["policy"].map(is_floor)
         best = group.loc[online, "miss_ratio"].min()  # NaN (no highlight) for the floor alone
+        lru_misses = group.loc[group["policy"] == "lru", "misses"].sum()
         for position, row in enumerate(group.itertuples()):
             labelled = is_floor(row.policy) and unit == BYTES  # at object capacities opt is the optimum, plainly
             name = f"{row.policy} ({floor_label(row.policy, unit)})" if labelled else row.policy
             cells = [f"{row.size_spec} = {row.cache_size:,}" if position == 0 else "", name]
-            cells += [f"{row.hits:,}", f"{row.misses:,}", _number(row.miss_ratio)]
+            cells += [_count(row.hits), _with_interval(_count(row.misses), row, "misses", 0),
+                      _with_interval(_number(row.miss_ratio), row, "miss_ratio", 4)]  # fmt: skip
             if show_bytes:
                 cells.append(_number(row.byte_miss_ratio))
             cells.append(_number(row.misses_per_hour, 0))
             if has_writes:
                 cells.append(_number(row.backend_ops_per_hour, 0))
             cells.append("—" if math.isnan(row.gap_to_opt) else f"{row.gap_to_opt:+.0%}")
+            if show_lru:
+                cells.append(_versus_lru(row, lru_misses))
             winner = not is_floor(row.policy) and row.miss_ratio == best
             view.add_row(*cells, style="bold green" if winner else None, end_section=position == len(group) - 1)
     console.print(view)
     units = " and ".join(sorted(set(table["size_unit"])))
     console.print(f"sizes in {units}; misses/h: per hour of trace time; vs floor: misses over the fewest possible "
                   "(Belady's optimum at object capacities, the lower bound at byte capacities)")  # fmt: skip
+    if show_lru:
+        console.print("vs LRU: misses over LRU's at the same size, with the 95% interval of a block bootstrap over "
+                      "the hourly windows; n.s.: not significant (the interval spans zero)")  # fmt: skip
+    averaged = table.loc[table["seeds"] > 1, "seeds"] if "seeds" in table.columns else pd.Series(dtype=float)
+    if not averaged.empty:
+        console.print(f"randomized policies: mean of {int(averaged.max())} seeds ± half the 95% t interval")
     if has_writes:
         console.print("backend ops/h: reads (GET misses) and writes reaching the backend, per hour of trace time")
     note = _parameters_note(table)

@@ -45,6 +45,18 @@ def _unit_label(unit: str) -> str:
     return "bytes" if unit == "bytes" else "objects"
 
 
+def _bounds(results: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """The 95 % interval of ``column`` over seeds (``results.csv``'s ``COLUMN_ci_low``/``_high``), NaN where
+    the run has none (a run made before ``--seeds``, or a column without one)."""
+    nothing = pd.Series(math.nan, index=results.index)
+    return results.get(f"{column}_ci_low", nothing), results.get(f"{column}_ci_high", nothing)
+
+
+def _interval_text(error: tuple[float, float]) -> str:
+    low, high = error
+    return f" (95% interval over seeds {low:.4f}–{high:.4f})" if math.isfinite(low) and low != high else ""
+
+
 def _bars(
     results: pd.DataFrame,
     names: list[str],
@@ -56,12 +68,16 @@ def _bars(
 ) -> str:
     sizes = results.drop_duplicates(["size_unit", "cache_size"]).sort_values(["size_unit", "cache_size"])
     groups = [_size_label(r.cache_size, r.size_unit, str(r.size_spec)) for r in sizes.itertuples()]
-    keyed = results.set_index(["series", "size_unit", "cache_size"])[column]
+    indexed = results.set_index(["series", "size_unit", "cache_size"])
+    keyed, low, high = indexed[column], *_bounds(indexed, column)
     series = []
     for name in names:
-        values = [float(keyed.get((name, r.size_unit, r.cache_size), math.nan)) for r in sizes.itertuples()]
-        hover = [f"{name} at {group}: {value:.4f}" for group, value in zip(groups, values, strict=True)]
-        series.append(Series(name, [], values, policy_colour(name.split(" ")[0]), hover=hover))
+        keys = [(name, r.size_unit, r.cache_size) for r in sizes.itertuples()]
+        values = [float(keyed.get(key, math.nan)) for key in keys]
+        errors = [(float(low.get(key, math.nan)), float(high.get(key, math.nan))) for key in keys]
+        hover = [f"{name} at {group}: {value:.4f}{_interval_text(error)}"
+                 for group, value, error in zip(groups, values, errors, strict=True)]  # fmt: skip
+        series.append(Series(name, [], values, policy_colour(name.split(" ")[0]), hover=hover, errors=errors))
     units = " and ".join(_unit_label(unit) for unit in sizes["size_unit"].unique())
     return bar_chart(chart_id, title, groups, series, f"cache size ({units})", Axis(y_label), second)
 
@@ -88,9 +104,12 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
             if line.empty:
                 continue
             policy = name.split(" ")[0]
+            low, high = _bounds(line, "miss_ratio")
+            errors = list(zip(low.astype(float), high.astype(float), strict=True))
             hover = [
                 f"{name} at {_size_label(r.cache_size, r.size_unit, str(r.size_spec))}: {r.miss_ratio:.4f}"
-                for r in line.itertuples()
+                + _interval_text(error)
+                for r, error in zip(line.itertuples(), errors, strict=True)
             ]
             series.append(
                 Series(
@@ -100,6 +119,7 @@ def _curves(results: pd.DataFrame, names: list[str]) -> list[str]:
                     policy_colour(policy),
                     dashed=is_floor(policy),
                     hover=hover,
+                    errors=errors,
                 )
             )
         x_axis = Axis(
@@ -305,6 +325,11 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     explained = note(
         "Colours stand for the same policy in every chart. Legends list policies best first "
         "(lowest mean miss ratio). Hover a bar or point for its exact figure."
+        + (
+            " Error bars: the 95% interval of a randomized policy's mean over its seeds (--seeds)."
+            if _has_intervals(results)
+            else ""
+        )
     )
     caption = "Every policy at every size (results.csv). Click a header to sort."
     return [
@@ -312,6 +337,11 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         *([backend] if backend else []),
         section("Results", table(shown, "results", caption), "results"),
     ]
+
+
+def _has_intervals(results: pd.DataFrame) -> bool:
+    low, high = _bounds(results, "miss_ratio")
+    return bool((np.isfinite(low) & np.isfinite(high) & (low != high)).any())
 
 
 def subtitle(run: dict[str, Any]) -> str:

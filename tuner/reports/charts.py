@@ -59,6 +59,8 @@ class Series:
     ``len(ys) + 1`` bin edges. ``hover`` is the text shown over each point.
     ``data`` become ``data-NAME`` attributes of the series' group: the exact
     figures behind a line, for a reader's script or a test to take back out.
+    ``errors`` are each point's or bar's ``(low, high)`` interval, drawn as an
+    error bar (none where a bound is NaN or the two are equal).
     """
 
     name: str
@@ -71,6 +73,7 @@ class Series:
     step: bool = False
     hover: Sequence[str] = field(default_factory=tuple)
     data: Mapping[str, str] = field(default_factory=dict)
+    errors: Sequence[tuple[float, float]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,23 @@ def _axes(
     return "".join(parts)
 
 
+def _error_bar(x: float, low: float, high: float, colour: str, cap: float) -> str:
+    """An interval ``[low, high]`` (already in pixels) at ``x``: a vertical line with short caps."""
+    return (f'<path class="error-bar" d="M{x:.1f},{low:.1f}V{high:.1f}M{x - cap:.1f},{low:.1f}H{x + cap:.1f}'
+            f'M{x - cap:.1f},{high:.1f}H{x + cap:.1f}" stroke="{colour}" stroke-width="1.4" fill="none"/>')  # fmt: skip
+
+
+def _errors_svg(series: Series, pixels: Sequence[float | None], y_scale: _Scale, colour: str, cap: float) -> str:
+    """``series``' error bars at the x positions ``pixels`` (None: the point is not drawn), one per interval
+    with two finite, distinct bounds."""
+    parts = []
+    for x, (low, high) in zip(pixels, series.errors, strict=False):
+        usable = all(math.isfinite(v) and (not y_scale.log or v > 0) for v in (low, high))
+        if x is not None and usable and low != high:
+            parts.append(_error_bar(x, y_scale(low), y_scale(high), colour, cap))
+    return "".join(parts)
+
+
 def _series_svg(series: Series, x_scale: _Scale, y_scale: _Scale) -> str:
     def usable(x: float, y: float) -> bool:
         return all(math.isfinite(v) and (not log or v > 0) for v, log in ((x, x_scale.log), (y, y_scale.log)))
@@ -221,6 +241,9 @@ def _series_svg(series: Series, x_scale: _Scale, y_scale: _Scale) -> str:
                 f'<circle cx="{x_scale(x):.1f}" cy="{y_scale(y):.1f}" r="{radius}" fill="{series.colour}" '
                 f'fill-opacity="{0 if series.step else 1}"><title>{escape(hover)}</title></circle>'
             )
+    if series.errors and not series.step:
+        pixels = [x_scale(x) if usable(x, y) else None for x, y in points]
+        parts.append(_errors_svg(series, pixels, y_scale, series.colour, 3.0))
     data = "".join(f' data-{name}="{escape(value)}"' for name, value in series.data.items())
     return f'<g class="series" data-series="{escape(series.name)}"{data}>{"".join(parts)}</g>'
 
@@ -235,7 +258,7 @@ def line_chart(
     top = 40 + legend_height
     box = (float(_LEFT), top, float(WIDTH - _RIGHT), top + PLOT_HEIGHT)
     xs = [x for s in series for x in s.xs if math.isfinite(x)]
-    ys = [y for s in series for y in s.ys if math.isfinite(y)]
+    ys = [y for s in series for y in [*s.ys, *(end for pair in s.errors for end in pair)] if math.isfinite(y)]
     x_scale, x_ticks = _scale(xs or [0.0, 1.0], x_axis, box[0] + 6, box[2] - 6)
     y_scale, y_ticks = _scale(ys or [0.0, 1.0], y_axis, box[3], box[1])
     body = _axes(
@@ -272,7 +295,7 @@ def bar_chart(
     top = 40 + legend_height
     right = WIDTH - (_LEFT if second else _RIGHT)
     box = (float(_LEFT), top, float(right), top + PLOT_HEIGHT)
-    values = [y for s in series for y in s.ys if math.isfinite(y)]
+    values = [y for s in series for y in [*s.ys, *(end for pair in s.errors for end in pair)] if math.isfinite(y)]
     y_scale, y_ticks = _scale([*values, 0.0], Axis(y_axis.label, zero=True), box[3], box[1])
     slot = (box[2] - box[0]) / max(1, len(groups))
     bar = slot * 0.84 / max(1, len(series))
@@ -303,7 +326,9 @@ def bar_chart(
                 f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{max(bar - 1, 1):.1f}" '
                 f'height="{max(y_scale(0.0) - top_y, 0.5):.1f}" fill="{s.colour}"><title>{escape(hover)}</title></rect>'
             )
-        body += f'<g class="series" data-series="{escape(s.name)}">{"".join(rects)}</g>'
+        centres = [box[0] + slot * index + slot * 0.08 + bar * (position + 0.5) for index in range(len(s.ys))]
+        whiskers = _errors_svg(s, centres, y_scale, "#222", min(4.0, bar / 3))
+        body += f'<g class="series" data-series="{escape(s.name)}">{"".join(rects)}{whiskers}</g>'
     return _frame(chart_id, title, body, box[3] + _BOTTOM)
 
 
