@@ -207,7 +207,9 @@ def test_ttl_column_is_part_of_the_parsed_trace_cache_key(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "compress", [gzip.compress, bz2.compress, lzma.compress, zstandard.ZstdCompressor().compress], ids=str
+    "compress",
+    [gzip.compress, bz2.compress, lzma.compress, zstandard.ZstdCompressor().compress],
+    ids=["gzip", "bz2", "xz", "zstd"],  # stable ids: parallel workers must collect the same tests
 )
 def test_compression_is_recognised_by_content_not_name(tmp_path, compress):
     path = tmp_path / "keys.txt"  # no compression suffix on purpose
