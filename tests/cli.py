@@ -1,13 +1,28 @@
 """Run the real ``cachetune`` command in a subprocess, as a user would."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import tuner
+
+# The checkout under test, first on the subprocess's path: the command runs the same ``tuner`` as the tests
+# (an editable install elsewhere, such as another worktree's, would otherwise win).
+_CHECKOUT = str(Path(tuner.__file__).resolve().parents[1])
 
 
 def cachetune(*args: str, cwd=None) -> subprocess.CompletedProcess:
     """``cachetune ARGS`` with captured text output; never raises on a non-zero exit."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_CHECKOUT, os.environ.get("PYTHONPATH")]))}
     return subprocess.run(
-        [sys.executable, "-m", "tuner", *args], capture_output=True, text=True, cwd=cwd, timeout=600, check=False
+        [sys.executable, "-m", "tuner", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+        check=False,
     )
 
 

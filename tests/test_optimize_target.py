@@ -85,6 +85,8 @@ def test_redis_starts_with_the_conf_snippet_and_takes_the_config_set_lines(tmp_p
 
 def test_the_redis_target_searches_the_redis_models_once_registered(monkeypatch):
     target = get_target("redis")
+    for name in [name for name, policy in POLICIES.items() if policy.target == "redis"]:
+        monkeypatch.delitem(POLICIES, name)  # as before tuner/policies/redis_eviction.py registers its models
     with pytest.raises(CachetuneError, match="no model of redis is registered"):
         candidate_policies(None, target)
     lru = get_policy("lru")

@@ -55,5 +55,5 @@ def test_run_json_holds_the_results_options_and_the_trace_path_as_given(tmp_path
     assert completed.returncode == 0, completed.stderr
     options = json.loads((out / "run.json").read_text())["options"]
     assert options == {"workload": None, "trace": str(path), "policies": ["lru"], "sizes": ["10"], "seed": 0,
-                       "params": {}, "write_policy": "write-through", "ttl": None, "flush_interval": None,
+                       "seeds": 1, "params": {}, "write_policy": "write-through", "ttl": None, "flush_interval": None,
                        "max_object_size": None, "jobs": None}  # fmt: skip

@@ -94,7 +94,7 @@ def _redis_trace() -> tuner.Trace:
 def test_redis_on_a_throwaway_server_agrees_with_its_model():
     require_binary("redis-server")
     trace = _redis_trace()
-    result = verify(trace, "redis-lru", 1_062_888 + 4_000_000)  # the server's own memory and 4 MB of keys
+    result = verify(trace, "redis-lru", f"{1_062_888 + 4_000_000}B")  # the server's own memory and 4 MB of keys
     assert result.real.evictions > 0
     assert abs(result.hit_ratio_gap) <= 0.01
     assert abs(result.simulated.resident - result.real.resident) <= 0.02 * result.real.resident
