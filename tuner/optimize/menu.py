@@ -182,8 +182,8 @@ def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: in
     if not ordered:
         raise CachetuneError("no trial finished, so there is nothing to recommend")
     last = ordered[-1].config  # the best policy at the whole working set closes the list
-    candidates = [item.config for item in ordered] + [dataclasses.replace(last, capacity=max(working_set,
-                                                                                            last.capacity))]  # fmt: skip
+    candidates = [item.config for item in ordered]
+    candidates.append(dataclasses.replace(last, capacity=max(working_set, last.capacity)))
     replayed: dict[str, tuple[Figures, float]] = {}
 
     def measure(config: Config) -> tuple[Figures, float]:

@@ -357,7 +357,8 @@ def optimize(
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
     options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
                "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
-               "tolerance": tolerance, "target_gain": target_gain, "menu": menu, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+               "tolerance": tolerance, "target_gain": target_gain, "menu": menu, "holdout": holdout,
+               "sample_rate": sample_rate, "storage": storage,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
                "seed": seed, "target": product.name if product else ANY}  # fmt: skip
