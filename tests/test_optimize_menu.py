@@ -94,7 +94,7 @@ def test_a_small_study_without_budget_returns_a_monotone_menu():
     trace = generate("zipf", requests=4_000, objects=400, seed=2)
     result = tuner.optimize(trace, trials=8, seed=1, policies="lru,sieve")
     best = check_menu(trace, result, OBJECTS)
-    assert result.options["menu"] and result.front is not None and "menu" in result.tables
+    assert result.menu is not None and result.front is not None and "menu" in result.tables
     assert best["capacity"] == best["rule"]["lru_capacity"] - best["rule"]["saved_over_lru"]
 
 
@@ -123,6 +123,7 @@ def large_object_log(requests: int = 20_000, seed: int = 5) -> tuner.Trace:
     return tuner.Trace.from_arrays(ids, np.arange(len(ids)) * 10.0, sizes[ids])
 
 
+@pytest.mark.slow
 @needs_jit
 def test_a_log_with_large_downloads_needs_a_small_share_of_its_bytes():
     trace = large_object_log()

@@ -241,6 +241,11 @@ def menu_table(menu: Menu, unit: str) -> pd.DataFrame:
     ).astype({"lru_capacity": "Int64", "saved_over_lru": "Int64"})  # fmt: skip
 
 
+def with_menu(budget: int | str | Capacity | None, objective: str) -> bool:
+    """Whether ``optimize`` answers "how much cache do I need?" (no budget, no price on memory)."""
+    return budget is None and objective != "cost"
+
+
 def optimize(
     trace: Trace,
     *,
@@ -306,8 +311,7 @@ def optimize(
         raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
                              "'cost'", parameter="pareto")  # fmt: skip
     product = get_target(target)
-    menu = budget is None and objective != "cost"
-    two_objectives = pareto or menu
+    two_objectives = pareto or with_menu(budget, objective)
     candidates = candidate_policies(policies, product, with_timeout=ttl is not None or tune_ttl)
     budget_capacity = resolve_budget(trace, budget, product)
     unit = budget_capacity.unit
@@ -357,7 +361,7 @@ def optimize(
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
     options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
                "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
-               "tolerance": tolerance, "target_gain": target_gain, "menu": menu, "holdout": holdout,
+               "tolerance": tolerance, "target_gain": target_gain, "holdout": holdout,
                "sample_rate": sample_rate, "storage": storage,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
@@ -369,18 +373,19 @@ def optimize(
 def _conclude(study, split, scoring, space, options, finished, interrupted, product=None,
               smallest=1) -> OptimizeResult:  # fmt: skip
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
-    two_objectives = options["pareto"] or options["menu"]
+    menu_wanted = with_menu(options["budget"], options["objective"])
+    two_objectives = options["pareto"] or menu_wanted
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials, space.operations)
     if not scored:
         raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
     judge = Judge(split, scoring, space.unit, options["seed"])
-    if options["sample_rate"] < 1.0 and not options["menu"]:  # the menu replays its candidates exactly
+    if options["sample_rate"] < 1.0 and not menu_wanted:  # the menu replays its candidates exactly
         rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
     front = pareto_front(scored) if two_objectives else None
     menu = None
-    if options["menu"]:
+    if menu_wanted:
         deployed = (lambda config: config) if product is None else product.deployed
         menu = build_menu(judge, front, space.capacity_high, smallest, options["target_gain"], deployed)
         recommendation = menu.recommendation.figures
