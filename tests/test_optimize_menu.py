@@ -135,7 +135,7 @@ def test_a_log_with_large_downloads_needs_a_small_share_of_its_bytes():
 
 def test_cli_without_budget_prints_the_menu(tmp_path):
     completed = cachetune("optimize", "--workload", "zipf", "--requests", "4000", "--objects", "400", "--trials", "6",
-                          "--policies", "lru,sieve", "--out", str(tmp_path), "--no-report")  # fmt: skip
+                          "--policies", "lru,sieve", "--out", str(tmp_path))  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     text = " ".join(completed.stdout.replace("│", " ").split())  # the panel wraps its notes
     assert "smallest found avoiding ≥ 90% of the avoidable misses" in text
@@ -143,6 +143,9 @@ def test_cli_without_budget_prints_the_menu(tmp_path):
     best = json.loads((tmp_path / "best.json").read_text())
     assert best["menu"] and best["target_gain"] == 0.9
     assert (tmp_path / "menu.csv").read_text().startswith("level,policy,capacity")
+    report = (tmp_path / "report.html").read_text()
+    assert 'data-chart="how-much-cache"' in report and 'data-series="menu (share of avoidable misses' in report
+    assert '<section id="menu"><h2>Menu</h2>' in report
 
 
 def test_cli_target_gain_outside_zero_one_is_a_one_line_error():

@@ -291,22 +291,29 @@ def _rule_note(result: OptimizeResult) -> str:
             f"{rule.misses:,.0f} avoidable); {lru}")  # fmt: skip
 
 
-def _menu_table(result: OptimizeResult) -> Table:
-    """How much cache for how much gain: the smallest configuration found at each level, and LRU's size for it."""
+def _menu_table(result: OptimizeResult) -> Group:
+    """How much cache for how much gain: the smallest configuration found at each level, and LRU's size for it
+    (memory saved is negative where LRU did as well with less on the held-out part)."""
     part = "held out" if result.recommendation.holdout is not None else "tuning"
     table = Table(title=f"menu: the smallest size found avoiding each share of the avoidable misses ({part})",
                   title_justify="left", box=None, pad_edge=False)  # fmt: skip
     for column in ("gain", "size", "policy", f"misses/h ({part})", "avoided", "LRU-equivalent size",
                    "memory saved vs LRU"):  # fmt: skip
         table.add_column(column, justify="left" if column == "policy" else "right")
+    params = []
     for item in result.menu.items:
         config = item.figures.config
         misses = (item.figures.holdout or item.figures.tuning).misses_per_hour
         saved = item.saved_over_lru
-        saved_text = "—" if saved is None else (
-            f"{_size(saved, result.unit)} ({saved / item.lru_capacity:.0%})" if saved > 0 else "none")  # fmt: skip
-        table.add_row(f"≥ {item.level:.0%}", _size(item.capacity, result.unit),
-                      config.policy + (f" ({_params(config.params)})" if config.params else ""),
-                      _number(misses, 0), f"{item.gain:.1%}", _size(item.lru_capacity, result.unit),
-                      saved_text)  # fmt: skip
-    return table
+        if saved is None:
+            saved_text = "LRU never as few"
+        elif saved == 0:
+            saved_text = "none"
+        else:
+            sign = "" if saved > 0 else "−"
+            saved_text = f"{sign}{_size(abs(saved), result.unit)} ({sign}{abs(saved) / item.lru_capacity:.0%})"
+        table.add_row(f"≥ {item.level:.0%}", _size(item.capacity, result.unit), config.policy, _number(misses, 0),
+                      f"{item.gain:.1%}", _size(item.lru_capacity, result.unit), saved_text)  # fmt: skip
+        if config.params:
+            params.append(f"≥ {item.level:.0%} {config.policy}: {_params(config.params)}")
+    return Group(table, *params)

@@ -49,6 +49,7 @@ def _scored(item: Scored) -> dict[str, Any]:
 def _menu_item(item: MenuItem) -> dict[str, Any]:
     return {"level": item.level, "policy": item.figures.config.policy, "capacity": item.capacity,
             "params": item.figures.config.params, "misses_per_hour": _number(evaluated(item.figures).misses_per_hour),
+            "objective_value": _number(item.figures.value),
             "avoided": _number(item.gain), "lru_capacity": item.lru_capacity,
             "saved_over_lru": item.saved_over_lru}  # fmt: skip
 

@@ -172,9 +172,12 @@ class LruSizes:
 
 
 def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: int, target_gain: float,
-               deployed: Callable[[Config], Config] = lambda config: config) -> Menu:  # fmt: skip
+               deployed: Callable[[Config], Config] = lambda config: config,
+               with_lru: bool = True) -> Menu:  # fmt: skip
     """Scan the front by size, replaying each point exactly, until every level and ``target_gain`` is reached;
-    then narrow each level's size between the last point short of it and the first reaching it."""
+    then narrow each level's size between the last point short of it and the first reaching it. Where LRU
+    (with the same settings) does as well with less, LRU at that size is the smaller configuration and takes
+    the level (``with_lru``: LRU is among the policies a product can run)."""
     cold = evaluated(judge.figures(Config("lru", working_set)))
     avoidable = Avoidable(cold.requests, cold.misses)
     wanted = sorted({*LEVELS, target_gain})
@@ -198,27 +201,34 @@ def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: in
         scanned.append(measure(config))
         if all(any(gain >= level for _, gain in scanned) for level in wanted):
             break
-    reached: dict[float, tuple[Figures, float]] = {}
+    lru = LruSizes(judge, working_set, smallest)
+    entries: dict[float, MenuItem] = {}
     for level in wanted:
         first = next((k for k, (_, gain) in enumerate(scanned) if gain >= level), None)
         if first is None:
             continue
         short = scanned[first - 1][0].config.capacity if first else smallest - 1
-        reached[level] = _narrowed(level, scanned[first], short, measure)
-    for higher, lower in itertools.pairwise(sorted(reached, reverse=True)):
-        if reached[lower][0].config.capacity > reached[higher][0].config.capacity:
-            reached[lower] = reached[higher]  # a smaller size reaching the higher level reaches this one too
-    best = max(scanned, key=lambda pair: pair[1])
-    lru = LruSizes(judge, working_set, smallest)
-
-    def entry(level: float, figures: Figures, gain: float) -> MenuItem:
+        figures, gain = _narrowed(level, scanned[first], short, measure)
+        counts, settings = evaluated(figures), settings_of(figures.config.params)
+        lru_capacity = lru.equivalent(counts.misses, counts.requests, settings)
+        if with_lru and lru_capacity is not None and lru_capacity < figures.config.capacity:
+            figures, gain = measure(Config("lru", lru_capacity, settings))  # LRU does as well with less
+        entries[level] = MenuItem(level, figures, gain, lru_capacity)
+    for higher, lower in itertools.pairwise(sorted(entries, reverse=True)):
+        if entries[lower].capacity > entries[higher].capacity:  # a smaller size reaching the higher level
+            entries[lower] = dataclasses.replace(entries[higher], level=lower)
+    if target_gain in entries:
+        recommendation = entries[target_gain]
+    else:  # nothing found reaches the target: the most the search found
+        figures, gain = max(scanned, key=lambda pair: pair[1])
         counts = evaluated(figures)
-        settings = settings_of(figures.config.params)
-        return MenuItem(level, figures, gain, lru.equivalent(counts.misses, counts.requests, settings))
-
-    items = [entry(level, *reached[level]) for level in LEVELS if level in reached]
-    recommendation = entry(target_gain, *reached.get(target_gain, best))
-    return Menu(recommendation, items, avoidable, target_gain)
+        recommendation = MenuItem(
+            target_gain,
+            figures,
+            gain,
+            lru.equivalent(counts.misses, counts.requests, settings_of(figures.config.params)),
+        )
+    return Menu(recommendation, [entries[level] for level in LEVELS if level in entries], avoidable, target_gain)
 
 
 def _narrowed(level: float, first: tuple[Figures, float], short: int,
