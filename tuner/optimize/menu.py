@@ -2,8 +2,8 @@
 
 The rule. With no cache every GET misses; with the whole working set only the
 first request of each object does (the cold misses; measured by replaying LRU
-at the whole working set, so writes, deletes and timeouts count as they
-would). The *avoidable* misses are the difference, and a configuration's
+at the whole working set with the settings the user fixed, so writes, deletes
+and timeouts count as they would). The *avoidable* misses are the difference, and a configuration's
 *gain* is the share of them it avoids: ``(GETs − its misses) ÷ (GETs − cold
 misses)``. The recommendation is the smallest configuration (policy, size,
 parameters) whose gain reaches ``target_gain`` (90 % by default). Every
@@ -173,12 +173,14 @@ class LruSizes:
 
 def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: int, target_gain: float,
                deployed: Callable[[Config], Config] = lambda config: config,
-               with_lru: bool = True) -> Menu:  # fmt: skip
+               with_lru: bool = True, fixed: dict | None = None) -> Menu:  # fmt: skip
     """Scan the front by size, replaying each point exactly, until every level and ``target_gain`` is reached;
     then narrow each level's size between the last point short of it and the first reaching it. Where LRU
     (with the same settings) does as well with less, LRU at that size is the smaller configuration and takes
-    the level (``with_lru``: LRU is among the policies a product can run)."""
-    cold = evaluated(judge.figures(Config("lru", working_set)))
+    the level (``with_lru``: LRU is among the policies searched). The whole working set replays with the
+    operation settings every trial has (``fixed``: a timeout, a write policy, a size limit the user gave), so
+    misses no size can avoid are not counted as avoidable."""
+    cold = evaluated(judge.figures(Config("lru", working_set, dict(fixed or {}))))
     avoidable = Avoidable(cold.requests, cold.misses)
     wanted = sorted({*LEVELS, target_gain})
     ordered = sorted(front, key=lambda item: (item.config.capacity, item.value))

@@ -388,7 +388,7 @@ def _conclude(study, split, scoring, space, options, finished, interrupted, prod
     if menu_wanted:
         deployed = (lambda config: config) if product is None else product.deployed
         menu = build_menu(judge, front, space.capacity_high, smallest, options["target_gain"], deployed,
-                          with_lru="lru" in options["policies"])  # fmt: skip
+                          with_lru="lru" in options["policies"], fixed=space.operations.fixed)  # fmt: skip
         recommendation = menu.recommendation.figures
         chosen = Scored(recommendation.config, recommendation.value, -1)
     else:
