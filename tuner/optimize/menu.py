@@ -213,6 +213,8 @@ def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: in
         figures, gain = _narrowed(level, scanned[first], short, measure)
         counts, settings = evaluated(figures), settings_of(figures.config.params)
         lru_capacity = lru.equivalent(counts.misses, counts.requests, settings)
+        if figures.config.policy == "lru" and lru_capacity is not None:  # bisection may stop above its own size
+            lru_capacity = min(lru_capacity, figures.config.capacity)
         if with_lru and lru_capacity is not None and lru_capacity < figures.config.capacity:
             figures, gain = measure(Config("lru", lru_capacity, settings))  # LRU does as well with less
         entries[level] = MenuItem(level, figures, gain, lru_capacity)
