@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tuner
+from tests.access_logs import write_combined_log
 from tests.cli import assert_one_line_error, cachetune
 from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
@@ -134,16 +135,19 @@ def test_a_log_with_large_downloads_needs_a_small_share_of_its_bytes():
 
 
 def test_cli_without_budget_prints_the_menu(tmp_path):
-    completed = cachetune("optimize", "--workload", "zipf", "--requests", "4000", "--objects", "400", "--trials", "6",
-                          "--policies", "lru,sieve", "--out", str(tmp_path))  # fmt: skip
+    log = tmp_path / "access.log"
+    write_combined_log(log, 4_000, objects=800)
+    completed = cachetune("optimize", "--trace", str(log), "--trials", "6", "--policies", "lru,sieve", "--out",
+                          str(tmp_path / "run"))  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     text = " ".join(completed.stdout.replace("│", " ").split())  # the panel wraps its notes
     assert "smallest found avoiding ≥ 90% of the avoidable misses" in text
     assert "menu: the smallest size found" in text and "LRU-equivalent" in text and "≥ 50%" in text
-    best = json.loads((tmp_path / "best.json").read_text())
-    assert best["menu"] and best["target_gain"] == 0.9
-    assert (tmp_path / "menu.csv").read_text().startswith("level,policy,capacity")
-    report = (tmp_path / "report.html").read_text()
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert best["menu"] and best["target_gain"] == 0.9 and best["capacity_unit"] == BYTES
+    assert best["rule"]["avoided"] >= 0.9 and best["capacity"] == best["menu"][2]["capacity"]  # the 90 % entry
+    assert (tmp_path / "run" / "menu.csv").read_text().startswith("level,policy,capacity")
+    report = (tmp_path / "run" / "report.html").read_text()
     assert 'data-chart="how-much-cache"' in report and 'data-series="menu (share of avoidable misses' in report
     assert '<section id="menu"><h2>Menu</h2>' in report
 

@@ -295,10 +295,10 @@ def _menu_table(result: OptimizeResult) -> Group:
     """How much cache for how much gain: the smallest configuration found at each level, and LRU's size for it
     (memory saved is negative where LRU did as well with less on the held-out part)."""
     part = "held out" if result.recommendation.holdout is not None else "tuning"
-    table = Table(title=f"menu: the smallest size found avoiding each share of the avoidable misses ({part})",
+    table = Table(title=f"menu: the smallest size found avoiding each share of the avoidable misses ({part}); "
+                  "LRU-equivalent: the size LRU needs for as few misses; saved vs LRU: the memory this saves",
                   title_justify="left", box=None, pad_edge=False)  # fmt: skip
-    for column in ("gain", "size", "policy", f"misses/h ({part})", "avoided", "LRU-equivalent size",
-                   "memory saved vs LRU"):  # fmt: skip
+    for column in ("gain", "size", "policy", "misses/h", "avoided", "LRU-equivalent", "saved vs LRU"):
         table.add_column(column, justify="left" if column == "policy" else "right")
     params = []
     for item in result.menu.items:
