@@ -96,7 +96,18 @@ def test_a_small_study_without_budget_returns_a_monotone_menu():
     result = tuner.optimize(trace, trials=8, seed=1, policies="lru,sieve")
     best = check_menu(trace, result, OBJECTS)
     assert result.menu is not None and result.front is not None and "menu" in result.tables
-    assert best["capacity"] == best["rule"]["lru_capacity"] - best["rule"]["saved_over_lru"]
+    at_target = next(item for item in best["menu"] if item["level"] == 0.9)  # the default target is a menu level
+    assert (best["policy"], best["capacity"], best["params"]) == (at_target["policy"], at_target["capacity"],
+                                                                  at_target["params"])  # fmt: skip
+    assert best["rule"]["lru_capacity"] == at_target["lru_capacity"]
+
+
+def test_a_target_between_menu_levels_lands_between_their_sizes():
+    trace = generate("zipf", requests=4_000, objects=400, seed=2)
+    result = tuner.optimize(trace, trials=8, seed=1, policies="lru,sieve", target_gain=0.8)
+    best = check_menu(trace, result, OBJECTS)
+    sizes = {item["level"]: item["capacity"] for item in best["menu"]}
+    assert best["rule"]["target_gain"] == 0.8 and sizes[0.75] <= best["capacity"] <= sizes[0.9]
 
 
 def test_a_budget_keeps_the_tolerance_rule():
