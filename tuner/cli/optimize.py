@@ -14,6 +14,7 @@ from tuner.cli.source import SourceOptions, with_source_options
 from tuner.deploy import ANY, TARGETS, deploy_files
 from tuner.errors import check_choice
 from tuner.optimize import DEFAULT_TRIALS, best_record, optimize
+from tuner.optimize.menu import DEFAULT_TARGET_GAIN
 
 FORMATS = ("table", "json")  # no csv: a study's result is a recommendation, not one table
 INTERRUPTED_EXIT = 130
@@ -23,7 +24,11 @@ INTERRUPTED_EXIT = 130
 def optimize_command(
     source: SourceOptions,
     budget: Annotated[
-        str | None, typer.Option(help="Largest cache: 1000 (objects), 64MiB (bytes) or 10%. Default: the working set.")
+        str | None,
+        typer.Option(
+            help="Largest cache: 1000 (objects), 64MiB (bytes) or 10%. Default: the working set, and "
+            "the smallest size reaching --target-gain is recommended, with a menu of sizes."
+        ),
     ] = None,
     trials: Annotated[
         int | None, typer.Option(help=f"Trials this run adds (default {DEFAULT_TRIALS}, unlimited with --timeout).")
@@ -45,6 +50,13 @@ def optimize_command(
     tolerance: Annotated[
         float, typer.Option(help="Recommend the smallest configuration within this share of the best.")
     ] = 0.01,
+    target_gain: Annotated[
+        float,
+        typer.Option(
+            help="Without --budget: recommend the smallest cache avoiding this share of the avoidable "
+            "misses (all GET misses with no cache less the cold ones)."
+        ),
+    ] = DEFAULT_TARGET_GAIN,
     holdout: Annotated[
         float, typer.Option(help="Share of the trace's span held out to check the result (0: none).")
     ] = 0.3,
@@ -88,7 +100,8 @@ def optimize_command(
 
             result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
                               objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
-                              tolerance=tolerance, holdout=holdout, sample_rate=sample_rate, storage=storage,
+                              tolerance=tolerance, target_gain=target_gain, holdout=holdout, sample_rate=sample_rate,
+                              storage=storage,
                               study_name=study_name, jobs=jobs, write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
                               flush_interval=flush_interval, max_object_size=max_object_size, max_dirty=max_dirty,
                               seed=source.chosen_seed, target=target, out=folder,

@@ -285,9 +285,11 @@ def print_optimize(result: OptimizeResult, console: Console, verify: str | None 
     counts = result.counts
     head = (f"[bold]{rec.config.policy}[/bold] at [bold]{rec.config.capacity:,} {unit}[/bold]"
             + (f"  ({_params(rec.config.params)})" if rec.config.params else ""))  # fmt: skip
+    rule = (f"objective {result.options['objective']}, smallest within {result.options['tolerance']:.1%} of the best"
+            if result.menu is None else _rule_note(result))  # fmt: skip
     notes = [
         _saving_note(result),
-        f"objective {result.options['objective']}, smallest within {result.options['tolerance']:.1%} of the best; "
+        f"{rule}; "
         f"trials: {counts['complete']} complete, {counts['pruned']} pruned, {counts['failed']} failed "
         f"({counts['this_run']} this run, study {result.options['study_name']!r})",
     ]
@@ -305,5 +307,54 @@ def print_optimize(result: OptimizeResult, console: Console, verify: str | None 
                     f"{item.value:,.4g}")  # fmt: skip
     if result.front is not None:
         top.title = "Pareto front: misses/h against capacity"
+    if result.menu is not None:
+        top = _menu_table(result)
     panel = Panel(Group(head, figures, *notes, "", top), title="cachetune optimize", title_align="left")
     console.print(panel, soft_wrap=False)
+
+
+def _size(capacity: int | None, unit: str) -> str:
+    if capacity is None:
+        return "—"
+    return format_bytes(capacity) if unit == BYTES else f"{capacity:,}"
+
+
+def _rule_note(result: OptimizeResult) -> str:
+    """The avoidable-misses rule the recommendation meets, in figures."""
+    menu = result.menu
+    part = "held out" if result.recommendation.holdout is not None else "tuning"
+    rule = menu.avoidable
+    saved = menu.recommendation.saved_over_lru
+    lru = ("LRU never misses as little" if saved is None else
+           f"LRU needs {_size(menu.recommendation.lru_capacity, result.unit)} for as few misses")  # fmt: skip
+    return (f"smallest found avoiding ≥ {menu.target_gain:.0%} of the avoidable misses: avoids "
+            f"{menu.recommendation.gain:.1%} ({part}: {rule.requests:,.0f} GETs, {rule.cold_misses:,.0f} cold misses, "
+            f"{rule.misses:,.0f} avoidable); {lru}")  # fmt: skip
+
+
+def _menu_table(result: OptimizeResult) -> Group:
+    """How much cache for how much gain: the smallest configuration found at each level, and LRU's size for it
+    (memory saved is negative where LRU did as well with less on the held-out part)."""
+    part = "held out" if result.recommendation.holdout is not None else "tuning"
+    table = Table(title=f"menu: the smallest size found avoiding each share of the avoidable misses ({part}); "
+                  "LRU-equivalent: the size LRU needs for as few misses; saved vs LRU: the memory this saves",
+                  title_justify="left", box=None, pad_edge=False)  # fmt: skip
+    for column in ("gain", "size", "policy", "misses/h", "avoided", "LRU-equivalent", "saved vs LRU"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    params = []
+    for item in result.menu.items:
+        config = item.figures.config
+        misses = (item.figures.holdout or item.figures.tuning).misses_per_hour
+        saved = item.saved_over_lru
+        if saved is None:
+            saved_text = "LRU never as few"
+        elif saved == 0:
+            saved_text = "none"
+        else:
+            sign = "" if saved > 0 else "−"
+            saved_text = f"{sign}{_size(abs(saved), result.unit)} ({sign}{abs(saved) / item.lru_capacity:.0%})"
+        table.add_row(f"≥ {item.level:.0%}", _size(item.capacity, result.unit), config.policy, _number(misses, 0),
+                      f"{item.gain:.1%}", _size(item.lru_capacity, result.unit), saved_text)  # fmt: skip
+        if config.params:
+            params.append(f"≥ {item.level:.0%} {config.policy}: {_params(config.params)}")
+    return Group(table, *params)

@@ -3,7 +3,8 @@
 ``space`` (search space from the registry), ``objectives`` (what is minimised),
 ``traces`` (holdout split, prefixes, spatial samples), ``evaluate`` (the trial
 objective), ``study`` (storage and study setup), ``recommend`` (tolerance rule
-and exact figures), ``run`` (the ``optimize`` function and its result's
+and exact figures), ``menu`` (with no budget: the avoidable-misses rule and
+the menu of sizes), ``run`` (the ``optimize`` function and its result's
 tables) and ``best`` (``best.json``).
 """
 

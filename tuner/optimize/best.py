@@ -8,11 +8,12 @@ from typing import Any
 
 from tuner.deploy import verify_command
 from tuner.engine.replay import Counts
+from tuner.optimize.menu import Menu, MenuItem, evaluated
 from tuner.optimize.recommend import Figures, Scored
 from tuner.optimize.run import OptimizeResult
 
 # The options that decide what "best" means, recorded beside the recommendation.
-SETTINGS = ("objective", "tolerance", "holdout", "sample_rate", "pareto", "max_dirty", "seed")
+SETTINGS = ("objective", "tolerance", "target_gain", "holdout", "sample_rate", "pareto", "max_dirty", "seed")
 
 
 def _number(value: float | None) -> float | None:
@@ -45,13 +46,36 @@ def _scored(item: Scored) -> dict[str, Any]:
             "params": item.config.params, "objective_value": _number(item.value)}  # fmt: skip
 
 
+def _menu_item(item: MenuItem) -> dict[str, Any]:
+    return {"level": item.level, "policy": item.figures.config.policy, "capacity": item.capacity,
+            "params": item.figures.config.params, "misses_per_hour": _number(evaluated(item.figures).misses_per_hour),
+            "objective_value": _number(item.figures.value),
+            "avoided": _number(item.gain), "lru_capacity": item.lru_capacity,
+            "saved_over_lru": item.saved_over_lru}  # fmt: skip
+
+
+def _menu(menu: Menu, holdout: bool) -> dict[str, Any]:
+    return {
+        "target_gain": menu.target_gain,
+        "measured_on": "holdout" if holdout else "tuning",
+        "requests": menu.avoidable.requests,
+        "cold_misses": menu.avoidable.cold_misses,
+        "avoidable_misses": menu.avoidable.misses,
+        "avoided": _number(menu.recommendation.gain),
+        "lru_capacity": menu.recommendation.lru_capacity,
+        "saved_over_lru": menu.recommendation.saved_over_lru,
+    }
+
+
 def best_record(result: OptimizeResult, trace_file: str | Path | None = None) -> dict[str, Any]:
     """What ``best.json`` holds: ``params`` is a mapping ``tuner.replay`` takes as keyword arguments.
 
     With a target, ``deploy`` is the recommendation in the product's own settings, ``default`` the
     product's default at the same capacity (``saving_over_default``: 1 − misses/h ÷ its misses/h) and
     ``verify`` the ``cachetune verify`` line that checks the model against the product on
-    ``trace_file``.
+    ``trace_file``. Without a budget, ``rule`` is the avoidable-misses rule the recommendation
+    meets (its two ends, the share avoided and LRU's size for the same misses) and ``menu`` the
+    smallest configuration found at each level (``tuner.optimize.menu``).
     """
     record = {
         **_figures(result.recommendation),
@@ -74,6 +98,9 @@ def best_record(result: OptimizeResult, trace_file: str | Path | None = None) ->
         record["saving_over_default"] = _number(result.saving_over_default("tuning"))
         record["holdout_saving_over_default"] = _number(result.saving_over_default("holdout"))
         record["verify"] = verify_command(result.recommendation.config, result.unit, trace_file)
+    if result.menu is not None:
+        record["rule"] = _menu(result.menu, result.recommendation.holdout is not None)
+        record["menu"] = [_menu_item(item) for item in result.menu.items]
     if result.front is not None:
         record["pareto_front"] = [_scored(item) for item in result.front]
     return record

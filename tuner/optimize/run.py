@@ -21,6 +21,7 @@ from tuner.errors import CachetuneError
 from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
+from tuner.optimize.menu import DEFAULT_TARGET_GAIN, Menu, build_menu, check_target_gain
 from tuner.optimize.objectives import Objective
 from tuner.optimize.operations import OperationSpace, settings_of
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
@@ -48,6 +49,8 @@ class OptimizeResult:
 
     ``options`` holds every argument as given (policy names resolved, the
     study's name filled in); ``budget`` is the largest capacity searched, in ``unit``.
+    ``menu`` (no budget given, objective not cost) is the recommendation by the
+    avoidable-misses rule and the sizes that reach each level (``tuner.optimize.menu``).
     """
 
     recommendation: Figures
@@ -64,11 +67,15 @@ class OptimizeResult:
     target: str = ANY
     default: Figures | None = None
     deployment: Deployment | None = None
+    menu: Menu | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by the name of the run file it is saved as (``trials.csv``, and ``pareto.csv`` for a front)."""
-        return {"trials": self.trials, **({} if self.front is None else {"pareto": front_table(self.front)})}
+        tables = {"trials": self.trials, **({} if self.front is None else {"pareto": front_table(self.front)})}
+        if self.menu is not None:
+            tables["menu"] = menu_table(self.menu, self.unit)
+        return tables
 
     def improvement_over_lru(self, part: str = "tuning") -> float | None:
         """1 − recommended misses/h ÷ LRU's at the same capacity (``part``: tuning or holdout)."""
@@ -220,6 +227,25 @@ def front_table(front: list[Scored]) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def menu_table(menu: Menu, unit: str) -> pd.DataFrame:
+    """``menu.csv``: per level, the smallest configuration found reaching it, and LRU's size for the same misses."""
+    return pd.DataFrame(
+        [{"level": item.level, "policy": item.figures.config.policy, "capacity": item.capacity, "capacity_unit": unit,
+          "params": json.dumps(item.figures.config.params, sort_keys=True),
+          "misses_per_hour": item.figures.holdout.misses_per_hour if item.figures.holdout else
+          item.figures.tuning.misses_per_hour,
+          "avoided": item.gain, "lru_capacity": item.lru_capacity, "saved_over_lru": item.saved_over_lru}
+         for item in menu.items],
+        columns=["level", "policy", "capacity", "capacity_unit", "params", "misses_per_hour", "avoided",
+                 "lru_capacity", "saved_over_lru"],
+    ).astype({"lru_capacity": "Int64", "saved_over_lru": "Int64"})  # fmt: skip
+
+
+def with_menu(budget: int | str | Capacity | None, objective: str) -> bool:
+    """Whether ``optimize`` answers "how much cache do I need?" (no budget, no price on memory)."""
+    return budget is None and objective != "cost"
+
+
 def optimize(
     trace: Trace,
     *,
@@ -232,6 +258,7 @@ def optimize(
     memory_cost: float = 1.0,
     pareto: bool = False,
     tolerance: float = 0.01,
+    target_gain: float = DEFAULT_TARGET_GAIN,
     holdout: float = 0.3,
     sample_rate: float = 1.0,
     storage: str | None = None,
@@ -262,7 +289,13 @@ def optimize(
     dirty objects at once is rejected. ``target`` (``tuner.deploy``: redis, memcached, cachetools,
     functools) searches only that product's models and knobs and renders the recommendation as its
     settings; ``any`` searches the textbook policies.
+
+    With no ``budget`` (and an objective other than ``cost``) the answer is to "how much cache
+    do I need?": a two-objective study (the objective and the size) up to the whole working set,
+    and the smallest configuration avoiding at least ``target_gain`` of the avoidable misses, with
+    a menu of sizes for other shares (``tuner.optimize.menu``); ``tolerance`` is then unused.
     """
+    check_target_gain(target_gain)
     if tolerance < 0:
         raise CachetuneError(f"tolerance must not be negative, got {tolerance:g}", parameter="tolerance")
     if jobs < 1:
@@ -278,6 +311,7 @@ def optimize(
         raise CachetuneError("pareto already trades capacity against misses; use it with an objective other than "
                              "'cost'", parameter="pareto")  # fmt: skip
     product = get_target(target)
+    two_objectives = pareto or with_menu(budget, objective)
     candidates = candidate_policies(policies, product, with_timeout=ttl is not None or tune_ttl)
     budget_capacity = resolve_budget(trace, budget, product)
     unit = budget_capacity.unit
@@ -301,16 +335,16 @@ def optimize(
                               choices)  # fmt: skip
     setup = {
         "space": space.describe(),
-        "scoring": [dataclasses.asdict(scoring), pareto, max_dirty],
+        "scoring": [dataclasses.asdict(scoring), two_objectives, max_dirty],
         "data": [trace.name, len(trace), trace.n_objects, holdout, sample_rate],
     }
     name = study_name or DEFAULT_STUDY
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(open_storage(storage, out), name, setup, seed, pareto)
+    study = open_study(open_storage(storage, out), name, setup, seed, two_objectives)
     for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
-    trial_objective = TrialObjective(space, scoring, miniatures, seed, pareto, max_dirty,
+    trial_objective = TrialObjective(space, scoring, miniatures, seed, two_objectives, max_dirty,
                                      None if product is None else product.refuses)  # fmt: skip
     finished = 0
     interrupt = _Interrupt()
@@ -319,7 +353,7 @@ def optimize(
         nonlocal finished
         finished += 1
         if progress is not None:
-            progress(finished, _best_text(study, pareto))
+            progress(finished, _best_text(study, two_objectives))
         if interrupt.requested:
             study.stop()
 
@@ -327,28 +361,41 @@ def optimize(
         study.optimize(trial_objective, n_trials=trials, timeout=timeout, n_jobs=jobs, callbacks=[after_trial])
     options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
                "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
-               "tolerance": tolerance, "holdout": holdout, "sample_rate": sample_rate, "storage": storage,
+               "tolerance": tolerance, "target_gain": target_gain, "holdout": holdout,
+               "sample_rate": sample_rate, "storage": storage,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
                "seed": seed, "target": product.name if product else ANY}  # fmt: skip
-    return _conclude(study, split, scoring, space, options, finished, interrupt.requested, product)
+    return _conclude(study, split, scoring, space, options, finished, interrupt.requested, product,
+                     smallest)  # fmt: skip
 
 
-def _conclude(study, split, scoring, space, options, finished, interrupted, product=None) -> OptimizeResult:
+def _conclude(study, split, scoring, space, options, finished, interrupted, product=None,
+              smallest=1) -> OptimizeResult:  # fmt: skip
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
+    menu_wanted = with_menu(options["budget"], options["objective"])
+    two_objectives = options["pareto"] or menu_wanted
     all_trials = study.get_trials(deepcopy=False, states=FINISHED)
     scored = scored_trials(all_trials, space.operations)
     if not scored:
         raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
     judge = Judge(split, scoring, space.unit, options["seed"])
-    if options["sample_rate"] < 1.0:
+    if options["sample_rate"] < 1.0 and not menu_wanted:  # the menu replays its candidates exactly
         rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
-    front = pareto_front(scored) if options["pareto"] else None
-    chosen = within_tolerance(front or scored, options["tolerance"])
-    if product is not None:  # as the product takes it (memcached: whole MiB, which its model replays anyway)
-        chosen = dataclasses.replace(chosen, config=product.deployed(chosen.config))
-    recommendation = judge.figures(chosen.config)
+    front = pareto_front(scored) if two_objectives else None
+    menu = None
+    if menu_wanted:
+        deployed = (lambda config: config) if product is None else product.deployed
+        menu = build_menu(judge, front, space.capacity_high, smallest, options["target_gain"], deployed,
+                          with_lru="lru" in options["policies"], fixed=space.operations.fixed)  # fmt: skip
+        recommendation = menu.recommendation.figures
+        chosen = Scored(recommendation.config, recommendation.value, -1)
+    else:
+        chosen = within_tolerance(front or scored, options["tolerance"])
+        if product is not None:  # as the product takes it (memcached: whole MiB, which its model replays anyway)
+            chosen = dataclasses.replace(chosen, config=product.deployed(chosen.config))
+        recommendation = judge.figures(chosen.config)
     same_settings = settings_of(chosen.config.params)  # LRU and OPT replay the recommendation's writes and timeouts
     lru = judge.figures(Config("lru", chosen.config.capacity, same_settings))
     opt = judge.figures(Config(floor_policy().name, chosen.config.capacity, same_settings))
@@ -364,6 +411,6 @@ def _conclude(study, split, scoring, space, options, finished, interrupted, prod
         "failed": states.count(optuna.trial.TrialState.FAIL),
         "this_run": finished,
     }
-    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, options["pareto"]),
+    return OptimizeResult(recommendation, lru, opt, scored[:TOP], front, trials_table(study, two_objectives),
                           options, counts, space.capacity_high, interrupted, space.unit, options["target"], default,
-                          deployment)  # fmt: skip
+                          deployment, menu)  # fmt: skip

@@ -2,8 +2,11 @@
 
 Built from ``best.json`` (the recommendation and its tuning, held-out, LRU and
 OPT figures), ``trials.csv`` (every trial) and, after ``--pareto``,
-``pareto.csv``. Any of them may be missing (an interrupted run, an older
-version); the page then shows what there is.
+``pareto.csv``. Without a budget, ``best.json`` also holds the menu (the
+smallest size found at each share of the avoidable misses, and LRU's size for
+the same misses): marked on the front, and drawn as avoided share against size.
+Any of them may be missing (an interrupted run, an older version); the page
+then shows what there is.
 """
 
 from __future__ import annotations
@@ -120,9 +123,22 @@ def _recommendation(best: dict[str, Any]) -> str:
         )
     cells = "".join(f'<div class="figure">{escape(label)}<b>{escape(value)}</b></div>' for label, value in figures)
     counts = best.get("trials") or {}
+    rule = best.get("rule")
+    chosen = (
+        f"the smallest configuration within {float(best.get('tolerance', 0)):.1%} of the best found"
+        if not rule
+        else f"the smallest configuration found avoiding at least {float(rule['target_gain']):.0%} of the avoidable "
+        f"misses ({_figure(rule['requests'])} GETs on the {rule['measured_on']} part less "
+        f"{_figure(rule['cold_misses'])} cold misses, which even the whole working set has); it avoids "
+        f"{float(rule['avoided']):.1%}; "
+        + (
+            "LRU misses more even at the whole working set"
+            if rule.get("lru_capacity") is None
+            else f"LRU needs {_capacity_text(rule['lru_capacity'], unit)} for as few misses"
+        )
+    )
     details = (
-        f"Objective {best.get('objective', '?')}; the smallest configuration within "
-        f"{float(best.get('tolerance', 0)):.1%} of the best found. The held-out part is the last "
+        f"Objective {best.get('objective', '?')}; {chosen}. The held-out part is the last "
         f"{float(best.get('holdout', 0)):.0%} of the trace, never seen while tuning. Trials: "
         f"{counts.get('complete', '?')} complete, {counts.get('pruned', '?')} pruned, "
         f"{counts.get('failed', '?')} failed."
@@ -212,6 +228,8 @@ def _by_capacity(
                 "Pareto front", list(ordered["capacity"]), list(ordered["misses_objective"]), "#000000", markers=False
             )
         )
+    if best and best.get("menu"):
+        series.append(_menu_marks(best["menu"]))
     if best and isinstance(best.get("capacity"), int | float) and isinstance(best.get("objective_value"), int | float):
         series.append(
             Series(
@@ -233,6 +251,56 @@ def _by_capacity(
     else:
         chart_id, title = "trials-by-capacity", "Every trial by cache size (the recommendation in black)"
     return line_chart(chart_id, title, series, x_axis, _objective_axis(objective, trials[value], True))
+
+
+def _menu_marks(menu: list[dict[str, Any]]) -> Series:
+    """The menu's configurations on the front chart, at their tuning-part objective."""
+    shown = [item for item in menu if isinstance(item.get("objective_value"), int | float)]
+    return Series(
+        "menu (share of avoidable misses avoided, held out)",
+        [item["capacity"] for item in shown],
+        [item["objective_value"] for item in shown],
+        "#d62728",
+        line=False,
+        hover=[
+            f"≥ {item['level']:.0%}: {item['policy']} at {item['capacity']:,.0f}, avoids {item['avoided']:.1%}"
+            for item in shown
+        ],
+    )
+
+
+def _menu_chart(menu: list[dict[str, Any]], unit: str) -> str:
+    """Share avoided against size: the menu's policy and LRU at the size it needs for the same misses."""
+    with_lru = [item for item in menu if item.get("lru_capacity")]
+    series = [
+        Series(
+            "best policy found",
+            [item["capacity"] for item in menu],
+            [item["avoided"] for item in menu],
+            "#000000",
+            hover=[f"≥ {item['level']:.0%}: {item['policy']} at {item['capacity']:,.0f}" for item in menu],
+        ),
+        Series(
+            "LRU, same misses",
+            [item["lru_capacity"] for item in with_lru],
+            [item["avoided"] for item in with_lru],
+            policy_colour("lru"),
+            dashed=True,
+            hover=[f"≥ {item['level']:.0%}: LRU at {item['lru_capacity']:,.0f}" for item in with_lru],
+        ),
+    ]
+    x_axis = Axis(
+        f"cache size ({'bytes' if unit == 'bytes' else 'objects'}, log scale)",
+        log=True,
+        format=format_bytes if unit == "bytes" else format_number,
+    )
+    return line_chart(
+        "how-much-cache",
+        "How much cache: avoidable misses avoided (held out)",
+        series,
+        x_axis,
+        Axis("avoided share of the avoidable misses", format=lambda v: f"{v:.0%}"),
+    )
 
 
 def _importance_chart(importances: pd.DataFrame) -> str:
@@ -268,6 +336,8 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
             scored = scored[scored["state"] == "complete"]
         if not scored.empty:
             charts += [_history(scored, value, objective), _by_capacity(scored, value, objective, unit, front, best)]
+            if best and best.get("menu"):
+                charts.append(_menu_chart(best["menu"], unit))
             importances = param_importances(scored, value)
             if not importances.empty:
                 charts.append(_importance_chart(importances))
@@ -281,6 +351,21 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
                     "hopeless) have no final value and are not drawn."
                 ),
                 "charts",
+            )
+        )
+    if best and best.get("menu"):
+        menu = pd.DataFrame(best["menu"]).assign(params=lambda f: f["params"].map(_params_text))
+        parts.append(
+            section(
+                "Menu",
+                table(
+                    menu,
+                    "menu",
+                    "The smallest configuration found avoiding each share of the avoidable misses on the held-out "
+                    "part, and the size LRU needs for as few misses there (lru_capacity): saved_over_lru is the "
+                    "memory a better policy saves (menu.csv).",
+                ),
+                "menu",
             )
         )
     if best and best.get("top"):
