@@ -1,6 +1,7 @@
 """``tuner.optimize``: search space, scoring, trace cuts, the tolerance rule and whole studies."""
 
 import dataclasses
+import io
 import itertools
 import json
 import math
@@ -8,11 +9,13 @@ import math
 import numpy as np
 import optuna
 import pytest
+from rich.console import Console
 
 import tuner
 from tests.cli import assert_one_line_error, cachetune
 from tests.conftest import needs_jit
 from tuner.capacity import BYTES, OBJECTS, Capacity
+from tuner.cli.printers import print_optimize
 from tuner.engine.replay import Counts
 from tuner.errors import CachetuneError
 from tuner.mrc.miniature import MiniatureSimulator
@@ -283,3 +286,35 @@ def test_sampled_trials_are_rescored_exactly():
     exact = result.recommendation
     assert result.top[0].value == pytest.approx(exact.value)
     assert exact.config.capacity <= 600
+
+
+def test_the_recommendation_against_lru_carries_a_bootstrap_interval_over_held_out_windows():
+    loop = small_loop()
+    trace = tuner.Trace.from_arrays(loop.ids, np.arange(len(loop)) * 30.0)  # 5,000 requests over 42 hours
+    result = tuner.optimize(trace, budget=49, trials=8, seed=1, policies="lru,mru")
+    rec, lru = result.recommendation, result.lru
+    assert rec.config.policy == "mru"  # a loop one object larger than the cache: LRU misses every request
+    # The windows are the held-out part's, cut at the split: they add up to its misses.
+    assert rec.windows.sum() == rec.holdout.misses and lru.windows.sum() == lru.holdout.misses
+    assert len(rec.windows) >= 10
+    against_lru = result.misses_against(lru)
+    assert against_lru.estimate == rec.holdout.misses - lru.holdout.misses < 0
+    assert against_lru.low <= against_lru.estimate <= against_lru.high < 0 and against_lru.significant
+    itself = result.misses_against(rec)
+    assert (itself.estimate, itself.low, itself.high, itself.significant) == (0, 0, 0, False)
+    best = best_record(result)
+    expected = {"measured_on": "holdout", "misses": against_lru.estimate, "low": against_lru.low,
+                "high": against_lru.high, "significant": True}  # fmt: skip
+    assert best["misses_against_lru"] == expected
+    printed = io.StringIO()
+    print_optimize(result, Console(file=printed, width=250))
+    assert f"against LRU: {against_lru.estimate:+,.0f} misses held out, 95 % interval [" in printed.getvalue()
+
+
+def test_a_comparison_the_trace_cannot_decide_is_not_significant():
+    trace = tuner.Trace.from_arrays(small_loop().ids, np.arange(5_000) * 30.0)
+    result = tuner.optimize(trace, budget=49, trials=4, seed=1, policies="lru")  # LRU against itself
+    assert not result.misses_against(result.lru).significant
+    printed = io.StringIO()
+    print_optimize(result, Console(file=printed, width=250))
+    assert "against LRU: +0 misses held out, 95 % interval [+0, +0], not significant" in printed.getvalue()

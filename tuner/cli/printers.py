@@ -254,12 +254,28 @@ def _params(params: dict[str, Any]) -> str:
 
 
 def _saving_note(result: OptimizeResult) -> str:
-    """How many fewer misses than the product's default (LRU for no target) at the same size."""
+    """How many fewer misses than the product's default (LRU for no target) at the same size, and whether
+    the trace can tell them apart (the 95 % bootstrap interval of the difference in misses)."""
     default = "LRU" if result.default is None else f"{result.target}'s default ({result.default.config.policy})"
     gains = [f"{label} {gain:+.1%}" for label, gain in
              (("tuning", result.saving_over_default("tuning")), ("held out", result.saving_over_default("holdout")))
              if gain is not None]  # fmt: skip
-    return f"fewer misses than {default} at the same size: {', '.join(gains) or '—'}"
+    note = f"fewer misses than {default} at the same size: {', '.join(gains) or '—'}"
+    if result.default is not None:
+        note += f" ({_difference_text(result.misses_against(result.default), result)})"
+    if result.default is None or result.default.config.policy != "lru":
+        note += f"; against LRU: {_difference_text(result.misses_against(result.lru), result)}"
+    return note
+
+
+def _difference_text(difference: Interval, result: OptimizeResult) -> str:
+    """``-1,234 misses held out, 95 % interval [-1,500, -900]``, or ``not significant`` when it spans zero."""
+    part = "held out" if result.recommendation.holdout is not None else "tuning"
+    if not difference.known:
+        return f"{difference.estimate:+,.0f} misses {part}, too few windows for an interval"
+    verdict = "" if difference.significant else ", not significant"
+    return (f"{difference.estimate:+,.0f} misses {part}, 95 % interval "
+            f"[{difference.low:+,.0f}, {difference.high:+,.0f}]{verdict}")  # fmt: skip
 
 
 def print_optimize(result: OptimizeResult, console: Console, verify: str | None = None) -> None:

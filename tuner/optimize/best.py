@@ -8,6 +8,7 @@ from typing import Any
 
 from tuner.deploy import verify_command
 from tuner.engine.replay import Counts
+from tuner.intervals import Interval
 from tuner.optimize.menu import Menu, MenuItem, evaluated
 from tuner.optimize.recommend import Figures, Scored
 from tuner.optimize.run import OptimizeResult
@@ -39,6 +40,13 @@ def _figures(figures: Figures) -> dict[str, Any]:
         **_measures(figures.tuning),
         **_measures(figures.holdout, "holdout_"),
     }
+
+
+def _difference(interval: Interval, holdout: bool) -> dict[str, Any]:
+    """A comparison's difference in misses and its 95 % bootstrap interval (``tuner.intervals``)."""
+    return {"measured_on": "holdout" if holdout else "tuning", "misses": interval.estimate,
+            "low": _number(interval.low), "high": _number(interval.high),
+            "significant": interval.significant}  # fmt: skip
 
 
 def _scored(item: Scored) -> dict[str, Any]:
@@ -75,14 +83,18 @@ def best_record(result: OptimizeResult, trace_file: str | Path | None = None) ->
     ``verify`` the ``cachetune verify`` line that checks the model against the product on
     ``trace_file``. Without a budget, ``rule`` is the avoidable-misses rule the recommendation
     meets (its two ends, the share avoided and LRU's size for the same misses) and ``menu`` the
-    smallest configuration found at each level (``tuner.optimize.menu``).
+    smallest configuration found at each level (``tuner.optimize.menu``). ``misses_against_lru`` (and
+    ``misses_against_default``) are the recommendation's misses minus theirs on the part it is judged
+    on, with a 95 % block-bootstrap interval over the timeline windows and whether it excludes zero.
     """
+    holdout = result.recommendation.holdout is not None
     record = {
         **_figures(result.recommendation),
         "capacity_unit": result.unit,
         "improvement_over_lru": _number(result.improvement_over_lru("tuning")),
         "holdout_improvement_over_lru": _number(result.improvement_over_lru("holdout")),
         "lru": _figures(result.lru),
+        "misses_against_lru": _difference(result.misses_against(result.lru), holdout),
         "opt": _figures(result.opt),
         **{name: result.options[name] for name in SETTINGS},
         "budget": result.budget,
@@ -97,9 +109,10 @@ def best_record(result: OptimizeResult, trace_file: str | Path | None = None) ->
         record["default"] = _figures(result.default)
         record["saving_over_default"] = _number(result.saving_over_default("tuning"))
         record["holdout_saving_over_default"] = _number(result.saving_over_default("holdout"))
+        record["misses_against_default"] = _difference(result.misses_against(result.default), holdout)
         record["verify"] = verify_command(result.recommendation.config, result.unit, trace_file)
     if result.menu is not None:
-        record["rule"] = _menu(result.menu, result.recommendation.holdout is not None)
+        record["rule"] = _menu(result.menu, holdout)
         record["menu"] = [_menu_item(item) for item in result.menu.items]
     if result.front is not None:
         record["pareto_front"] = [_scored(item) for item in result.front]

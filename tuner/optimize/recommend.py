@@ -7,7 +7,9 @@ score). Each figure shown next to it comes from an exact replay: on the tuning
 part, on the held-out part (the misses after the cut in one replay of the
 whole trace, so the cache is warm as it would be in production), for LRU at
 the same capacity and for Belady's offline OPT, the floor no online policy
-can beat.
+can beat. Each also keeps its misses per timeline window of the part it is
+judged on, so a comparison of two configurations can carry a bootstrap
+interval (``tuner.intervals.paired_difference``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import optuna
 
 from tuner.engine.replay import Counts
@@ -39,12 +42,15 @@ class Scored:
 
 @dataclass(frozen=True)
 class Figures:
-    """One configuration replayed exactly: its objective and misses on tuning and held-out data."""
+    """One configuration replayed exactly: its objective and misses on tuning and held-out data, and
+    ``windows``, its misses in each timeline window of the part it is judged on (the held-out part,
+    cut at the split, when there is one; else the tuning part): they add up to that part's misses."""
 
     config: Config
     value: float
     tuning: Counts
     holdout: Counts | None
+    windows: np.ndarray
 
 
 def scored_trials(trials: Iterable[optuna.trial.FrozenTrial], operations: OperationSpace) -> list[Scored]:
@@ -91,9 +97,13 @@ class Judge:
 
     def figures(self, config: Config) -> Figures:
         tuning = replay_config(self.split.tuning, config, self.unit, self.seed)
-        holdout = None
-        if self.split.holdout > 0:
-            cut = self.split.cut
-            whole = replay_config(self.split.whole, config, self.unit, self.seed, checkpoints=(cut,))
-            holdout = whole.counts_from(cut)
-        return Figures(config, self.objective.score(tuning, config.capacity, self.unit), tuning, holdout)
+        value = self.objective.score(tuning, config.capacity, self.unit)
+        if self.split.holdout <= 0:
+            return Figures(config, value, tuning, None, np.asarray(tuning.window_misses, float))
+        # Checkpoints at the cut and at each window's end after it: the held-out misses window by window.
+        whole_trace, cut = self.split.whole, self.split.cut
+        ends = whole_trace.window_ends(tuning.window_seconds)
+        marks = (cut, *(int(end) for end in ends if end > cut))
+        whole = replay_config(whole_trace, config, self.unit, self.seed, checkpoints=marks)
+        misses_before = np.array([counts.misses for counts in whole.checkpoint_counts], float)
+        return Figures(config, value, tuning, whole.counts_from(cut), np.diff(misses_before))

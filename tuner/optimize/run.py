@@ -18,6 +18,7 @@ import pandas as pd
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
 from tuner.deploy import ANY, Deployment, Target, get_target, target_policies
 from tuner.errors import CachetuneError
+from tuner.intervals import Interval, paired_difference
 from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
@@ -86,11 +87,21 @@ class OptimizeResult:
 
     def saving_over_default(self, part: str = "tuning") -> float | None:
         """1 − recommended misses/h ÷ the product's default's at the same capacity (LRU for target ``any``)."""
-        default = self.default or self.lru
-        mine, theirs = getattr(self.recommendation, part), getattr(default, part)
+        mine, theirs = getattr(self.recommendation, part), getattr(self.against_default, part)
         if mine is None or theirs is None or not theirs.misses_per_hour:
             return None
         return 1.0 - mine.misses_per_hour / theirs.misses_per_hour
+
+    def misses_against(self, other: Figures) -> Interval:
+        """The recommendation's misses minus ``other``'s on the part it is judged on (held out when there
+        is one), with a 95 % block-bootstrap interval over the timeline windows; an interval spanning
+        zero means the trace cannot tell the two apart."""
+        return paired_difference(self.recommendation.windows, other.windows, seed=self.options["seed"])
+
+    @property
+    def against_default(self) -> Figures:
+        """What the recommendation is compared with: the product's default at the same size, LRU for no target."""
+        return self.default or self.lru
 
 
 def _is_all(policies: str | list[str] | None) -> bool:

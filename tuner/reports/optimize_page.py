@@ -59,6 +59,21 @@ def _gain(value: Any) -> str:
     return f"{value:+.1%}"
 
 
+def _difference(comparison: Any) -> str:
+    """A comparison from best.json: the difference in misses and its 95 % interval, or "not significant"."""
+    if not isinstance(comparison, dict) or not isinstance(comparison.get("misses"), int | float):
+        return "—"
+    text = f"{comparison['misses']:+,.0f}"
+    low, high = comparison.get("low"), comparison.get("high")
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        text += f" [{low:+,.0f}, {high:+,.0f}]" + ("" if comparison.get("significant") else " not significant")
+    return text
+
+
+def _part(comparison: Any) -> str:
+    return "held out" if isinstance(comparison, dict) and comparison.get("measured_on") == "holdout" else "tuning"
+
+
 def _params_text(params: Any) -> str:
     if isinstance(params, str):
         try:
@@ -96,6 +111,10 @@ def _recommendation(best: dict[str, Any]) -> str:
             "fewer misses than LRU, tuning / held out",
             f"{_gain(best.get('improvement_over_lru'))} / {_gain(best.get('holdout_improvement_over_lru'))}",
         ),
+        (
+            f"misses minus LRU's ({_part(best.get('misses_against_lru'))}), 95 % interval",
+            _difference(best.get("misses_against_lru")),
+        ),
     ]
     holdout_miss_ratio = best.get("holdout_miss_ratio")
     if isinstance(holdout_miss_ratio, int | float):
@@ -111,6 +130,10 @@ def _recommendation(best: dict[str, Any]) -> str:
             (
                 f"fewer misses than {target}'s default, tuning / held out",
                 f"{_gain(best.get('saving_over_default'))} / {_gain(best.get('holdout_saving_over_default'))}",
+            ),
+            (
+                f"misses minus {target}'s default's ({_part(best.get('misses_against_default'))}), 95 % interval",
+                _difference(best.get("misses_against_default")),
             ),
         ]
     if opt:
