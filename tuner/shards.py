@@ -251,7 +251,8 @@ SHARD_HASHES: dict[str, Callable[[np.ndarray, int], np.ndarray] | None] = {
 }
 
 
-def _check(n_shards: int, hash_name: str) -> None:
+def check_shards(n_shards: int, hash_name: str) -> None:
+    """A one-line CachetuneError unless ``n_shards`` is at least 1 and ``hash_name`` a known routing."""
     if isinstance(n_shards, bool) or not isinstance(n_shards, (int, np.integer)) or n_shards < 1:
         raise CachetuneError(f"shards must be a whole number of at least 1, got {n_shards!r}", parameter="shards")
     if hash_name not in SHARD_HASHES:
@@ -261,7 +262,7 @@ def _check(n_shards: int, hash_name: str) -> None:
 
 def shard_of_objects(trace: Trace, n_shards: int, hash_name: str = "redis-cluster") -> np.ndarray:
     """The shard of each of ``trace``'s distinct objects (indexed by id)."""
-    _check(n_shards, hash_name)
+    check_shards(n_shards, hash_name)
     keys = np.asarray(trace.keys)
     if hash_name == "modulo":
         by_value = keys.dtype.kind in "iu" and (len(keys) == 0 or keys.min() >= 0)
@@ -345,7 +346,7 @@ def shard_replay(trace: Trace, policy: str, capacity=None, *, shards: int, hash:
     if routing is None:
         routing = shard_of_objects(trace, shards, hash)
     else:
-        _check(shards, hash)
+        check_shards(shards, hash)
     if capacity is None and shard_capacity is None:
         raise CachetuneError("a sharded replay needs a capacity or a shard capacity", parameter="capacity")
     size = shard_capacity_of(trace, capacity, shards, shard_capacity)
@@ -362,3 +363,72 @@ def shard_replay(trace: Trace, policy: str, capacity=None, *, shards: int, hash:
     return ShardResult(policy=replays[0].policy, hash=hash, shards=shards, shard_capacity=size,
                        requests=int(table["requests"].sum()), hits=int(table["hits"].sum()),
                        misses=int(table["misses"].sum()), table=table, replays=tuple(replays))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ShardBenchResult:
+    """``bench`` over a fleet: ``table`` has a bench results row per (policy, size) with the fleet's totals;
+    ``shards`` has each shard's figures for each (policy, size), with the imbalance of its fleet."""
+
+    table: pd.DataFrame
+    shards: pd.DataFrame
+    options: dict[str, Any]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name of the run file it is saved as (``results.csv``, ``shards.csv``)."""
+        return {"results": self.table, "shards": self.shards}
+
+
+def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redis-cluster", shard_capacity=None,
+                seed: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+                **options: Any) -> ShardBenchResult:  # fmt: skip
+    """Every policy at every fleet size (or once at ``shard_capacity``) through ``shard_replay``.
+
+    The rows carry the columns of ``tuner.bench``'s table; the figures only a
+    single cache has (the floor, intervals over seeds, the hourly timeline) are
+    left empty.
+    """
+    from tuner.bench import RESULT_COLUMNS
+    from tuner.lineup import named_policies
+    from tuner.seeds import DEFAULT_SEED
+
+    chosen = named_policies(policies)
+    routing = shard_of_objects(trace, shards, hash)
+    fleet_sizes = [None] if shard_capacity is not None else list(sizes)
+    seed = DEFAULT_SEED if seed is None else seed
+    rows, shard_tables = [], []
+    total = len(chosen) * len(fleet_sizes)
+    for size in fleet_sizes:
+        for policy in chosen:
+            result = shard_replay(trace, policy.name, size, shards=shards, hash=hash, shard_capacity=shard_capacity,
+                                  routing=routing, seed=seed, **options)  # fmt: skip
+            each = result.shard_capacity
+            fleet = parse_capacity(size, trace.n_objects) if size is not None else None
+            row = dict.fromkeys(RESULT_COLUMNS, float("nan"))
+            hours = trace.span_seconds / 3600.0
+            row.update(workload=trace.name, policy=result.policy, params="{}",
+                       cache_size=fleet.amount if fleet else each.amount * shards, size_unit=each.unit,
+                       size_spec=fleet.spec if fleet else f"{shards}×{each.spec}", requests=result.requests,
+                       hits=result.hits, misses=result.misses, miss_ratio=result.miss_ratio,
+                       misses_per_hour=result.misses / hours if hours > 0 else float("nan"),
+                       evictions=sum(one.evictions for one in result.replays),
+                       backend_reads=sum(one.backend_reads for one in result.replays),
+                       seconds=sum(one.seconds for one in result.replays), seeds=1,
+                       imbalance_requests=result.imbalance_requests, imbalance_misses=result.imbalance_misses)  # fmt: skip
+            rows.append(row)
+            table = result.table.copy()
+            table.insert(0, "policy", result.policy)
+            table.insert(1, "cache_size", row["cache_size"])
+            table.insert(2, "shard_capacity", each.amount)
+            table.insert(3, "size_unit", each.unit)
+            table["imbalance_requests"] = result.imbalance_requests
+            table["imbalance_misses"] = result.imbalance_misses
+            shard_tables.append(table)
+            if on_progress is not None:
+                on_progress(len(rows), total)
+    run_options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes],
+                   "shards": shards, "shard_hash": hash,
+                   "shard_capacity": None if shard_capacity is None else str(shard_capacity), "seed": seed,
+                   **{name: value for name, value in options.items()}}  # fmt: skip
+    return ShardBenchResult(pd.DataFrame(rows), pd.concat(shard_tables, ignore_index=True), run_options)
