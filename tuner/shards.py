@@ -251,13 +251,14 @@ SHARD_HASHES: dict[str, Callable[[np.ndarray, int], np.ndarray] | None] = {
 }
 
 
-def check_shards(n_shards: int, hash_name: str) -> None:
-    """A one-line CachetuneError unless ``n_shards`` is at least 1 and ``hash_name`` a known routing."""
+def check_shards(n_shards: int, hash_name: str, hash_parameter: str = "hash") -> None:
+    """A one-line CachetuneError unless ``n_shards`` is at least 1 and ``hash_name`` a known routing
+    (``hash_parameter`` names the option that gave it: the CLI's is ``shard_hash``)."""
     if isinstance(n_shards, bool) or not isinstance(n_shards, (int, np.integer)) or n_shards < 1:
         raise CachetuneError(f"shards must be a whole number of at least 1, got {n_shards!r}", parameter="shards")
     if hash_name not in SHARD_HASHES:
-        raise CachetuneError(f"shard hash must be one of {', '.join(SHARD_HASHES)}, got {hash_name!r}",
-                             parameter="hash")  # fmt: skip
+        raise CachetuneError(f"{hash_parameter} must be one of {', '.join(SHARD_HASHES)}, got {hash_name!r}",
+                             parameter=hash_parameter)  # fmt: skip
 
 
 def shard_of_objects(trace: Trace, n_shards: int, hash_name: str = "redis-cluster") -> np.ndarray:
@@ -415,7 +416,8 @@ def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redi
                        evictions=sum(one.evictions for one in result.replays),
                        backend_reads=sum(one.backend_reads for one in result.replays),
                        seconds=sum(one.seconds for one in result.replays), seeds=1,
-                       imbalance_requests=result.imbalance_requests, imbalance_misses=result.imbalance_misses)  # fmt: skip
+                       imbalance_requests=result.imbalance_requests,
+                       imbalance_misses=result.imbalance_misses)  # fmt: skip
             rows.append(row)
             table = result.table.copy()
             table.insert(0, "policy", result.policy)

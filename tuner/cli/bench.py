@@ -50,7 +50,7 @@ def bench_command(
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
     check_choice("format", output_format, FORMATS)
     if shards is not None:
-        check_shards(shards, shard_hash)
+        check_shards(shards, shard_hash, hash_parameter="shard_hash")
     with output.run_folder("bench", out) as folder:
         trace = source.load()
         with progress_bar() as progress:

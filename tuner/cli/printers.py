@@ -373,7 +373,8 @@ def print_shard_table(shards: pd.DataFrame, console: Console, title: str, *, mos
                 first = position == 0
                 view.add_row(policy if first else "", f"{cache_size:,} {unit}" if first else "",
                              f"{row.shard} ({row.shard_capacity:,})", _count(row.requests), _count(row.misses),
-                             _number(row.miss_ratio), _count(row.used), end_section=position == len(group) - 1)  # fmt: skip
+                             _number(row.miss_ratio), _count(row.used),
+                             end_section=position == len(group) - 1)  # fmt: skip
         console.print(view)
     for (policy, cache_size, unit), group in groups:
         first = group.iloc[0]
