@@ -44,6 +44,8 @@ def test_a_fleet_is_the_sum_of_its_shards_replayed_alone(hash_name, policy):
     assert fleet.requests == len(trace) == sum(one.requests for one in alone)
     assert fleet.hits == sum(one.hits for one in alone)
     assert fleet.misses == sum(one.misses for one in alone)
+    assert fleet.totals.bytes_missed == sum(one.bytes_missed for one in alone)
+    assert fleet.totals.span_seconds == trace.span_seconds
     assert fleet.shard_capacity.amount == capacity // n_shards
     assert fleet.table["misses"].tolist() == [one.misses for one in alone]
     assert fleet.table["used"].tolist() == [one.used for one in alone]

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from tuner.capacity import Capacity, parse_capacity
-from tuner.engine.replay import ReplayResult, replay
+from tuner.engine.replay import Counts, ReplayResult, replay
 from tuner.errors import CachetuneError
 from tuner.trace import Trace
 
@@ -298,15 +298,25 @@ class ShardResult:
     hash: str
     shards: int
     shard_capacity: Capacity
-    requests: int
-    hits: int
-    misses: int
+    totals: Counts  # the fleet's: every shard's requests and misses, over the whole trace's span
     table: pd.DataFrame
     replays: tuple[ReplayResult, ...]
 
     @property
+    def requests(self) -> int:
+        return int(self.totals.requests)
+
+    @property
+    def hits(self) -> int:
+        return int(self.totals.hits)
+
+    @property
+    def misses(self) -> int:
+        return int(self.totals.misses)
+
+    @property
     def miss_ratio(self) -> float:
-        return self.misses / self.requests if self.requests else 0.0
+        return self.totals.miss_ratio
 
     @property
     def imbalance_requests(self) -> float:
@@ -360,10 +370,11 @@ def shard_replay(trace: Trace, policy: str, capacity=None, *, shards: int, hash:
         rows.append({"shard": shard, "requests": result.requests, "hits": result.hits, "misses": result.misses,
                      "miss_ratio": result.miss_ratio, "used": result.used, "resident": result.resident,
                      "evictions": result.evictions})  # fmt: skip
-    table = pd.DataFrame(rows, columns=SHARD_COLUMNS)
-    return ShardResult(policy=replays[0].policy, hash=hash, shards=shards, shard_capacity=size,
-                       requests=int(table["requests"].sum()), hits=int(table["hits"].sum()),
-                       misses=int(table["misses"].sum()), table=table, replays=tuple(replays))  # fmt: skip
+    totals = Counts(requests=sum(one.requests for one in replays), misses=sum(one.misses for one in replays),
+                    bytes_requested=sum(one.bytes_requested for one in replays),
+                    bytes_missed=sum(one.bytes_missed for one in replays), span_seconds=trace.span_seconds)  # fmt: skip
+    return ShardResult(policy=replays[0].policy, hash=hash, shards=shards, shard_capacity=size, totals=totals,
+                       table=pd.DataFrame(rows, columns=SHARD_COLUMNS), replays=tuple(replays))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -407,12 +418,11 @@ def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redi
             each = result.shard_capacity
             fleet = parse_capacity(size, trace.n_objects) if size is not None else None
             row = dict.fromkeys(RESULT_COLUMNS, float("nan"))
-            hours = trace.span_seconds / 3600.0
             row.update(workload=trace.name, policy=result.policy, params="{}",
                        cache_size=fleet.amount if fleet else each.amount * shards, size_unit=each.unit,
                        size_spec=fleet.spec if fleet else f"{shards}×{each.spec}", requests=result.requests,
                        hits=result.hits, misses=result.misses, miss_ratio=result.miss_ratio,
-                       misses_per_hour=result.misses / hours if hours > 0 else float("nan"),
+                       byte_miss_ratio=result.totals.byte_miss_ratio, misses_per_hour=result.totals.misses_per_hour,
                        evictions=sum(one.evictions for one in result.replays),
                        backend_reads=sum(one.backend_reads for one in result.replays),
                        seconds=sum(one.seconds for one in result.replays), seeds=1,
