@@ -141,3 +141,5 @@ def test_cli_bench_over_a_fleet(tmp_path):
     assert_one_line_error(cachetune("bench", "-w", "zipf", "--requests", "100", "--shards", "0"), "--shards must be")
     assert_one_line_error(cachetune("bench", "-w", "zipf", "--requests", "100", "--shards", "2", "--shard-hash",
                                     "crc32"), "--shard-hash must be one of")  # fmt: skip
+    assert_one_line_error(cachetune("bench", "-w", "zipf", "--requests", "100", "--shards", "2", "--seeds", "3"),
+                          "error: --seeds is not supported")  # fmt: skip

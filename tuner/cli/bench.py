@@ -12,7 +12,7 @@ from tuner.cli.console import progress_bar, stdout
 from tuner.cli.operations import FlushInterval, MaxObjectSize, Ttl, WritePolicy
 from tuner.cli.printers import FORMATS, Format, print_bench_table, print_shard_table, write_table
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import check_choice
+from tuner.errors import CachetuneError, check_choice
 from tuner.shards import SHARD_HASHES, check_shards, shard_bench
 
 
@@ -51,6 +51,8 @@ def bench_command(
     check_choice("format", output_format, FORMATS)
     if shards is not None:
         check_shards(shards, shard_hash, hash_parameter="shard_hash")
+        if seeds != 1:
+            raise CachetuneError("seeds is not supported with shards yet (one seed per fleet)", parameter="seeds")
     with output.run_folder("bench", out) as folder:
         trace = source.load()
         with progress_bar() as progress:
