@@ -143,3 +143,12 @@ def test_cli_bench_over_a_fleet(tmp_path):
                                     "crc32"), "--shard-hash must be one of")  # fmt: skip
     assert_one_line_error(cachetune("bench", "-w", "zipf", "--requests", "100", "--shards", "2", "--seeds", "3"),
                           "error: --seeds is not supported")  # fmt: skip
+
+
+def test_long_keys_split_the_hashing_into_smaller_matrices_without_changing_a_route(monkeypatch):
+    keys = np.array(["x" * 5000 + "{tag}", "foo", "{a}b", *(f"k{i}" for i in range(200))], object)
+    trace = tuner.Trace.from_arrays(keys)
+    routes = {name: shard_of_objects(trace, 3, name) for name in ("redis-cluster", "rendezvous")}
+    monkeypatch.setattr("tuner.shards._MATRIX_BYTES", 64)
+    assert all(shard_of_objects(trace, 3, name).tolist() == route.tolist() for name, route in routes.items())
+    assert redis_cluster_slots(keys[:1])[0] == redis_cluster_slots(np.array(["tag"], object))[0]

@@ -46,9 +46,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuner.bench import RESULT_COLUMNS
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import Counts, ReplayResult, replay
 from tuner.errors import CachetuneError
+from tuner.lineup import named_policies
+from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
 REDIS_CLUSTER_SLOTS = 16384
@@ -57,6 +60,7 @@ KETAMA_POINTS_PER_HASH = 4
 MEMCACHED_DEFAULT_PORT = 11211
 # Keys are hashed in chunks of this many, each as one zero-padded byte matrix (bounded memory).
 _CHUNK = 1 << 15
+_MATRIX_BYTES = 1 << 24
 
 
 def shard_label(index: int) -> str:
@@ -83,8 +87,18 @@ def _padded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chunks(keys: np.ndarray, encode: Callable[[Any], bytes]):
+    """``(first key's position, (matrix, lengths))`` for runs of keys, each matrix at most ``_MATRIX_BYTES``
+    unless one key alone is longer (long keys split a run, so one odd key does not widen thousands of rows)."""
     for start in range(0, len(keys), _CHUNK):
-        yield start, _padded([encode(key) for key in keys[start : start + _CHUNK]])
+        encoded = [encode(key) for key in keys[start : start + _CHUNK]]
+        pending = [(start, encoded)]
+        while pending:
+            first, run = pending.pop()
+            if len(run) > 1 and len(run) * max(map(len, run)) > _MATRIX_BYTES:
+                half = len(run) // 2
+                pending += [(first + half, run[half:]), (first, run[:half])]
+            else:
+                yield first, _padded(run)
 
 
 # ---------------------------------------------------------------- redis cluster
@@ -401,10 +415,6 @@ def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redi
     single cache has (the floor, intervals over seeds, the hourly timeline) are
     left empty.
     """
-    from tuner.bench import RESULT_COLUMNS
-    from tuner.lineup import named_policies
-    from tuner.seeds import DEFAULT_SEED
-
     chosen = named_policies(policies)
     routing = shard_of_objects(trace, shards, hash)
     fleet_sizes = [None] if shard_capacity is not None else list(sizes)
