@@ -10,6 +10,7 @@ from tuner.mrc import CurvesResult, miss_ratio_curve, miss_ratio_curves
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.readers import read_trace
+from tuner.shards import ShardResult, shard_replay
 from tuner.trace import Trace
 from tuner.workloads import generate
 
@@ -23,6 +24,7 @@ __all__ = [
     "CurvesResult",
     "OptimizeResult",
     "ReplayResult",
+    "ShardResult",
     "Trace",
     "TraceAnalysis",
     "analyze",
@@ -35,4 +37,5 @@ __all__ = [
     "parse_capacity",
     "read_trace",
     "replay",
+    "shard_replay",
 ]

@@ -10,9 +10,10 @@ from tuner.bench import DEFAULT_SIZES, bench
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.operations import FlushInterval, MaxObjectSize, Ttl, WritePolicy
-from tuner.cli.printers import FORMATS, Format, print_bench_table, write_table
+from tuner.cli.printers import FORMATS, Format, print_bench_table, print_shard_table, write_table
 from tuner.cli.source import SourceOptions, with_source_options
-from tuner.errors import check_choice
+from tuner.errors import CachetuneError, check_choice
+from tuner.shards import SHARD_HASHES, check_shards, shard_bench
 
 
 @with_source_options()
@@ -36,9 +37,22 @@ def bench_command(
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Format = "table",
+    shards: Annotated[
+        int | None, typer.Option(help="Replay a fleet of this many caches, each key on the shard --shard-hash picks.")
+    ] = None,
+    shard_hash: Annotated[
+        str, typer.Option(help=f"How keys are routed to shards: {', '.join(SHARD_HASHES)}.")
+    ] = "redis-cluster",
+    shard_capacity: Annotated[
+        str | None, typer.Option(help="Each shard's size (default: each --size split evenly over the shards).")
+    ] = None,
 ) -> None:
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
     check_choice("format", output_format, FORMATS)
+    if shards is not None:
+        check_shards(shards, shard_hash, hash_parameter="shard_hash")
+        if seeds != 1:
+            raise CachetuneError("seeds is not supported with shards yet (one seed per fleet)", parameter="seeds")
     with output.run_folder("bench", out) as folder:
         trace = source.load()
         with progress_bar() as progress:
@@ -47,17 +61,25 @@ def bench_command(
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
+            if shards is not None:
+                result = shard_bench(trace, policies, size or DEFAULT_SIZES, shards=shards, hash=shard_hash,
+                                     shard_capacity=shard_capacity, seed=source.chosen_seed,
+                                     write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
+                                     max_object_size=max_object_size, on_progress=show)  # fmt: skip
+            else:
+                result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
                            write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
                            max_object_size=max_object_size,
-                           on_progress=show)  # fmt: skip
-        output.save_run(folder, "bench", source, trace, result, report=not no_report)
+                               on_progress=show)  # fmt: skip
+        output.save_run(folder, "bench", source, trace, result, report=not no_report and shards is None)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
              f"{described['span_hours']:.2f} h")  # fmt: skip
     write_table(
         result.table, output_format, lambda: print_bench_table(result.table, stdout, title, has_writes=trace.has_writes)
     )
+    if shards is not None and output_format == "table":
+        print_shard_table(result.shards, stdout, f"{shards} shards by {shard_hash}")
 
 
 def register(app: typer.Typer) -> None:

@@ -374,3 +374,25 @@ def _menu_table(result: OptimizeResult) -> Group:
         if config.params:
             params.append(f"≥ {item.level:.0%} {config.policy}: {_params(config.params)}")
     return Group(table, *params)
+
+
+def print_shard_table(shards: pd.DataFrame, console: Console, title: str, *, most_rows: int = 64) -> None:
+    """Each fleet's shards (requests, misses, miss ratio, used), or when that would run past ``most_rows``
+    rows only each fleet's imbalance line: its busiest shard's requests and misses over the mean."""
+    groups = shards.groupby(["policy", "cache_size", "size_unit"], sort=False)
+    if len(shards) <= most_rows:
+        view = Table(title=title, title_justify="left")
+        for column in ("policy", "size", "shard", "requests", "misses", "miss ratio", "used"):
+            view.add_column(column, justify="left" if column == "policy" else "right", no_wrap=True)
+        for (policy, cache_size, unit), group in groups:
+            for position, row in enumerate(group.itertuples()):
+                first = position == 0
+                view.add_row(policy if first else "", f"{cache_size:,} {unit}" if first else "",
+                             f"{row.shard} ({row.shard_capacity:,})", _count(row.requests), _count(row.misses),
+                             _number(row.miss_ratio), _count(row.used),
+                             end_section=position == len(group) - 1)  # fmt: skip
+        console.print(view)
+    for (policy, cache_size, unit), group in groups:
+        first = group.iloc[0]
+        console.print(f"{policy} at {cache_size:,} {unit}: busiest shard over the mean: "
+                      f"{first.imbalance_requests:.2f}× requests, {first.imbalance_misses:.2f}× misses")  # fmt: skip
