@@ -12,9 +12,13 @@ import tuner
 _CHECKOUT = str(Path(tuner.__file__).resolve().parents[1])
 
 
-def cachetune(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    """``cachetune ARGS`` with captured text output; never raises on a non-zero exit."""
+def cachetune(*args: str, cwd=None, columns: int | None = None) -> subprocess.CompletedProcess:
+    """``cachetune ARGS`` with captured text output (``columns``: as if ``$COLUMNS`` said so, else unset, as
+    in a pipe); never raises on a non-zero exit."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_CHECKOUT, os.environ.get("PYTHONPATH")]))}
+    env.pop("COLUMNS", None)
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
         [sys.executable, "-m", "tuner", *args],
         capture_output=True,

@@ -188,3 +188,15 @@ def test_seeds_print_the_interval_and_write_its_columns(tmp_path):
     assert_one_line_error(
         cachetune("bench", "-w", "zipf", "--requests", "500", "--seeds", "0", "--out", str(tmp_path)), "--seeds must be"
     )
+
+
+def test_a_piped_table_is_laid_out_whole_and_columns_still_set_the_width(tmp_path):
+    run = ("bench", "--workload", "zipf", "--requests", "3000", "--objects", "300", "--policies", "lru,random",
+           "--size", "5%", "--seeds", "3", "--no-report")  # fmt: skip
+    piped = cachetune(*run, "--out", str(tmp_path / "piped"))
+    assert piped.returncode == 0, piped.stderr
+    table = [line for line in piped.stdout.splitlines() if line.startswith(("┃", "│"))]
+    assert table and not any("…" in line for line in table)  # no cell cut short
+    assert "vs LRU [95% CI]" in piped.stdout and 80 < max(len(line) for line in table) <= 200
+    narrow = cachetune(*run, "--out", str(tmp_path / "narrow"), columns=60)
+    assert max(len(line) for line in narrow.stdout.splitlines() if line.startswith(("┃", "│"))) <= 60

@@ -1,5 +1,6 @@
 """Where the CLI writes: results to stdout, progress and messages to stderr."""
 
+import os
 import re
 import sys
 from typing import NoReturn
@@ -9,7 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tuner.errors import CachetuneError
 
-stdout = Console(soft_wrap=True)
+# Piped or redirected, rich would lay tables out in 80 columns and cut their cells short ("opt (offline
+# be…"): a file or a pipe gets lines as wide as the tables need instead. A terminal's own width, or
+# $COLUMNS, still wins.
+PIPED_WIDTH = 200
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH)
 stderr = Console(stderr=True)
 
 
