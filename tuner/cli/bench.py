@@ -68,9 +68,8 @@ def bench_command(
                                      max_object_size=max_object_size, on_progress=show)  # fmt: skip
             else:
                 result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
-                           write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
-                           max_object_size=max_object_size,
-                               on_progress=show)  # fmt: skip
+                               write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
+                               max_object_size=max_object_size, on_progress=show)  # fmt: skip
         output.save_run(folder, "bench", source, trace, result, report=not no_report and shards is None)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "

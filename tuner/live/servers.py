@@ -127,8 +127,8 @@ def _started(kind, port, command, workdir, timeout, answers) -> Server:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             said = (workdir / "stderr.log").read_text(errors="replace").strip().splitlines()
-            said += [line for name in ("redis.log",) if (workdir / name).exists()
-                     for line in (workdir / name).read_text(errors="replace").strip().splitlines()]  # fmt: skip
+            if (workdir / "redis.log").exists():  # redis-server writes to its logfile, not to stderr
+                said += (workdir / "redis.log").read_text(errors="replace").strip().splitlines()
             server.stop()
             if any("in use" in line for line in said):
                 raise _PortTaken

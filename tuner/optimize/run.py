@@ -22,7 +22,7 @@ from tuner.intervals import Interval, paired_difference
 from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.evaluate import TrialObjective
-from tuner.optimize.menu import DEFAULT_TARGET_GAIN, Menu, build_menu, check_target_gain
+from tuner.optimize.menu import DEFAULT_TARGET_GAIN, Menu, build_menu, check_target_gain, evaluated
 from tuner.optimize.objectives import Objective
 from tuner.optimize.operations import OperationSpace, settings_of
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
@@ -243,8 +243,7 @@ def menu_table(menu: Menu, unit: str) -> pd.DataFrame:
     return pd.DataFrame(
         [{"level": item.level, "policy": item.figures.config.policy, "capacity": item.capacity, "capacity_unit": unit,
           "params": json.dumps(item.figures.config.params, sort_keys=True),
-          "misses_per_hour": item.figures.holdout.misses_per_hour if item.figures.holdout else
-          item.figures.tuning.misses_per_hour,
+          "misses_per_hour": evaluated(item.figures).misses_per_hour,
           "avoided": item.gain, "lru_capacity": item.lru_capacity, "saved_over_lru": item.saved_over_lru}
          for item in menu.items],
         columns=["level", "policy", "capacity", "capacity_unit", "params", "misses_per_hour", "avoided",
