@@ -105,3 +105,55 @@ def test_bad_input_is_a_one_line_error(tmp_path):
     assert first.returncode == 0, first.stderr
     assert_one_line_error(cachetune("optimize", *SMALL[:6], "--trials", "2", "--study-name", "s", *out),
                           "another search space")  # fmt: skip
+
+
+def running_trial_of(storage: str, name: str, pid: int) -> int | None:
+    """The number of a trial ``pid``'s worker is running now, if any."""
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(storage, None, heartbeat=0))
+    except KeyError:  # the worker has not created the study yet
+        return None
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    return next((trial.number for trial in running if str(trial.user_attrs.get("worker")).endswith(f":{pid}")), None)
+
+
+def kill_mid_trial(storage: str, name: str, args: tuple[str, ...], tmp_path: Path) -> int:
+    """Start a worker, SIGKILL it while it runs a trial, and return that trial's number.
+
+    A trial of this small study takes milliseconds, so the kill can land just after the trial ended;
+    then the storage shows no running trial of the dead worker and another worker is started."""
+    for attempt in range(5):
+        worker = start(*args, "--trials", "100000", "--out", str(tmp_path / f"killed{attempt}"))
+        deadline = time.monotonic() + 300
+        while (number := running_trial_of(storage, name, worker.pid)) is None:
+            if time.monotonic() > deadline or worker.poll() is not None:
+                worker.kill()
+                pytest.fail(f"the worker ran no trial in 300 s: {worker.communicate()[1]}")
+            time.sleep(0.02)
+        worker.kill()
+        worker.communicate(timeout=60)
+        if running_trial_of(storage, name, worker.pid) == number:
+            return number
+    pytest.fail("five workers were each killed between two trials")
+
+
+def test_a_killed_workers_trial_is_failed_and_retried_not_left_running(tmp_path):
+    """Two workers on one PostgreSQL study: one is killed mid-trial (SIGKILL: no chance to clean up); the
+    other, still running trials after the dead one's heartbeat went stale, fails that trial and runs it
+    again with the parameters it had drawn."""
+    storage, name = postgres_url(), f"heartbeat-{uuid.uuid4().hex[:8]}"
+    args = (*SMALL, "--storage", storage, "--study-name", name, "--heartbeat", "1", "--seed", "3")
+    survivor = start(*args, "--timeout", "40", "--out", str(tmp_path / "survivor"), "--format", "json")
+    killed = kill_mid_trial(storage, name, args, tmp_path)
+    finished(survivor)
+    study = optuna.load_study(study_name=name, storage=open_storage(storage, None, heartbeat=0))
+    trials = study.get_trials(deepcopy=False)
+    assert not [trial.number for trial in trials if trial.state == optuna.trial.TrialState.RUNNING]
+    failed = trials[killed]
+    assert failed.state == optuna.trial.TrialState.FAIL
+    retries = [trial for trial in trials if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
+               == killed]  # fmt: skip
+    assert len(retries) == 1
+    assert retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert failed.params.items() <= retries[0].params.items()  # what it had drawn before it died, and the rest
+    assert str(retries[0].user_attrs["worker"]).endswith(f":{survivor.pid}")

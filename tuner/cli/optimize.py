@@ -15,6 +15,7 @@ from tuner.deploy import ANY, TARGETS, deploy_files
 from tuner.errors import check_choice
 from tuner.optimize import DEFAULT_TRIALS, best_record, optimize
 from tuner.optimize.menu import DEFAULT_TARGET_GAIN
+from tuner.optimize.study import HEARTBEAT_SECONDS
 
 FORMATS = ("table", "json")  # no csv: a study's result is a recommendation, not one table
 INTERRUPTED_EXIT = 130
@@ -67,6 +68,13 @@ def optimize_command(
         str | None, typer.Option(help="Optuna storage URL (sqlite:///…, postgresql://…) or journal file path.")
     ] = None,
     study_name: Annotated[str | None, typer.Option(help="Study to create or resume (default: cachetune).")] = None,
+    heartbeat: Annotated[
+        int,
+        typer.Option(
+            help="With a database --storage: seconds between a running trial's heartbeats; a trial silent "
+            "for twice as long (its worker died) is failed and retried. 0: off."
+        ),
+    ] = HEARTBEAT_SECONDS,
     jobs: Annotated[int, typer.Option(help="Trials run in parallel by this process.")] = 1,
     write_policy: Annotated[
         str | None,
@@ -101,7 +109,7 @@ def optimize_command(
             result = optimize(trace, budget=budget, trials=planned, timeout=timeout, policies=policies,
                               objective=objective, miss_cost=miss_cost, memory_cost=memory_cost, pareto=pareto,
                               tolerance=tolerance, target_gain=target_gain, holdout=holdout, sample_rate=sample_rate,
-                              storage=storage,
+                              storage=storage, heartbeat=heartbeat,
                               study_name=study_name, jobs=jobs, write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
                               flush_interval=flush_interval, max_object_size=max_object_size, max_dirty=max_dirty,
                               seed=source.chosen_seed, target=target, out=folder,

@@ -24,7 +24,7 @@ from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.traces import prefix
 from tuner.trace import Trace
 
-# Which process ran a trial, so a shared study shows every worker's part.
+# Which process runs a trial, so a shared study shows every worker's part.
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 PRUNING_SHARE = 0.2
 
@@ -59,6 +59,7 @@ class TrialObjective:
     refuses: Callable[[Config, str], str | None] | None = None
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        trial.set_user_attr("worker", WORKER)  # first, so a running trial says whose it is
         config = self.space.suggest(trial)
         unit = self.space.unit
         reason = None if self.refuses is None else self.refuses(config, unit)
@@ -89,5 +90,4 @@ class TrialObjective:
         for name, setting in self.space.operations.fixed.items():  # trials.csv shows every setting, fixed or chosen
             trial.set_user_attr(name, setting)
         trial.set_user_attr("replayed_capacity", mini.capacity.amount)
-        trial.set_user_attr("worker", WORKER)
         return (value, float(config.capacity)) if self.pareto else value

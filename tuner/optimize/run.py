@@ -27,7 +27,7 @@ from tuner.optimize.objectives import Objective
 from tuner.optimize.operations import OperationSpace, settings_of
 from tuner.optimize.recommend import TOP, Figures, Judge, Scored, pareto_front, scored_trials, within_tolerance
 from tuner.optimize.space import Config, SearchSpace
-from tuner.optimize.study import open_storage, open_study
+from tuner.optimize.study import HEARTBEAT_SECONDS, open_storage, open_study
 from tuner.optimize.traces import split_by_time
 from tuner.policies import Policy, floor_policy
 from tuner.seeds import DEFAULT_SEED
@@ -273,6 +273,7 @@ def optimize(
     sample_rate: float = 1.0,
     storage: str | None = None,
     study_name: str | None = None,
+    heartbeat: int = HEARTBEAT_SECONDS,
     jobs: int = 1,
     write_policy: str | None = None,
     ttl: float | None = None,
@@ -291,7 +292,8 @@ def optimize(
     recommendation on the rest too; ``sample_rate`` below 1 scores trials on
     a spatial sample (drawn with ``seed``) and re-scores the best exactly;
     the study lives in ``storage`` (default: a journal file in ``out``) under
-    ``study_name`` and resumes when both are given again. Ctrl-C stops the search and returns
+    ``study_name`` and resumes when both are given again (in a database, a trial silent for two
+    ``heartbeat`` intervals, its worker dead, is failed and run again). Ctrl-C stops the search and returns
     what the finished trials found (``interrupted=True``). ``write_policy`` (searched when None and
     the trace has writes), ``ttl`` (searched with ``tune_ttl``), ``flush_interval`` and
     ``max_object_size`` (searched when None and capacities are in bytes) are replay's settings
@@ -350,7 +352,7 @@ def optimize(
     }
     name = study_name or DEFAULT_STUDY
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(open_storage(storage, out), name, setup, seed, two_objectives)
+    study = open_study(open_storage(storage, out, heartbeat), name, setup, seed, two_objectives)
     for capacity in space.screening_capacities(screening_levels(len(candidates), trials)):
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
@@ -372,7 +374,7 @@ def optimize(
     options = {"budget": budget, "trials": trials, "timeout": timeout, "policies": [p.name for p in candidates],
                "objective": scoring.name, "miss_cost": miss_cost, "memory_cost": memory_cost, "pareto": pareto,
                "tolerance": tolerance, "target_gain": target_gain, "holdout": holdout,
-               "sample_rate": sample_rate, "storage": storage,
+               "sample_rate": sample_rate, "storage": storage, "heartbeat": heartbeat,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
                "seed": seed, "target": product.name if product else ANY}  # fmt: skip

@@ -6,7 +6,10 @@ interrupted run keeps its trials. The CLI's default folder is new for every
 run, so resuming a study, or sharing one between processes, takes the same
 ``--storage`` (or ``--out``) as well as the same ``--study-name``. A URL
 (``sqlite:///…``, ``postgresql://…``, ``mysql://…``) opens an optuna RDB
-storage that workers on many machines can share. A stored study remembers
+storage that workers on many machines can share; there each running trial
+records a heartbeat, so a trial whose worker died (silent for twice the
+interval) is marked failed by the next worker to start a trial and run again
+with the same parameters, instead of staying "running" forever. A stored study remembers
 the search space and scoring it was made with; opening it with another is an
 error rather than a silent mix.
 """
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
+from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 
 from tuner.errors import CachetuneError
@@ -31,14 +34,24 @@ JOURNAL_NAME = "study.journal"
 STARTUP_TRIALS = 10
 # Concurrent workers may race to create the RDB schema; the loser retries.
 CONNECT_ATTEMPTS = 3
+# How often a running trial in a database storage says it is alive (seconds), and how many times a trial
+# whose worker died is run again.
+HEARTBEAT_SECONDS = 60
+RETRIES = 3
 
 
 class StudyError(CachetuneError):
     """A storage that cannot be opened, or a stored study made for another search."""
 
 
-def open_storage(storage: str | None, folder: Path | None) -> BaseStorage:
-    """``storage`` as a URL or journal path; by default a journal in ``folder`` (in memory without one)."""
+def open_storage(storage: str | None, folder: Path | None, heartbeat: int = HEARTBEAT_SECONDS) -> BaseStorage:
+    """``storage`` as a URL or journal path; by default a journal in ``folder`` (in memory without one).
+
+    A URL's running trials record a heartbeat every ``heartbeat`` seconds (0: none); a journal is one
+    machine's file, where a dead worker is seen at once by the user.
+    """
+    if heartbeat < 0:
+        raise CachetuneError(f"heartbeat must not be negative, got {heartbeat}", parameter="heartbeat")
     if storage is None:
         if folder is None:
             return InMemoryStorage()
@@ -47,13 +60,22 @@ def open_storage(storage: str | None, folder: Path | None) -> BaseStorage:
         return _journal(Path(storage))
     for attempt in range(CONNECT_ATTEMPTS):
         try:
-            return RDBStorage(_with_installed_driver(storage))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(_with_installed_driver(storage), **_heartbeat_options(heartbeat))
         except Exception as error:  # drivers raise their own types; all mean the same to the user
             if attempt == CONNECT_ATTEMPTS - 1 or "already exists" not in str(error):
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 raise StudyError(f"cannot open storage {_redacted(storage)}: {first_line}") from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _heartbeat_options(heartbeat: int) -> dict[str, Any]:
+    if not heartbeat:
+        return {}
+    retry = RetryHeartbeatStaleTrialCallback(RETRIES)
+    return {"heartbeat_interval": heartbeat, "heartbeat_stale_trial_callback": retry}
 
 
 def _with_installed_driver(url: str) -> str:
