@@ -18,6 +18,7 @@ elsewhere share that cache when they are started with the same
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import shutil
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import dask
 import numpy as np
 from distributed import Client, LocalCluster, as_completed
 
@@ -57,7 +59,7 @@ def run_on_dask(
     if scratch is None and local_workers is None:
         raise CachetuneError("scratch is needed with a scheduler address: a folder every Dask worker can read",
                              parameter="scratch")  # fmt: skip
-    with _scratch_folder(scratch) as folder, _client(address, local_workers) as client:
+    with _scratch_folder(scratch) as folder, _client(address, local_workers, folder) as client:
         folders = {part: str(write_part(part_trace(part), folder / f"part-{part}"))
                    for part in sorted({task.part for task in tasks})}  # fmt: skip
         futures = client.map(_replay_part, [folders[task.part] for task in tasks], tasks, pure=False)
@@ -79,13 +81,16 @@ def _local_workers(address: str) -> int | None:
 
 
 @contextmanager
-def _client(address: str, local_workers: int | None) -> Iterator[Client]:
+def _client(address: str, local_workers: int | None, folder: Path) -> Iterator[Client]:
     """A client of the scheduler at ``address``, or of a cluster of ``local_workers`` processes on loopback
-    (one thread each, no dashboard) that is closed with it."""
+    (one thread each, no dashboard, the scheduler's and workers' own files in ``folder``) that is closed
+    with it. The local cluster logs only errors: its notes (a worker slow to exit being stopped) would
+    garble the command's output."""
     if local_workers is not None:
         with (
+            dask.config.set({"temporary-directory": str(folder)}),
             LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                         dashboard_address=None) as cluster,
+                         dashboard_address=None, silence_logs=logging.ERROR) as cluster,
             Client(cluster) as client,
         ):  # fmt: skip
             yield client
