@@ -138,8 +138,9 @@ def test_the_cli_runs_bench_and_fleets_on_a_dask_scheduler(scheduler, tmp_path):
     }
     for name, args in runs.items():
         local = cachetune("bench", *args, "--out", str(tmp_path / f"{name}-local"))
-        remote = cachetune("bench", *args, "--dask", scheduler, "--scratch", str(scratch), "--out",
-                           str(tmp_path / f"{name}-dask"))  # fmt: skip
+        # A relative scratch folder: the workers, elsewhere, are given it as an absolute path.
+        remote = cachetune("bench", *args, "--dask", scheduler, "--scratch", "scratch", "--out",
+                           str(tmp_path / f"{name}-dask"), cwd=tmp_path)  # fmt: skip
         assert local.returncode == 0, local.stderr
         assert remote.returncode == 0, remote.stderr
         for table in ("results.csv", *(("shards.csv",) if name == "fleet" else ())):

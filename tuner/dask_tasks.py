@@ -105,9 +105,10 @@ def _client(address: str, local_workers: int | None, folder: Path) -> Iterator[C
 
 @contextmanager
 def _scratch_folder(scratch: str | os.PathLike | None) -> Iterator[Path]:
-    """A new folder of this run's parts under ``scratch`` (or the system's temporary folder), removed after."""
+    """A new folder of this run's parts under ``scratch`` (or the system's temporary folder), removed after;
+    absolute, since workers resolve a path from folders of their own."""
     try:
-        folder = Path(tempfile.mkdtemp(prefix="cachetune-dask-", dir=scratch))
+        folder = Path(tempfile.mkdtemp(prefix="cachetune-dask-", dir=scratch)).resolve()
     except OSError as error:
         raise CachetuneError(f"cannot write to the scratch folder {str(scratch)!r}: {error.strerror}",
                              parameter="scratch") from None  # fmt: skip
