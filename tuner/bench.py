@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +15,12 @@ import pandas as pd
 from tuner.bounds import LOWER_BOUND, LowerBound, lower_bound
 from tuner.capacity import BYTES, Capacity, parse_byte_size, parse_capacity
 from tuner.engine.kernel import WRITE_POLICIES
-from tuner.engine.replay import ReplayResult, replay
+from tuner.engine.replay import ReplayResult
 from tuner.errors import CachetuneError, check_choice
+from tuner.grid import ReplayTask, run_tasks
 from tuner.intervals import Interval, mean_interval, paired_difference
 from tuner.lineup import named_policies
-from tuner.policies import Policy, floor_policy, get_policy
+from tuner.policies import floor_policy, get_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
 
@@ -159,6 +158,8 @@ def bench(
     flush_interval: float | None = None,
     max_object_size: int | str | None = None,
     jobs: int | None = None,
+    dask: str | None = None,
+    scratch: str | os.PathLike | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BenchResult:
     """Replay ``trace`` through every policy at every size, sorted best first.
@@ -171,8 +172,11 @@ def bench(
     ``params`` maps a policy name to its parameters; ``write_policy``, ``ttl``, ``flush_interval``
     and ``max_object_size`` (bytes, or a size such as ``"8MiB"``) are ``tuner.replay``'s and apply
     to every replay and to the floor, so the gap compares like with like. ``jobs`` replays run in
-    parallel threads (the compiled kernels release the GIL); ``on_progress`` is called with
-    ``(replays done, replays in all)`` after each replay, for progress bars.
+    parallel threads (the compiled kernels release the GIL); with ``dask`` (a scheduler address, or
+    ``local:N`` worker processes) each replay is a task of that Dask cluster instead, reading the
+    trace from files written once to ``scratch`` (``tuner.grid.run_tasks``), and the results are the
+    same. ``on_progress`` is called with ``(replays done, replays in all)`` after each replay, for
+    progress bars.
 
     ``seeds`` replays each randomized policy that many times, with seeds
     ``seed``, ``seed + 1``, ...: its row holds the mean of each figure over
@@ -209,20 +213,10 @@ def bench(
     for policy in chosen:  # fail on a bad parameter before any replay starts
         policy.resolve_params((params or {}).get(policy.name, {}))
 
-    jobs_in_all = len(runs) + len(floor_runs)
-    done = itertools.count(1)
-
-    def run(job: tuple[Policy, Capacity, int]) -> ReplayResult:
-        policy, capacity, replay_seed = job
-        result = replay(trace, policy, capacity, seed=replay_seed, **operations,
-                        **(params or {}).get(policy.name, {}))  # fmt: skip
-        if on_progress is not None:
-            on_progress(next(done), jobs_in_all)
-        return result
-
-    workers = jobs or min(len(runs), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(run, runs + floor_runs))
+    tasks = [ReplayTask(0, policy.name, capacity, {"seed": replay_seed, **operations,
+                                                   **(params or {}).get(policy.name, {})})
+             for policy, capacity, replay_seed in runs + floor_runs]  # fmt: skip
+    results = run_tasks(lambda _: trace, tasks, jobs=jobs, dask=dask, scratch=scratch, on_progress=on_progress)
     floor_misses = {(r.capacity.amount, r.capacity.unit): r.misses for r in results if r.policy == floor.name}
     # A policy's replays at one size (one per seed for a randomized policy), in the order they were listed.
     grouped: dict[tuple[str, int, str], list[ReplayResult]] = {}

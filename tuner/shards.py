@@ -48,8 +48,9 @@ import pandas as pd
 
 from tuner.bench import RESULT_COLUMNS
 from tuner.capacity import Capacity, parse_capacity
-from tuner.engine.replay import Counts, ReplayResult, replay
+from tuner.engine.replay import Counts, ReplayResult
 from tuner.errors import CachetuneError
+from tuner.grid import ReplayTask, run_tasks
 from tuner.lineup import named_policies
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
@@ -360,13 +361,17 @@ def shard_capacity_of(trace: Trace, capacity, n_shards: int, shard_capacity=None
 
 
 def shard_replay(trace: Trace, policy: str, capacity=None, *, shards: int, hash: str = "redis-cluster",
-                 shard_capacity=None, routing: np.ndarray | None = None, **options: Any) -> ShardResult:  # fmt: skip
+                 shard_capacity=None, routing: np.ndarray | None = None, jobs: int | None = None,
+                 dask: str | None = None, scratch=None, **options: Any) -> ShardResult:  # fmt: skip
     """Replay ``trace`` through a fleet of ``shards`` caches of ``policy``, each key on the shard ``hash`` picks.
 
     Each shard's requests are replayed alone (``tuner.replay`` with
     ``options``: seed, write policy, TTL, ...) at ``capacity // shards`` or
     ``shard_capacity``. ``routing`` (each object's shard, from
     ``shard_of_objects``) saves routing again when many replays share it.
+    The shards replay in ``jobs`` threads, or as tasks of the Dask cluster
+    ``dask``, each reading only its shard's requests from ``scratch``
+    (``tuner.grid.run_tasks``).
     """
     if routing is None:
         routing = shard_of_objects(trace, shards, hash)
@@ -375,19 +380,26 @@ def shard_replay(trace: Trace, policy: str, capacity=None, *, shards: int, hash:
     if capacity is None and shard_capacity is None:
         raise CachetuneError("a sharded replay needs a capacity or a shard capacity", parameter="capacity")
     size = shard_capacity_of(trace, capacity, shards, shard_capacity)
+    tasks = [ReplayTask(shard, policy, size, options) for shard in range(shards)]
+    return _fleet(trace, hash, size, run_tasks(shard_parts(trace, routing), tasks, jobs=jobs, dask=dask,
+                                               scratch=scratch))  # fmt: skip
+
+
+def shard_parts(trace: Trace, routing: np.ndarray) -> Callable[[int], Trace]:
+    """Shard ``i``'s requests (``routing`` gives each object's shard) as a trace of their own, for ``run_tasks``."""
     by_request = routing[trace.ids]
-    replays, rows = [], []
-    for shard in range(shards):
-        part = sub_trace(trace, by_request == shard, f"{trace.name} [{shard_label(shard)}]")
-        result = replay(part, policy, size, **options)
-        replays.append(result)
-        rows.append({"shard": shard, "requests": result.requests, "hits": result.hits, "misses": result.misses,
-                     "miss_ratio": result.miss_ratio, "used": result.used, "resident": result.resident,
-                     "evictions": result.evictions})  # fmt: skip
+    return lambda shard: sub_trace(trace, by_request == shard, f"{trace.name} [{shard_label(shard)}]")
+
+
+def _fleet(trace: Trace, hash: str, size: Capacity, replays: list[ReplayResult]) -> ShardResult:
+    """A fleet's result from its shards' replays, in shard order."""
+    rows = [{"shard": shard, "requests": result.requests, "hits": result.hits, "misses": result.misses,
+             "miss_ratio": result.miss_ratio, "used": result.used, "resident": result.resident,
+             "evictions": result.evictions} for shard, result in enumerate(replays)]  # fmt: skip
     totals = Counts(requests=sum(one.requests for one in replays), misses=sum(one.misses for one in replays),
                     bytes_requested=sum(one.bytes_requested for one in replays),
                     bytes_missed=sum(one.bytes_missed for one in replays), span_seconds=trace.span_seconds)  # fmt: skip
-    return ShardResult(policy=replays[0].policy, hash=hash, shards=shards, shard_capacity=size, totals=totals,
+    return ShardResult(policy=replays[0].policy, hash=hash, shards=len(replays), shard_capacity=size, totals=totals,
                        table=pd.DataFrame(rows, columns=SHARD_COLUMNS), replays=tuple(replays))  # fmt: skip
 
 
@@ -407,24 +419,31 @@ class ShardBenchResult:
 
 
 def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redis-cluster", shard_capacity=None,
-                seed: int | None = None, on_progress: Callable[[int, int], None] | None = None,
-                **options: Any) -> ShardBenchResult:  # fmt: skip
-    """Every policy at every fleet size (or once at ``shard_capacity``) through ``shard_replay``.
+                seed: int | None = None, jobs: int | None = None, dask: str | None = None, scratch=None,
+                on_progress: Callable[[int, int], None] | None = None, **options: Any) -> ShardBenchResult:  # fmt: skip
+    """Every policy at every fleet size (or once at ``shard_capacity``), each fleet as ``shard_replay`` replays it.
 
     The rows carry the columns of ``tuner.bench``'s table; the figures only a
     single cache has (the floor, intervals over seeds, the hourly timeline) are
-    left empty.
+    left empty. Every shard's replay at every size is one task of one grid
+    (``tuner.grid.run_tasks``: ``jobs`` threads, or the Dask cluster ``dask``
+    with the shards' requests written once to ``scratch``); ``on_progress``
+    is called as each one finishes.
     """
     chosen = named_policies(policies)
     routing = shard_of_objects(trace, shards, hash)
     fleet_sizes = [None] if shard_capacity is not None else list(sizes)
     seed = DEFAULT_SEED if seed is None else seed
+    tasks = [ReplayTask(shard, policy.name, shard_capacity_of(trace, size, shards, shard_capacity),
+                        {"seed": seed, **options})
+             for size in fleet_sizes for policy in chosen for shard in range(shards)]  # fmt: skip
+    replays = run_tasks(shard_parts(trace, routing), tasks, jobs=jobs, dask=dask, scratch=scratch,
+                        on_progress=on_progress)  # fmt: skip
     rows, shard_tables = [], []
-    total = len(chosen) * len(fleet_sizes)
     for size in fleet_sizes:
-        for policy in chosen:
-            result = shard_replay(trace, policy.name, size, shards=shards, hash=hash, shard_capacity=shard_capacity,
-                                  routing=routing, seed=seed, **options)  # fmt: skip
+        for _ in chosen:
+            first = len(rows) * shards  # this fleet's replays, one a shard, where the tasks listed them
+            result = _fleet(trace, hash, tasks[first].capacity, replays[first : first + shards])
             each = result.shard_capacity
             fleet = parse_capacity(size, trace.n_objects) if size is not None else None
             row = dict.fromkeys(RESULT_COLUMNS, float("nan"))
@@ -447,8 +466,6 @@ def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redi
             table["imbalance_requests"] = result.imbalance_requests
             table["imbalance_misses"] = result.imbalance_misses
             shard_tables.append(table)
-            if on_progress is not None:
-                on_progress(len(rows), total)
     run_options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes],
                    "shards": shards, "shard_hash": hash,
                    "shard_capacity": None if shard_capacity is None else str(shard_capacity), "seed": seed,

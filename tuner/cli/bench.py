@@ -46,6 +46,20 @@ def bench_command(
     shard_capacity: Annotated[
         str | None, typer.Option(help="Each shard's size (default: each --size split evenly over the shards).")
     ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the replays on a Dask cluster: a scheduler's address (tcp://host:8786), "
+            "or local:N for N worker processes on this machine."
+        ),
+    ] = None,
+    scratch: Annotated[
+        str | None,
+        typer.Option(
+            help="With --dask: a folder every worker can read, where the trace is written once "
+            "(default with local:N: a temporary folder)."
+        ),
+    ] = None,
 ) -> None:
     """Replay a workload or trace through every policy and compare hits, misses and misses per hour."""
     check_choice("format", output_format, FORMATS)
@@ -65,11 +79,13 @@ def bench_command(
                 result = shard_bench(trace, policies, size or DEFAULT_SIZES, shards=shards, hash=shard_hash,
                                      shard_capacity=shard_capacity, seed=source.chosen_seed,
                                      write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
-                                     max_object_size=max_object_size, on_progress=show)  # fmt: skip
+                                     max_object_size=max_object_size, dask=dask, scratch=scratch,
+                                     on_progress=show)  # fmt: skip
             else:
                 result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
                                write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
-                               max_object_size=max_object_size, on_progress=show)  # fmt: skip
+                               max_object_size=max_object_size, dask=dask, scratch=scratch,
+                               on_progress=show)  # fmt: skip
         output.save_run(folder, "bench", source, trace, result, report=not no_report and shards is None)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
