@@ -107,8 +107,8 @@ def verify(
     ``speed`` a server's replay is paced at ``speed``× trace time (1: as the
     trace ran; ``tuner.live.pacing``), else it goes as fast as it can.
     """
-    check_speed(speed)
     model = model_of(policy)
+    check_options(model, server=server, speed=speed)
     size = parse_capacity(capacity, trace.n_objects)
     resolved = model.resolve_params(params)
     check = _CHECKS[model.target]
@@ -128,6 +128,18 @@ def model_of(policy: str | Policy) -> Policy:
                              "textbook policy (try redis-lru, memcached, cachetools-lru, functools-lru)",
                              parameter="policies")  # fmt: skip
     return model
+
+
+def check_options(model: Policy, *, server: str | None, speed: float | None) -> None:
+    """A one-line CachetuneError for options the check of ``model`` cannot take, before anything runs:
+    a speed that is not positive; a server or a speed for Python's caches, replayed in this process by
+    the trace's own clock."""
+    check_speed(speed)
+    if model.target in _LIBRARIES:
+        if server is not None:
+            raise CachetuneError(f"{model.name} is checked against the library in this process: no --server")
+        if speed is not None:
+            raise CachetuneError(f"{model.name} is replayed by the trace's own clock: no --speed")
 
 
 def _figures(result: ReplayResult) -> Figures:
@@ -190,10 +202,6 @@ def memcached_args(memory: int, params: dict[str, Any]) -> list[str]:
 def _python_check(trace, model, size, params, *, server, ttl, time_limit, speed, seed):
     from tuner.live.python_caches import replay_through_library
 
-    if server is not None:
-        raise CachetuneError(f"{model.name} is checked against the library in this process: no --server")
-    if speed is not None:
-        raise CachetuneError(f"{model.name} is replayed by the trace's own clock: no --speed", parameter="speed")
     live = replay_through_library(trace, model.name, size.amount, size.unit == BYTES, ttl=ttl, seed=seed)
     simulated = replay(trace, model, size, seed=seed, ttl=ttl, **params)
     # currsize is in maxsize's unit (objects or bytes), as the model's capacity in use is.
@@ -216,6 +224,7 @@ def _redis_check(trace, model, size, params, *, server, ttl, time_limit, speed, 
     return real, simulated, live.seconds
 
 
+_LIBRARIES = frozenset({"cachetools", "functools"})
 _CHECKS: dict[str, Callable[..., tuple[Figures, Figures, float]]] = {
     "memcached": _memcached_check,
     "cachetools": _python_check,

@@ -13,7 +13,7 @@ from tuner.cli.operations import Ttl
 from tuner.cli.printers import FORMATS, Format, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.verify import Verification, model_of, verify
+from tuner.verify import Verification, check_options, model_of, verify
 
 
 @with_source_options()
@@ -47,6 +47,7 @@ def verify_command(
         raise CachetuneError("--start and --server exclude each other: check a server started here or yours")
     params = _parse_params(param or [])
     model = model_of(policies.strip())
+    check_options(model, server=server, speed=speed)
     with output.run_folder("verify", out) as folder:
         trace = source.load()
         stderr.print(f"replaying {len(trace):,} requests against the real {model.name} and its model",
