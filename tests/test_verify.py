@@ -66,7 +66,7 @@ def test_a_users_memcached_holding_an_item_is_refused_and_left_as_it_was():
 
     with servers.start_memcached(["-m", "8"]) as server:
         client = Client(("127.0.0.1", server.port))
-        client.set("theirs", b"precious")
+        client.set("theirs", b"precious", noreply=False)  # stored before verify looks (pymemcache's default is noreply)
         with pytest.raises(CachetuneError, match="holds 1 items"):
             verify(_sized(_zipf()), "memcached", "8MiB", server=server.url)
         assert client.get("theirs") == b"precious"
