@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tuner.capacity import BYTES, Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
 from tuner.errors import CachetuneError
+from tuner.live.pacing import check_speed
 from tuner.policies import Policy, get_policy
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
@@ -93,6 +93,7 @@ def verify(
     server: str | None = None,
     ttl: float | None = None,
     time_limit: float = 600.0,
+    speed: float | None = None,
     seed: int = DEFAULT_SEED,
     **params: Any,
 ) -> Verification:
@@ -102,16 +103,19 @@ def verify(
     ``server`` is the URL of the user's own server (``redis://host:port/db``,
     ``memcached://host:port``); without one a throwaway server is started on
     loopback and stopped after. ``ttl`` is cachetools-ttl's TTLCache ttl. The
-    real replay stops with a CachetuneError after ``time_limit`` seconds.
+    real replay stops with a CachetuneError after ``time_limit`` seconds. With
+    ``speed`` a server's replay is paced at ``speed``× trace time (1: as the
+    trace ran; ``tuner.live.pacing``), else it goes as fast as it can.
     """
     model = model_of(policy)
+    check_options(model, server=server, speed=speed)
     size = parse_capacity(capacity, trace.n_objects)
     resolved = model.resolve_params(params)
     check = _CHECKS[model.target]
     real, simulated, seconds = check(trace, model, size, resolved, server=server, ttl=ttl, time_limit=time_limit,
-                                     seed=seed)  # fmt: skip
+                                     speed=speed, seed=seed)  # fmt: skip
     options = {"policy": model.name, "capacity": str(size), "params": resolved, "server": server, "ttl": ttl,
-               "time_limit": time_limit, "seed": seed}  # fmt: skip
+               "time_limit": time_limit, "speed": speed, "seed": seed}  # fmt: skip
     rate = len(trace) / seconds if seconds > 0 else math.nan
     return Verification(model.name, model.target, size, resolved, real, simulated, rate, options)
 
@@ -126,11 +130,23 @@ def model_of(policy: str | Policy) -> Policy:
     return model
 
 
+def check_options(model: Policy, *, server: str | None, speed: float | None) -> None:
+    """A one-line CachetuneError for options the check of ``model`` cannot take, before anything runs:
+    a speed that is not positive; a server or a speed for Python's caches, replayed in this process by
+    the trace's own clock."""
+    check_speed(speed)
+    if model.target in _LIBRARIES:
+        if server is not None:
+            raise CachetuneError(f"{model.name} is checked against the library in this process: no --server")
+        if speed is not None:
+            raise CachetuneError(f"{model.name} is replayed by the trace's own clock: no --speed")
+
+
 def _figures(result: ReplayResult) -> Figures:
     return Figures(int(result.requests), int(result.hits), result.evictions, result.resident, result.used)
 
 
-def _memcached_check(trace, model, size, params, *, server, ttl, time_limit, seed):
+def _memcached_check(trace, model, size, params, *, server, ttl, time_limit, speed, seed):
     from tuner.live.memcached_replay import replay_against_memcached
     from tuner.live.servers import start_memcached
 
@@ -138,10 +154,10 @@ def _memcached_check(trace, model, size, params, *, server, ttl, time_limit, see
         raise CachetuneError("memcached's memory is in bytes: give --size as 64MiB", parameter="size")
     if server is None:
         with start_memcached(memcached_args(size.amount, params)) as started:
-            live = replay_against_memcached(trace, started.url, time_limit=time_limit)
+            live = replay_against_memcached(trace, started.url, time_limit=time_limit, speed=speed)
     else:
         _refuse_a_server_holding_items(server)
-        live = replay_against_memcached(trace, server, time_limit=time_limit, remove_keys=True)
+        live = replay_against_memcached(trace, server, time_limit=time_limit, remove_keys=True, speed=speed)
     simulated = replay(trace, model, size, seed=seed, ttl=ttl, **params)
     real = Figures(live.gets, live.hits, live.evictions, live.curr_items, live.bytes)
     return real, _figures(simulated), live.seconds
@@ -183,11 +199,9 @@ def memcached_args(memory: int, params: dict[str, Any]) -> list[str]:
     return args
 
 
-def _python_check(trace, model, size, params, *, server, ttl, time_limit, seed):
+def _python_check(trace, model, size, params, *, server, ttl, time_limit, speed, seed):
     from tuner.live.python_caches import replay_through_library
 
-    if server is not None:
-        raise CachetuneError(f"{model.name} is checked against the library in this process: no --server")
     live = replay_through_library(trace, model.name, size.amount, size.unit == BYTES, ttl=ttl, seed=seed)
     simulated = replay(trace, model, size, seed=seed, ttl=ttl, **params)
     # currsize is in maxsize's unit (objects or bytes), as the model's capacity in use is.
@@ -195,19 +209,22 @@ def _python_check(trace, model, size, params, *, server, ttl, time_limit, seed):
     return real, _figures(simulated), live.seconds
 
 
-def _redis_check(trace, model, size, params, *, server, ttl, time_limit, seed):
+def _redis_check(trace, model, size, params, *, server, ttl, time_limit, speed, seed):
     from tuner.live.redis_replay import check_redis_model
 
     if size.unit != BYTES:
         raise CachetuneError("Redis's maxmemory is in bytes: give --size as 64MiB", parameter="size")
-    check = check_redis_model(trace, model.name, size.amount, url=server, seeds=1, time_limit=time_limit, **params)
+    check = check_redis_model(trace, model.name, size.amount, url=server, seeds=1, time_limit=time_limit,
+                              speed=speed, **params)  # fmt: skip
     live = check.live
     real = Figures(live.gets, live.hits, live.evicted_keys, live.resident_keys, live.used_memory)
-    simulated = Figures(live.gets, round(check.model_hit_ratio * live.gets), None,
-                        int(np.mean(check.model_resident_keys)), None)  # fmt: skip
+    # One seed: each figure is that replay's (memory: the model's account and the server's baseline).
+    simulated = Figures(live.gets, round(check.model_hit_ratio * live.gets), check.model_evictions[0],
+                        check.model_resident_keys[0], check.model_memory[0])  # fmt: skip
     return real, simulated, live.seconds
 
 
+_LIBRARIES = frozenset({"cachetools", "functools"})
 _CHECKS: dict[str, Callable[..., tuple[Figures, Figures, float]]] = {
     "memcached": _memcached_check,
     "cachetools": _python_check,

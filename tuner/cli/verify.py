@@ -13,7 +13,7 @@ from tuner.cli.operations import Ttl
 from tuner.cli.printers import FORMATS, Format, write_table
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.verify import Verification, model_of, verify
+from tuner.verify import Verification, check_options, model_of, verify
 
 
 @with_source_options()
@@ -33,6 +33,10 @@ def verify_command(
     ] = None,
     ttl: Ttl = None,
     time_limit: Annotated[float, typer.Option(help="Stop the real replay after this many seconds.")] = 600.0,
+    speed: Annotated[
+        float | None,
+        typer.Option(help="Pace the real replay at N x trace time (1: as the trace ran); default: as fast as it goes."),
+    ] = None,
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Format = "table",
@@ -43,11 +47,12 @@ def verify_command(
         raise CachetuneError("--start and --server exclude each other: check a server started here or yours")
     params = _parse_params(param or [])
     model = model_of(policies.strip())
+    check_options(model, server=server, speed=speed)
     with output.run_folder("verify", out) as folder:
         trace = source.load()
         stderr.print(f"replaying {len(trace):,} requests against the real {model.name} and its model",
                      highlight=False)  # fmt: skip
-        result = verify(trace, model, size, server=server, ttl=ttl, time_limit=time_limit,
+        result = verify(trace, model, size, server=server, ttl=ttl, time_limit=time_limit, speed=speed,
                         seed=source.chosen_seed, **params)  # fmt: skip
         output.save_run(folder, "verify", source, trace, result, report=not no_report)
     write_table(result.table, output_format, lambda: _print(result))

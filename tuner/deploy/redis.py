@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tuner.calibrations import load_calibration
 from tuner.capacity import BYTES
 from tuner.deploy.base import Deployment, Target, own_params
+from tuner.deploy.memcached import MIB
 
 if TYPE_CHECKING:
     from tuner.optimize.space import Config
@@ -26,6 +28,9 @@ DEFAULTS = {"samples": 5, "volatile": 0, "lfu_log_factor": 10, "lfu_decay_time":
 # The model of each maxmemory-policy family: its name after the allkeys-/volatile- prefix.
 KINDS = {"redis-lru": "lru", "redis-lfu": "lfu", "redis-random": "random"}
 TTL_POLICY = "redis-ttl"
+# The least maxmemory worth a trial: a MiB of keys beyond what an empty Redis 7.0 holds (at its empty
+# server's memory or below, a key is evicted as soon as it is written, and the models refuse it).
+LEAST_MEMORY = int(load_calibration("redis", "7.0")["baseline_bytes"]) + MIB
 
 
 def maxmemory_policy(policy: str, volatile: int) -> str:
@@ -65,5 +70,6 @@ TARGETS = (
         default_policy="redis-lru",
         render=render,
         held=frozenset({"key_size"}),
+        least_capacity=LEAST_MEMORY,
     ),
 )

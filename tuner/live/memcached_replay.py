@@ -14,7 +14,8 @@ SETs go at once (``noreply``), in order, before the next request. The one
 difference from a strict request-by-request replay: a SET for a miss in a
 batch comes after the batch's later GETs, so a key evicted by such a SET
 within the same batch is still a hit (``batch=1`` replays strictly, about ten
-times slower).
+times slower). With a ``speed`` the replay is paced by the trace's clock
+(``tuner.live.pacing``): a batch holds only requests already due.
 
 Careful with a server it did not start: every key it writes starts with its
 own prefix (``cachetune:<random>:``), it never flushes, reads every setting
@@ -34,6 +35,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from tuner.errors import CachetuneError
+from tuner.live.pacing import Pacer
 from tuner.trace import DELETE, GET, SET, Trace
 
 ID_DIGITS = 8  # hex digits of an object id in a key: 4 billion objects
@@ -79,8 +81,10 @@ def replay_against_memcached(
     timeout: float = 5.0,
     time_limit: float = 600.0,
     remove_keys: bool = False,
+    speed: float | None = None,
 ) -> LiveReplay:
-    """Replay ``trace`` against the memcached at ``server`` (see the module's docstring)."""
+    """Replay ``trace`` against the memcached at ``server``, paced at ``speed``× trace time (see the
+    module's docstring)."""
     from pymemcache.client.base import Client
     from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
@@ -91,10 +95,11 @@ def replay_against_memcached(
     key_length = len(prefix) + ID_DIGITS
     if key_length > 250:
         raise CachetuneError("memcached keys are at most 250 bytes: use a shorter prefix", parameter="prefix")
+    pacer = Pacer(trace.timestamps, speed)
     client = Client((host, port), connect_timeout=timeout, timeout=timeout, no_delay=True)
     began = time.monotonic()
     try:
-        counts = _Replayer(client, trace, prefix, key_length, batch, began + time_limit).run()
+        counts = _Replayer(client, trace, prefix, key_length, batch, began + time_limit, pacer).run()
         stats = client.stats()
         if remove_keys:
             _remove(client, prefix, trace)
@@ -113,9 +118,11 @@ def replay_against_memcached(
 class _Replayer:
     """One replay's walk through the trace, pipelining runs of GETs."""
 
-    def __init__(self, client, trace: Trace, prefix: str, key_length: int, batch: int, deadline: float):
+    def __init__(self, client, trace: Trace, prefix: str, key_length: int, batch: int, deadline: float,
+                 pacer: Pacer):  # fmt: skip
         self.client, self.trace, self.prefix = client, trace, prefix
         self.key_length, self.batch, self.deadline = key_length, batch, deadline
+        self.pacer, self.due = pacer, 0  # one past the last request due
         self.values: dict[int, bytes] = {}
         self.pending: dict[str, int] = {}  # the GET run, in order: key -> its request position
         self.gets = self.hits = self.sets = self.deletes = 0
@@ -136,6 +143,7 @@ class _Replayer:
         expires = np.ceil(trace.ttls).astype(np.int64) if trace.has_ttls else None
         self.expires = expires
         for at in range(len(trace)):
+            self.wait_until_due(at)
             key = self.key(int(ids[at]))
             op = ops[at]
             if op == GET:
@@ -153,6 +161,14 @@ class _Replayer:
         self.flush()
         self.client.version()  # waits until every unreplied write before it has been served
         return self.gets, self.hits, self.sets, self.deletes
+
+    def wait_until_due(self, at: int) -> None:
+        """Send what is pending, then wait for request ``at``'s time, when it is not yet due."""
+        while at >= self.due:
+            self.flush()
+            if time.monotonic() > self.deadline:
+                raise CachetuneError("the replay against memcached ran past its time limit")
+            self.due = self.pacer.wait(at, self.deadline)
 
     def expire(self, at: int) -> int:
         return 0 if self.expires is None else int(self.expires[at])

@@ -13,6 +13,10 @@ It never harms the server: it refuses a non-empty selected db (one line), writes
 the policy, samples, LFU settings) is restored, and it refuses to change one while any db holds keys,
 which eviction could take. A server that goes away ends it with a one-line CachetuneError, and a
 replay stops at ``time_limit`` seconds (``LiveReplay.replayed`` says how far it got).
+
+With a ``speed`` the replay is paced by the trace's clock (``tuner.live.pacing``): a batch holds only
+requests already due, so request ``i`` goes no earlier than ``(ts_i - ts_0) / speed`` seconds after the
+first; without one it goes as fast as it can.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import CachetuneError
+from tuner.live.pacing import Pacer
 from tuner.trace import GET, SET, Trace
 
 PREFIX = "cachetune:"
@@ -41,7 +46,8 @@ class LiveReplay:
     ``used_memory`` then, when each request was sent, the requests' positions in the order the server
     wrote them (``executed``: in each batch the requests that wrote nothing or wrote themselves, then the
     GETs that missed, whose SETs came after the batch), how many were replayed (all, unless the time
-    limit came first), the key names' length, and the wall time taken."""
+    limit came first), which requests were GETs that missed (``missed``, by position: the misses of a part
+    of the trace, such as optimize's held-out part), the key names' length, and the wall time taken."""
 
     gets: int
     hits: int
@@ -51,6 +57,7 @@ class LiveReplay:
     used_memory: int
     send_times: np.ndarray = field(repr=False)
     executed: np.ndarray = field(repr=False)
+    missed: np.ndarray = field(repr=False)
     replayed: int
     key_size: int
     seconds: float
@@ -76,9 +83,10 @@ def key_names(trace: Trace, prefix: str = PREFIX) -> tuple[list[bytes], int]:
 
 
 def replay_against_redis(trace: Trace, url: str, *, config: dict[str, Any] | None = None, prefix: str = PREFIX,
-                         time_limit: float = 60.0, keep_keys: bool = False) -> LiveReplay:  # fmt: skip
+                         time_limit: float = 60.0, keep_keys: bool = False, speed: float | None = None,
+                         ) -> LiveReplay:  # fmt: skip
     """Replay ``trace`` against the Redis at ``url`` with ``config`` set for the replay (``{"maxmemory":
-    8000000, "maxmemory-policy": "allkeys-lru"}``; restored after)."""
+    8000000, "maxmemory-policy": "allkeys-lru"}``; restored after), paced at ``speed``× trace time."""
     import redis
 
     client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
@@ -92,7 +100,7 @@ def replay_against_redis(trace: Trace, url: str, *, config: dict[str, Any] | Non
                 for name, value in config.items():
                     saved.update(client.config_get(name))
                     client.config_set(name, value)
-            return replay_requests(client, trace, prefix, time_limit, keep_keys)
+            return replay_requests(client, trace, prefix, time_limit, keep_keys, speed)
         finally:
             for name, value in saved.items():
                 client.config_set(name, value)
@@ -111,7 +119,8 @@ def _refuse_eviction_of_others(client, url: str) -> None:
         raise CachetuneError(f"{url}: {db} holds {keys} keys that eviction could take; use a throwaway server")
 
 
-def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_keys: bool) -> LiveReplay:
+def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_keys: bool,
+                    speed: float | None = None) -> LiveReplay:  # fmt: skip
     """The replay itself on a connected redis-py ``client``, with no check of the server (the caller's)."""
     names, key_size = key_names(trace, prefix)
     largest = trace.largest_size
@@ -119,6 +128,8 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     ids, ops, sizes, ttls = trace.ids, trace.ops, trace.sizes, trace.ttls
     send_times = np.zeros(len(trace), np.float64)
     executed = np.arange(len(trace), dtype=np.int64)
+    missed = np.zeros(len(trace), bool)
+    pacer = Pacer(trace.timestamps, speed)
     stats_before = client.info("stats")
     began = time.monotonic()
     deadline = began + time_limit
@@ -126,7 +137,10 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     at = 0
     n = len(trace)
     while at < n and time.monotonic() < deadline:
-        end = _batch_end(ids, sizes, at)
+        due = pacer.wait(at, deadline)
+        if due <= at:
+            continue
+        end = min(_batch_end(ids, sizes, at), due)
         pipe = client.pipeline(transaction=False)
         for i in range(at, end):
             name, op = names[ids[i]], ops[i]
@@ -139,19 +153,20 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
         send_times[at:end] = time.time()
         answers = pipe.execute()
         writes = client.pipeline(transaction=False)
-        missed = []
+        refills = []
         for i, answer in zip(range(at, end), answers, strict=True):
             if ops[i] == GET:
                 gets += 1
                 if answer is None:
                     writes.set(names[ids[i]], payload[: sizes[i]], px=_px(ttls[i]))
-                    missed.append(i)
+                    refills.append(i)
                 else:
                     hits += 1
-        if missed:
+        if refills:
             writes.execute()
-            kept = [i for i in range(at, end) if i not in set(missed)]
-            executed[at:end] = kept + missed
+            missed[refills] = True
+            kept = [i for i in range(at, end) if i not in set(refills)]
+            executed[at:end] = kept + refills
         at = end
     resident = int(client.dbsize())
     used = int(client.info("memory")["used_memory"])
@@ -160,7 +175,8 @@ def replay_requests(client, trace: Trace, prefix: str, time_limit: float, keep_k
     seconds = time.monotonic() - began
     if not keep_keys:
         _delete_prefixed(client, prefix)
-    return LiveReplay(gets, hits, resident, evicted, expired, used, send_times, executed, at, key_size, seconds)
+    return LiveReplay(gets, hits, resident, evicted, expired, used, send_times, executed, missed, at, key_size,
+                      seconds)  # fmt: skip
 
 
 def _batch_end(ids: np.ndarray, sizes: np.ndarray, at: int) -> int:
@@ -193,14 +209,18 @@ def _delete_prefixed(client, prefix: str) -> None:
 
 @dataclass(frozen=True)
 class ModelCheck:
-    """A model against the real server on one trace: the server's replay, and the model's hit ratios and
-    resident keys over ``seeds`` runs replaying the requests as they were sent."""
+    """A model against the real server on one trace: the server's replay, and the model's hit ratios,
+    resident keys, evictions and memory over ``seeds`` runs replaying the requests as they were sent.
+    A model's memory is what it accounts (keys as charged, TTL entries, buckets) plus the calibrated
+    baseline of an empty server: the figure the server's ``used_memory`` stands beside."""
 
     policy: str
     maxmemory: int
     live: LiveReplay
     model_hit_ratios: tuple[float, ...]
     model_resident_keys: tuple[int, ...]
+    model_evictions: tuple[int, ...]
+    model_memory: tuple[int, ...]
 
     @property
     def model_hit_ratio(self) -> float:
@@ -236,12 +256,14 @@ def redis_policy_config(policy: str, maxmemory: int, params: dict[str, Any]) -> 
 
 
 def check_redis_model(trace: Trace, policy: str, maxmemory: int, *, url: str | None = None, seeds: int = 3,
-                      time_limit: float = 60.0, **params: Any) -> ModelCheck:  # fmt: skip
+                      time_limit: float = 60.0, speed: float | None = None, **params: Any) -> ModelCheck:  # fmt: skip
     """Replay ``trace`` against Redis (a throwaway server when ``url`` is None) with ``policy``'s settings
-    at ``maxmemory`` bytes, then the model ``policy`` (``redis-lru`` …) on the requests as sent."""
+    at ``maxmemory`` bytes, paced at ``speed``× trace time, then the model ``policy`` (``redis-lru`` …)
+    on the requests as sent."""
     from tuner.engine.replay import replay_with_state
     from tuner.live.servers import start_redis
     from tuner.policies import get_policy
+    from tuner.policies import redis_eviction as redis_model
 
     model = get_policy(policy)
     if model.target != "redis":
@@ -252,14 +274,18 @@ def check_redis_model(trace: Trace, policy: str, maxmemory: int, *, url: str | N
         # Set at start: a server set at run time (CONFIG SET, as on a user's server) was measured to hold
         # about 50 KB more, which its keys make room for (2-3 % of keys at 2 MB of them).
         with start_redis(config) as server:
-            live = replay_against_redis(trace, server.url, time_limit=time_limit)
+            live = replay_against_redis(trace, server.url, time_limit=time_limit, speed=speed)
     else:
-        live = replay_against_redis(trace, url, config=config, time_limit=time_limit)
+        live = replay_against_redis(trace, url, config=config, time_limit=time_limit, speed=speed)
     sent = live.as_sent(trace)
     resolved["key_size"] = live.key_size
-    hit_ratios, keys = [], []
+    baseline = int(redis_model.calibration()["baseline_bytes"])
+    hit_ratios, keys, evictions, memory = [], [], [], []
     for seed in range(seeds):
         result, state, _ = replay_with_state(sent, model, f"{maxmemory}B", seed=seed, **resolved)
         hit_ratios.append(1.0 - result.miss_ratio)
         keys.append(int(state.keys))
-    return ModelCheck(model.name, maxmemory, live, tuple(hit_ratios), tuple(keys))
+        evictions.append(result.evictions)
+        # The model's own account, read by its compiled function's Python original (one formula).
+        memory.append(baseline + int(redis_model._memory.py_func(state)))
+    return ModelCheck(model.name, maxmemory, live, tuple(hit_ratios), tuple(keys), tuple(evictions), tuple(memory))

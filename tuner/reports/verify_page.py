@@ -13,7 +13,8 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
     if figures is None:
         return [section("Real against simulated", note("verify.csv is missing from this run."))]
     caption = ("Each figure as the real server (or library) gave it and as the model simulated it on the same "
-               "requests; difference = simulated - real.")  # fmt: skip
+               "requests; difference = simulated - real. Redis's memory is used_memory against the model's "
+               "account plus an empty server's calibrated memory.")  # fmt: skip
     return [section("Real against simulated", table(figures, "verify", caption), "verify")]
 
 
