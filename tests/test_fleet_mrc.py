@@ -53,7 +53,8 @@ def test_a_fleet_curve_at_byte_sizes_is_exact_too():
 def test_cli_mrc_over_a_fleet(tmp_path):
     out = tmp_path / "run"
     completed = cachetune("mrc", "-w", "zipf", "--requests", "4000", "--objects", "400", "--policies", "lru",
-                          "--sizes", "40,200", "--shards", "4", "--shard-hash", "rendezvous", "--out", str(out))  # fmt: skip
+                          "--sizes", "40,200", "--shards", "4", "--shard-hash", "rendezvous",
+                          "--out", str(out))  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert "4 shards by rendezvous" in completed.stdout
     curves, shards = pd.read_csv(out / "curves.csv"), pd.read_csv(out / "shards.csv")

@@ -130,8 +130,10 @@ class LruSizes:
         self._cumulative_hits: np.ndarray | None = None
 
     def _one_pass(self, settings: dict) -> bool:
+        """Whether one stack-distance pass gives LRU at every size (a fleet's sizes are found by bisection)."""
         trace = self.judge.split.whole
-        return self.judge.unit == OBJECTS and not settings and not trace.has_writes and not trace.has_ttls
+        one_cache = self.judge.fleet is None
+        return one_cache and self.judge.unit == OBJECTS and not settings and not trace.has_writes and not trace.has_ttls
 
     def _hits_by_size(self) -> np.ndarray:
         """``hits[c]``: evaluation-part hits of LRU at ``c`` objects. A request's stack distance depends only on
