@@ -67,7 +67,7 @@ def bench_command(
                 result = bench(trace, policies, size or DEFAULT_SIZES, seed=source.chosen_seed, seeds=seeds,
                                write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
                                max_object_size=max_object_size, on_progress=show)  # fmt: skip
-        output.save_run(folder, "bench", source, trace, result, report=not no_report and shards is None)
+        output.save_run(folder, "bench", source, trace, result, report=not no_report)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
              f"{described['span_hours']:.2f} h")  # fmt: skip
