@@ -1,13 +1,12 @@
 """The per-shard section of a sharded run's report: bench and mrc, self-contained and re-rendered from the files."""
 
 import re
-import shutil
 
 import pandas as pd
 import pytest
 
 from tests.cli import cachetune
-from tests.report_runs import bench_run
+from tests.report_runs import bench_run, rebuilt_copy
 from tuner.reports.html import render_report
 from tuner.reports.shards_page import imbalance
 
@@ -40,12 +39,7 @@ def test_a_sharded_bench_writes_a_self_contained_report_with_its_shards(fleet_be
 
 
 def test_report_command_rebuilds_the_sharded_page_from_the_files_alone(fleet_bench, tmp_path):
-    copy = shutil.copytree(fleet_bench, tmp_path / "copy")
-    first = (copy / "report.html").read_bytes()
-    (copy / "report.html").unlink()
-    completed = cachetune("report", str(copy))
-    assert completed.returncode == 0, completed.stderr
-    assert (copy / "report.html").read_bytes() == first
+    copy = rebuilt_copy(fleet_bench, tmp_path / "copy")
     (copy / "shards.csv").unlink()  # without the shards' file, the page is an ordinary bench page
     assert "Shards</h2>" not in render_report(copy)
 
