@@ -104,7 +104,8 @@ def test_cli_optimize_over_a_fleet(tmp_path):
     assert best["fleet"]["shards"] == 2 and best["fleet"]["shard_hash"] == "rendezvous"
     trials = pd.read_csv(out / "trials.csv")
     assert (trials["capacity"] <= 60).all()
-    assert (out / "report.html").is_file()
+    assert "(fleet " in completed.stdout  # the recommendation's size is a shard's, the fleet's beside it
+    assert "2 shards by rendezvous (the fleet: " in (out / "report.html").read_text()
 
 
 def test_cli_optimize_fleet_refuses_a_sample():
