@@ -8,10 +8,13 @@ import pytest
 
 import tuner
 from tests.cli import assert_one_line_error, cachetune
-from tuner.capacity import BYTES
+from tuner.capacity import BYTES, OBJECTS
 from tuner.deploy import for_each_shard, get_target
 from tuner.fleet import Fleet
 from tuner.optimize import best_record
+from tuner.optimize.menu import LruSizes
+from tuner.optimize.objectives import Objective
+from tuner.optimize.recommend import Judge
 from tuner.optimize.space import Config
 from tuner.optimize.traces import split_by_time
 from tuner.shards import shard_of_objects, shard_replay
@@ -78,6 +81,20 @@ def test_without_a_budget_a_fleet_gets_a_menu_of_per_shard_sizes():
     assert best["miss_ratio"] == pytest.approx(direct.miss_ratio)
     assert best["rule"]["cold_misses"] == trace.n_objects  # the largest shard's working set holds every shard's
     assert best["fleet"]["fleet_capacity"] == 2 * config.capacity
+
+
+def test_a_fleets_lru_equivalent_size_from_stack_distances_is_the_smallest_lru_fleet_doing_as_well():
+    trace, n_shards, hash_name = _keyed_trace(), 3, "redis-cluster"
+    split = split_by_time(trace, 0.3)
+    judge = Judge(split, Objective(), OBJECTS, 0, Fleet.route(trace, n_shards, hash_name))
+    sizes = LruSizes(judge, 300, 1)
+    requests = len(trace) - split.cut
+    for misses in (900, 500, 300):
+        size = sizes.equivalent(misses, requests, {})  # summed per-shard stack distances, one pass each
+        assert _held_out_misses(trace, "lru", size, n_shards, hash_name, split.cut, {}) <= misses
+        assert size == 1 or _held_out_misses(trace, "lru", size - 1, n_shards, hash_name, split.cut, {}) > misses
+        bisected = sizes.equivalent(misses, requests, {"max_object_size": 10**9})  # replays the fleet instead
+        assert size <= bisected <= max(size + 1, size * 1.02)
 
 
 def test_a_fleet_deployment_says_its_sizes_are_per_shard():
