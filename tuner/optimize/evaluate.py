@@ -13,20 +13,17 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import optuna
 
 from tuner.capacity import Capacity
 from tuner.engine.replay import ReplayResult, replay
+from tuner.fleet import Fleet
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.objectives import Objective
 from tuner.optimize.space import Config, SearchSpace
 from tuner.optimize.traces import prefix
 from tuner.trace import Trace
-
-if TYPE_CHECKING:
-    from tuner.fleet import Fleet
 
 # Which process ran a trial, so a shared study shows every worker's part.
 WORKER = f"{socket.gethostname()}:{os.getpid()}"

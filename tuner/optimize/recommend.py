@@ -17,20 +17,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
 
 from tuner.engine.replay import Counts
+from tuner.fleet import Fleet
 from tuner.optimize.evaluate import replay_config
 from tuner.optimize.objectives import Objective
 from tuner.optimize.operations import OperationSpace
 from tuner.optimize.space import Config, config_of
 from tuner.optimize.traces import TimeSplit
-
-if TYPE_CHECKING:
-    from tuner.fleet import Fleet
 
 TOP = 10
 
