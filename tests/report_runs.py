@@ -1,5 +1,6 @@
 """Small real runs whose folders the report tests render: made by the ``cachetune`` command itself."""
 
+import shutil
 from pathlib import Path
 
 from tests.cli import cachetune
@@ -23,6 +24,18 @@ BENCH_ARGS = (
     "--seed",
     "3",
 )
+
+
+def rebuilt_copy(folder: Path, copy: Path) -> Path:
+    """A copy of the run ``folder`` whose report ``cachetune report`` rebuilt from the files alone, checked to be
+    the run's own page byte for byte."""
+    shutil.copytree(folder, copy)
+    first = (copy / "report.html").read_bytes()
+    (copy / "report.html").unlink()
+    completed = cachetune("report", str(copy))
+    assert completed.returncode == 0, completed.stderr
+    assert (copy / "report.html").read_bytes() == first
+    return copy
 
 
 def bench_run(folder: Path, *extra: str) -> Path:

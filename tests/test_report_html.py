@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.cli import assert_one_line_error, cachetune
-from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run
+from tests.report_runs import analyze_run, bench_run, mrc_run, optimize_run, rebuilt_copy
 from tuner.errors import CachetuneError
 from tuner.policies import POLICIES
 from tuner.reports import bench_page, mrc_page, optimize_page
@@ -59,12 +59,7 @@ def test_bench_writes_a_self_contained_report(bench_folder):
 
 
 def test_report_command_rebuilds_the_same_page_from_the_files_alone(bench_folder, tmp_path):
-    copy = shutil.copytree(bench_folder, tmp_path / "copy")
-    first = (copy / "report.html").read_bytes()
-    (copy / "report.html").unlink()
-    completed = cachetune("report", str(copy))
-    assert completed.returncode == 0, completed.stderr
-    assert (copy / "report.html").read_bytes() == first
+    rebuilt_copy(bench_folder, tmp_path / "copy")
 
 
 def test_no_report_skips_the_page(tmp_path):

@@ -6,7 +6,7 @@ from tuner.bench import BenchResult, bench
 from tuner.capacity import Capacity, parse_capacity
 from tuner.engine.replay import ReplayResult, replay
 from tuner.errors import CachetuneError
-from tuner.mrc import CurvesResult, miss_ratio_curve, miss_ratio_curves
+from tuner.mrc import CurvesResult, fleet_curves, miss_ratio_curve, miss_ratio_curves
 from tuner.optimize import OptimizeResult, optimize
 from tuner.policies import POLICIES, get_policy
 from tuner.readers import read_trace
@@ -29,6 +29,7 @@ __all__ = [
     "TraceAnalysis",
     "analyze",
     "bench",
+    "fleet_curves",
     "generate",
     "get_policy",
     "miss_ratio_curve",

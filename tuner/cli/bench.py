@@ -11,9 +11,10 @@ from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.operations import FlushInterval, MaxObjectSize, Ttl, WritePolicy
 from tuner.cli.printers import FORMATS, Format, print_bench_table, print_shard_table, write_table
+from tuner.cli.shards import DEFAULT_HASH, ShardHash, Shards
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.shards import SHARD_HASHES, check_shards, shard_bench
+from tuner.shards import check_shards, shard_bench
 
 
 @with_source_options()
@@ -37,12 +38,8 @@ def bench_command(
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Format = "table",
-    shards: Annotated[
-        int | None, typer.Option(help="Replay a fleet of this many caches, each key on the shard --shard-hash picks.")
-    ] = None,
-    shard_hash: Annotated[
-        str, typer.Option(help=f"How keys are routed to shards: {', '.join(SHARD_HASHES)}.")
-    ] = "redis-cluster",
+    shards: Shards = None,
+    shard_hash: ShardHash = DEFAULT_HASH,
     shard_capacity: Annotated[
         str | None, typer.Option(help="Each shard's size (default: each --size split evenly over the shards).")
     ] = None,
@@ -86,7 +83,7 @@ def bench_command(
                                write_policy=write_policy, ttl=ttl, flush_interval=flush_interval,
                                max_object_size=max_object_size, dask=dask, scratch=scratch,
                                on_progress=show)  # fmt: skip
-        output.save_run(folder, "bench", source, trace, result, report=not no_report and shards is None)
+        output.save_run(folder, "bench", source, trace, result, report=not no_report)
     described = trace.describe()
     title = (f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects, "
              f"{described['span_hours']:.2f} h")  # fmt: skip

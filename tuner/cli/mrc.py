@@ -9,20 +9,24 @@ import typer
 from tuner.cli import output
 from tuner.cli.console import progress_bar, stdout
 from tuner.cli.printers import FORMATS, Format, print_curves, write_table
+from tuner.cli.shards import DEFAULT_HASH, ShardHash, Shards
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.errors import CachetuneError, check_choice
-from tuner.mrc import default_sizes, miss_ratio_curves
+from tuner.mrc import default_sizes, fleet_curves, miss_ratio_curves
+from tuner.mrc.fleet import check_fleet_method
+from tuner.shards import check_shards
 from tuner.trace import Trace
 
 DEFAULT_POINTS = 20
 
 
-def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
+def parse_sizes(spec: str | None, trace: Trace, least: int = 1) -> list[int | str]:
     """``N``: N object counts log-spaced from 0.1% to 100% of the unique objects; else a comma list of sizes.
 
     A bare whole number is a count of points; a single explicit size needs a
     unit or a trailing comma (``5%``, ``64MiB``, ``1000,``). Without ``spec``,
-    ``DEFAULT_POINTS``, or one point per object on a trace with fewer.
+    ``DEFAULT_POINTS``, or one point per object on a trace with fewer. Counts
+    below ``least`` leave the grid (a fleet of N shards needs N objects).
     """
     most = max(trace.n_objects, 1)  # one point per cache size at most
     text = (spec or str(min(DEFAULT_POINTS, most))).strip()
@@ -30,7 +34,7 @@ def parse_sizes(spec: str | None, trace: Trace) -> list[int | str]:
         points = int(text)
         if not 1 <= points <= most:
             raise CachetuneError(f"--sizes {text}: give 1 to {most:,} points")
-        return list(default_sizes(trace, points))
+        return [size for size in default_sizes(trace, points) if size >= least]
     sizes = [part.strip() for part in text.split(",") if part.strip()]
     if not sizes:
         raise CachetuneError(f"--sizes {spec!r}: give a number of points or a comma list of sizes")
@@ -62,9 +66,17 @@ def mrc_command(
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Format = "table",
+    shards: Shards = None,
+    shard_hash: ShardHash = DEFAULT_HASH,
 ) -> None:
-    """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation."""
+    """Miss ratio at many cache sizes per policy: exact, SHARDS-sampled or by miniature simulation.
+
+    With --shards, each size is a fleet's total, split evenly over the shards, and every shard's curve is exact.
+    """
     check_choice("format", output_format, FORMATS)
+    if shards is not None:
+        check_shards(shards, shard_hash, hash_parameter="shard_hash")
+        check_fleet_method(method)
     with output.run_folder("mrc", out) as folder:
         trace = source.load()
         with progress_bar() as progress:
@@ -73,11 +85,19 @@ def mrc_command(
             def show(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = miss_ratio_curves(trace, policies, parse_sizes(sizes, trace), method, sample_rate,
-                                       seed=source.chosen_seed, with_floor=not no_opt, on_progress=show)  # fmt: skip
+            if shards is not None:
+                result = fleet_curves(trace, policies, parse_sizes(sizes, trace, shards), method, shards=shards,
+                                      shard_hash=shard_hash, seed=source.chosen_seed, with_floor=not no_opt,
+                                      on_progress=show)  # fmt: skip
+            else:
+                result = miss_ratio_curves(trace, policies, parse_sizes(sizes, trace), method, sample_rate,
+                                           seed=source.chosen_seed, with_floor=not no_opt,
+                                           on_progress=show)  # fmt: skip
         output.save_run(folder, "mrc", source, trace, result, report=not no_report)
     described = trace.describe()
     title = f"{trace.name}: {described['requests']:,} requests, {described['unique_objects']:,} objects"
+    if shards is not None:
+        title += f", {shards} shards by {shard_hash} (sizes are the fleet's)"
     write_table(result.table, output_format, lambda: print_curves(result.table, stdout, title))
 
 

@@ -10,12 +10,14 @@ from tuner.cli import output
 from tuner.cli.console import progress_bar, stderr, stdout
 from tuner.cli.operations import FlushInterval, Ttl
 from tuner.cli.printers import print_optimize, write_table
+from tuner.cli.shards import DEFAULT_HASH, ShardHash, Shards
 from tuner.cli.source import SourceOptions, with_source_options
 from tuner.deploy import ANY, TARGETS, deploy_files
 from tuner.errors import check_choice
 from tuner.optimize import DEFAULT_TRIALS, best_record, optimize
 from tuner.optimize.menu import DEFAULT_TARGET_GAIN
 from tuner.optimize.study import HEARTBEAT_SECONDS
+from tuner.shards import check_shards
 
 FORMATS = ("table", "json")  # no csv: a study's result is a recommendation, not one table
 INTERRUPTED_EXIT = 130
@@ -91,12 +93,19 @@ def optimize_command(
     max_dirty: Annotated[
         int | None, typer.Option(help="Reject write-back configurations with more dirty objects than this at once.")
     ] = None,
+    shards: Shards = None,
+    shard_hash: ShardHash = DEFAULT_HASH,
     out: output.Out = None,
     no_report: output.NoReport = False,
     output_format: Annotated[str, typer.Option("--format", help="table or json (best.json) on stdout.")] = "table",
 ) -> None:
-    """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one."""
+    """Tune the eviction policy, cache size and policy parameters on a trace; recommend the smallest good one.
+
+    With --shards, the size tuned is each shard's (--budget is the fleet's) and every trial is scored on the fleet.
+    """
     check_choice("format", output_format, FORMATS)
+    if shards is not None:
+        check_shards(shards, shard_hash, hash_parameter="shard_hash")
     with output.run_folder("optimize", out) as folder:
         trace = source.load()
         planned = trials if trials is not None or timeout is not None else DEFAULT_TRIALS
@@ -112,7 +121,7 @@ def optimize_command(
                               storage=storage, heartbeat=heartbeat,
                               study_name=study_name, jobs=jobs, write_policy=write_policy, ttl=ttl, tune_ttl=tune_ttl,
                               flush_interval=flush_interval, max_object_size=max_object_size, max_dirty=max_dirty,
-                              seed=source.chosen_seed, target=target, out=folder,
+                              seed=source.chosen_seed, target=target, shards=shards, shard_hash=shard_hash, out=folder,
                               progress=show)  # fmt: skip
         best = best_record(result, source.trace_file)
         output.save_run(folder, "optimize", source, trace, result, report=not no_report, documents={"best": best},

@@ -299,7 +299,10 @@ def print_optimize(result: OptimizeResult, console: Console, verify: str | None 
                         _number(1.0 - item.holdout.miss_ratio) if item.holdout else "—",
                         _number(item.tuning.miss_ratio))  # fmt: skip
     counts = result.counts
-    head = (f"[bold]{rec.config.policy}[/bold] at [bold]{rec.config.capacity:,} {unit}[/bold]"
+    shards = result.options.get("shards")
+    fleet = (f" a shard × {shards} shards by {result.options['shard_hash']} (fleet {rec.config.capacity * shards:,})"
+             if shards else "")  # fmt: skip
+    head = (f"[bold]{rec.config.policy}[/bold] at [bold]{rec.config.capacity:,} {unit}[/bold]{fleet}"
             + (f"  ({_params(rec.config.params)})" if rec.config.params else ""))  # fmt: skip
     rule = (f"objective {result.options['objective']}, smallest within {result.options['tolerance']:.1%} of the best"
             if result.menu is None else _rule_note(result))  # fmt: skip

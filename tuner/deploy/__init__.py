@@ -70,6 +70,20 @@ def deploy_files(deployment: Deployment | None) -> dict[str, str]:
     return {} if deployment is None else {f"{DEPLOY_FOLDER}/{name}": text for name, text in deployment.files.items()}
 
 
+def for_each_shard(deployment: Deployment, shards: int, shard_hash: str) -> Deployment:
+    """``deployment`` for every server of a fleet: its sizes are per shard, which each file that takes
+    comments says in its first comment, and ``fleet.txt`` says beside them (``memcached.args`` has no
+    comment syntax)."""
+    line = (f"# For each of {shards} shards (keys routed by {shard_hash}): every size here is per shard; "
+            f"the fleet holds {shards} times as much.")  # fmt: skip
+    files = {}
+    for name, text in deployment.files.items():
+        first, _, rest = text.partition("\n")
+        files[name] = f"{first}\n{line}\n{rest}" if first.startswith("#") else text
+    files["fleet.txt"] = line.removeprefix("# ") + "\n"
+    return Deployment(deployment.settings, files)
+
+
 def _size_text(capacity: int, unit: str) -> str:
     if unit != BYTES:
         return str(capacity)
@@ -97,5 +111,5 @@ def settings_text(settings: dict[str, Any]) -> str:
     return ", ".join(f"{name} {value}" for name, value in settings.items())
 
 
-__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "deploy_files", "get_target", "settings_text",
-           "target_policies", "verify_command"]  # fmt: skip
+__all__ = ["ANY", "DEPLOY_FOLDER", "TARGETS", "Deployment", "Target", "deploy_files", "for_each_shard", "get_target",
+           "settings_text", "target_policies", "verify_command"]  # fmt: skip

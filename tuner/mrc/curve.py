@@ -104,15 +104,17 @@ def miss_ratio_curve(
 
 @dataclass(frozen=True)
 class CurvesResult:
-    """Every policy's curve in one table (``miss_ratio_curve``'s columns), and the arguments that produced it."""
+    """Every policy's curve in one table (``miss_ratio_curve``'s columns), and the arguments that produced it;
+    for a sharded fleet (``tuner.mrc.fleet``), ``shards`` holds each shard's own curves."""
 
     table: pd.DataFrame
     options: dict[str, Any]
+    shards: pd.DataFrame | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The table by the name of the run file it is saved as (``curves.csv``)."""
-        return {"curves": self.table}
+        """Every table by the name of the run file it is saved as (``curves.csv``, a fleet's ``shards.csv``)."""
+        return {"curves": self.table, **({} if self.shards is None else {"shards": self.shards})}
 
 
 def miss_ratio_curves(

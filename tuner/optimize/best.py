@@ -81,11 +81,13 @@ def best_record(result: OptimizeResult, trace_file: str | Path | None = None) ->
     With a target, ``deploy`` is the recommendation in the product's own settings, ``default`` the
     product's default at the same capacity (``saving_over_default``: 1 − misses/h ÷ its misses/h) and
     ``verify`` the ``cachetune verify`` line that checks the model against the product on
-    ``trace_file``. Without a budget, ``rule`` is the avoidable-misses rule the recommendation
+    ``trace_file`` (left out for a fleet). Without a budget, ``rule`` is the avoidable-misses rule the recommendation
     meets (its two ends, the share avoided and LRU's size for the same misses) and ``menu`` the
     smallest configuration found at each level (``tuner.optimize.menu``). ``misses_against_lru`` (and
     ``misses_against_default``) are the recommendation's misses minus theirs on the part it is judged
     on, with a 95 % block-bootstrap interval over the timeline windows and whether it excludes zero.
+    For a fleet (``shards``), every capacity is each shard's and every figure the fleet's; ``fleet``
+    states the shards, their routing and both the per-shard and the fleet's capacity.
     """
     holdout = result.recommendation.holdout is not None
     record = {
@@ -110,10 +112,15 @@ def best_record(result: OptimizeResult, trace_file: str | Path | None = None) ->
         record["saving_over_default"] = _number(result.saving_over_default("tuning"))
         record["holdout_saving_over_default"] = _number(result.saving_over_default("holdout"))
         record["misses_against_default"] = _difference(result.misses_against(result.default), holdout)
-        record["verify"] = verify_command(result.recommendation.config, result.unit, trace_file)
+        if result.options.get("shards") is None:  # verify replays one server on the whole trace, not a fleet
+            record["verify"] = verify_command(result.recommendation.config, result.unit, trace_file)
     if result.menu is not None:
         record["rule"] = _menu(result.menu, holdout)
         record["menu"] = [_menu_item(item) for item in result.menu.items]
     if result.front is not None:
         record["pareto_front"] = [_scored(item) for item in result.front]
+    if result.options.get("shards") is not None:
+        shards, capacity = result.options["shards"], result.recommendation.config.capacity
+        record["fleet"] = {"shards": shards, "shard_hash": result.options["shard_hash"], "shard_capacity": capacity,
+                           "fleet_capacity": capacity * shards}  # fmt: skip
     return record

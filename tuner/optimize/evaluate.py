@@ -18,6 +18,7 @@ import optuna
 
 from tuner.capacity import Capacity
 from tuner.engine.replay import ReplayResult, replay
+from tuner.fleet import Fleet
 from tuner.mrc.miniature import MiniatureSimulator
 from tuner.optimize.objectives import Objective
 from tuner.optimize.space import Config, SearchSpace
@@ -29,12 +30,18 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 PRUNING_SHARE = 0.2
 
 
-def replay_config(
-    trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None, checkpoints: tuple[int, ...] = ()
-) -> ReplayResult:
-    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``, with ``checkpoints``."""
+def replay_config(trace: Trace, config: Config, unit: str, seed: int, capacity: int | None = None,
+                  checkpoints: tuple[int, ...] = (), fleet: Fleet | None = None) -> ReplayResult:  # fmt: skip
+    """One replay of ``config`` (at ``capacity`` when given, else its own) in ``unit``, with ``checkpoints``.
+
+    With a ``fleet`` (of a trace ``trace`` is a prefix of), the capacity is each shard's and the
+    result the fleet's: every shard's part of ``trace`` replayed alone (``tuner.fleet``).
+    """
     amount = config.capacity if capacity is None else capacity
     capacity_in_unit = Capacity(amount, unit, f"{amount} {unit}")
+    if fleet is not None:
+        return fleet.prefix(len(trace)).replay(config.policy, capacity_in_unit, seed=seed, checkpoints=checkpoints,
+                                               **config.params)  # fmt: skip
     return replay(trace, config.policy, capacity_in_unit, seed=seed, checkpoints=checkpoints, **config.params)
 
 
@@ -48,6 +55,8 @@ class TrialObjective:
     (estimated for the whole trace from a sample) is infeasible: the trial is
     pruned, its user attribute ``rejected`` says why. So is a configuration
     ``refuses`` gives a reason for (the product would not start with it).
+    With a ``fleet``, a configuration's capacity is each shard's and it is
+    scored on the whole fleet.
     """
 
     space: SearchSpace
@@ -57,6 +66,7 @@ class TrialObjective:
     pareto: bool = False
     max_dirty: int | None = None
     refuses: Callable[[Config, str], str | None] | None = None
+    fleet: Fleet | None = None
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr("worker", WORKER)  # first, so a running trial says whose it is
@@ -70,7 +80,7 @@ class TrialObjective:
         whole = mini.trace
         steps = [whole] if self.pareto else [prefix(whole, max(1, int(len(whole) * PRUNING_SHARE))), whole]
         for part in steps:
-            result = replay_config(part, config, unit, self.seed, mini.capacity.amount)
+            result = replay_config(part, config, unit, self.seed, mini.capacity.amount, fleet=self.fleet)
             dirty_peak = result.dirty_peak / mini.rate
             if self.max_dirty is not None and dirty_peak > self.max_dirty:
                 trial.set_user_attr("rejected", f"dirty_peak {dirty_peak:,.0f} > max_dirty {self.max_dirty:,}")
@@ -90,4 +100,6 @@ class TrialObjective:
         for name, setting in self.space.operations.fixed.items():  # trials.csv shows every setting, fixed or chosen
             trial.set_user_attr(name, setting)
         trial.set_user_attr("replayed_capacity", mini.capacity.amount)
+        if self.fleet is not None:
+            trial.set_user_attr("fleet_capacity", config.capacity * self.fleet.shards)
         return (value, float(config.capacity)) if self.pareto else value

@@ -134,15 +134,21 @@ class LruSizes:
         return self.judge.unit == OBJECTS and not settings and not trace.has_writes and not trace.has_ttls
 
     def _hits_by_size(self) -> np.ndarray:
-        """``hits[c]``: evaluation-part hits of LRU at ``c`` objects. A request's stack distance depends only on
-        the requests before it, so the evaluation part's histogram is the whole trace's less the tuning part's."""
+        """``hits[c]``: evaluation-part hits of LRU at ``c`` objects (a fleet's: at ``c`` objects a shard, the
+        shards' hits summed). A request's stack distance depends only on the requests before it, so the
+        evaluation part's histogram is the whole trace's less the tuning part's."""
         if self._cumulative_hits is None:
-            split = self.judge.split
-            histogram = stack_distance_histogram(split.whole.ids, split.whole.n_objects)
-            if split.holdout > 0:
-                tuning = stack_distance_histogram(split.tuning.ids, split.whole.n_objects)
-                histogram = histogram - tuning
-            self._cumulative_hits = np.concatenate(([0], np.cumsum(histogram[1:])))
+            split, fleet = self.judge.split, self.judge.fleet
+            wholes = [split.whole] if fleet is None else list(fleet.parts)
+            tunings = [split.tuning] if fleet is None else list(fleet.prefix(split.cut).parts)
+            per_cache = []
+            for whole, tuning in zip(wholes, tunings, strict=True):
+                histogram = stack_distance_histogram(whole.ids, whole.n_objects)
+                if split.holdout > 0:
+                    histogram = histogram - stack_distance_histogram(tuning.ids, whole.n_objects)
+                per_cache.append(np.concatenate(([0], np.cumsum(histogram[1:]))))
+            longest = max(len(hits) for hits in per_cache)
+            self._cumulative_hits = sum(np.pad(hits, (0, longest - len(hits)), mode="edge") for hits in per_cache)
         return self._cumulative_hits
 
     def misses(self, capacity: int, settings: dict) -> float:

@@ -6,7 +6,8 @@ the misses alone within the budget; ``cost`` prices both sides of the trade,
 bigger cache must pay for itself. ``backend-ops`` minimises what reaches the
 backend, reads (GET misses) and writes per hour, so it weighs write policies
 and timeouts as well as evictions. ``--pareto`` instead keeps misses/hour and
-capacity as two objectives and reports the front.
+capacity as two objectives and reports the front. For a fleet of ``shards``
+caches the capacity scored is each shard's, and ``cost`` pays for all of them.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ GB = 1e9
 
 @dataclass(frozen=True)
 class Objective:
-    """How a trial is scored; ``bytes_per_object`` converts object capacities to GB for ``cost``."""
+    """How a trial is scored; ``bytes_per_object`` converts object capacities to GB for ``cost``, which pays
+    for ``shards`` caches of the capacity scored."""
 
     name: str = "misses-per-hour"
     miss_cost: float = 1.0
     memory_cost: float = 1.0
     bytes_per_object: float = 1.0
+    shards: int = 1
 
     def __post_init__(self) -> None:
         check_choice("objective", self.name, OBJECTIVES)
@@ -37,7 +40,8 @@ class Objective:
                 raise CachetuneError(f"{name} must not be negative, got {cost:g}", parameter=name)
 
     def capacity_gb(self, capacity: int, unit: str) -> float:
-        return capacity / GB if unit == BYTES else capacity * self.bytes_per_object / GB
+        per_cache = capacity / GB if unit == BYTES else capacity * self.bytes_per_object / GB
+        return per_cache * self.shards
 
     def score(self, measured: Counts, capacity: int, unit: str) -> float:
         """The value a trial reports (lower is better); ``backend-ops`` needs a whole replay (a ReplayResult)."""

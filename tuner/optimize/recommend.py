@@ -22,6 +22,7 @@ import numpy as np
 import optuna
 
 from tuner.engine.replay import Counts
+from tuner.fleet import Fleet
 from tuner.optimize.evaluate import replay_config
 from tuner.optimize.objectives import Objective
 from tuner.optimize.operations import OperationSpace
@@ -84,19 +85,21 @@ def pareto_front(scored: list[Scored]) -> list[Scored]:
 
 @dataclass(frozen=True)
 class Judge:
-    """Replays configurations exactly on the tuning part and, when there is one, the held-out part."""
+    """Replays configurations exactly on the tuning part and, when there is one, the held-out part (with a
+    ``fleet`` of ``split.whole``: every shard's part, the cut at the same instant for all)."""
 
     split: TimeSplit
     objective: Objective
     unit: str
     seed: int
+    fleet: Fleet | None = None
 
     def tuning(self, config: Config) -> Scored:
-        result = replay_config(self.split.tuning, config, self.unit, self.seed)
+        result = replay_config(self.split.tuning, config, self.unit, self.seed, fleet=self.fleet)
         return Scored(config, self.objective.score(result, config.capacity, self.unit), -1)
 
     def figures(self, config: Config) -> Figures:
-        tuning = replay_config(self.split.tuning, config, self.unit, self.seed)
+        tuning = replay_config(self.split.tuning, config, self.unit, self.seed, fleet=self.fleet)
         value = self.objective.score(tuning, config.capacity, self.unit)
         if self.split.holdout <= 0:
             return Figures(config, value, tuning, None, np.asarray(tuning.window_misses, float))
@@ -104,6 +107,6 @@ class Judge:
         whole_trace, cut = self.split.whole, self.split.cut
         ends = whole_trace.window_ends(tuning.window_seconds)
         marks = (cut, *(int(end) for end in ends if end > cut))
-        whole = replay_config(whole_trace, config, self.unit, self.seed, checkpoints=marks)
+        whole = replay_config(whole_trace, config, self.unit, self.seed, checkpoints=marks, fleet=self.fleet)
         misses_before = np.array([counts.misses for counts in whole.checkpoint_counts], float)
         return Figures(config, value, tuning, whole.counts_from(cut), np.diff(misses_before))

@@ -16,8 +16,9 @@ import optuna
 import pandas as pd
 
 from tuner.capacity import BYTES, OBJECTS, Capacity, parse_capacity
-from tuner.deploy import ANY, Deployment, Target, get_target, target_policies
+from tuner.deploy import ANY, Deployment, Target, for_each_shard, get_target, target_policies
 from tuner.errors import CachetuneError
+from tuner.fleet import Fleet
 from tuner.intervals import Interval, paired_difference
 from tuner.lineup import named_policies
 from tuner.mrc.miniature import MiniatureSimulator
@@ -31,6 +32,7 @@ from tuner.optimize.study import HEARTBEAT_SECONDS, open_storage, open_study
 from tuner.optimize.traces import split_by_time
 from tuner.policies import Policy, floor_policy
 from tuner.seeds import DEFAULT_SEED
+from tuner.shards import shard_capacity_of
 from tuner.trace import Trace
 
 DEFAULT_TRIALS = 100
@@ -283,6 +285,8 @@ def optimize(
     max_dirty: int | None = None,
     seed: int = DEFAULT_SEED,
     target: str = ANY,
+    shards: int | None = None,
+    shard_hash: str = "redis-cluster",
     out: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> OptimizeResult:
@@ -306,6 +310,11 @@ def optimize(
     do I need?": a two-objective study (the objective and the size) up to the whole working set,
     and the smallest configuration avoiding at least ``target_gain`` of the avoidable misses, with
     a menu of sizes for other shares (``tuner.optimize.menu``); ``tolerance`` is then unused.
+
+    With ``shards``, the cache is a fleet of that many, each key on the shard ``shard_hash`` picks
+    (``tuner.shards``): the study tunes each shard's size (the capacity of every trial, menu and
+    recommendation), and every figure is the fleet's, each shard's part replayed alone. ``budget`` is
+    then the fleet's, split evenly (by default each shard may hold the largest shard's working set).
     """
     check_target_gain(target_gain)
     if tolerance < 0:
@@ -327,11 +336,19 @@ def optimize(
     candidates = candidate_policies(policies, product, with_timeout=ttl is not None or tune_ttl)
     budget_capacity = resolve_budget(trace, budget, product)
     unit = budget_capacity.unit
+    fleet = None
+    if shards is not None:
+        if sample_rate < 1.0:
+            raise CachetuneError("sample_rate below 1 is not supported with shards: a fleet's trials replay every "
+                                 "shard exactly", parameter="sample_rate")  # fmt: skip
+        fleet = Fleet.route(trace, shards, shard_hash)
+        budget_capacity = (shard_capacity_of(trace, budget_capacity, shards) if budget is not None else
+                           Capacity(fleet.working_set(unit), unit, "the largest shard's working set"))  # fmt: skip
     if objective == "cost" and not trace.has_sizes:
         raise CachetuneError("objective 'cost' prices memory per GB, which needs a trace with object sizes",
                              parameter="objective")  # fmt: skip
     bytes_per_object = trace.working_set_bytes / max(1, trace.n_objects)
-    scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object)
+    scoring = Objective(objective, miss_cost, memory_cost, bytes_per_object, 1 if fleet is None else fleet.shards)
     split = split_by_time(trace, holdout)
     miniatures = MiniatureSimulator(split.tuning, sample_rate, seed)
     if sample_rate < 1.0 and not len(miniatures.sample(sample_rate)[0]):
@@ -348,7 +365,7 @@ def optimize(
     setup = {
         "space": space.describe(),
         "scoring": [dataclasses.asdict(scoring), two_objectives, max_dirty],
-        "data": [trace.name, len(trace), trace.n_objects, holdout, sample_rate],
+        "data": [trace.name, len(trace), trace.n_objects, holdout, sample_rate, shards, shard_hash],
     }
     name = study_name or DEFAULT_STUDY
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -357,7 +374,7 @@ def optimize(
         for policy in candidates:
             study.enqueue_trial(space.at_defaults(policy, capacity), skip_if_exists=True)
     trial_objective = TrialObjective(space, scoring, miniatures, seed, two_objectives, max_dirty,
-                                     None if product is None else product.refuses)  # fmt: skip
+                                     None if product is None else product.refuses, fleet)  # fmt: skip
     finished = 0
     interrupt = _Interrupt()
 
@@ -377,13 +394,14 @@ def optimize(
                "sample_rate": sample_rate, "storage": storage, "heartbeat": heartbeat,
                "study_name": name, "jobs": jobs, "write_policy": write_policy, "ttl": ttl, "tune_ttl": tune_ttl,
                "flush_interval": flush_interval, "max_object_size": max_object_size, "max_dirty": max_dirty,
-               "seed": seed, "target": product.name if product else ANY}  # fmt: skip
+               "seed": seed, "target": product.name if product else ANY, "shards": shards,
+               "shard_hash": None if shards is None else shard_hash}  # fmt: skip
     return _conclude(study, split, scoring, space, options, finished, interrupt.requested, product,
-                     smallest)  # fmt: skip
+                     smallest, fleet)  # fmt: skip
 
 
 def _conclude(study, split, scoring, space, options, finished, interrupted, product=None,
-              smallest=1) -> OptimizeResult:  # fmt: skip
+              smallest=1, fleet=None) -> OptimizeResult:  # fmt: skip
     """Re-score exactly where trials saw a sample, pick the recommendation, replay the comparisons."""
     menu_wanted = with_menu(options["budget"], options["objective"])
     two_objectives = options["pareto"] or menu_wanted
@@ -391,7 +409,7 @@ def _conclude(study, split, scoring, space, options, finished, interrupted, prod
     scored = scored_trials(all_trials, space.operations)
     if not scored:
         raise CachetuneError(f"no trial of study {options['study_name']!r} finished, so there is nothing to recommend")
-    judge = Judge(split, scoring, space.unit, options["seed"])
+    judge = Judge(split, scoring, space.unit, options["seed"], fleet)
     if options["sample_rate"] < 1.0 and not menu_wanted:  # the menu replays its candidates exactly
         rescored = [dataclasses.replace(judge.tuning(item.config), trial=item.trial) for item in scored[: TOP * 2]]
         scored = sorted(rescored, key=lambda item: (item.value, item.config.capacity))
@@ -415,6 +433,8 @@ def _conclude(study, split, scoring, space, options, finished, interrupted, prod
     if product is not None:
         default = judge.figures(product.default_config(chosen.config.capacity, same_settings))
         deployment = product.render(chosen.config, space.unit)
+        if fleet is not None:
+            deployment = for_each_shard(deployment, fleet.shards, fleet.hash)
     states = [trial.state for trial in all_trials]
     counts = {
         "trials": len(states),

@@ -1,6 +1,6 @@
 """The ``bench`` report: miss ratios per policy and size, miss-ratio curves, the hourly timeline, the table.
 
-Built from ``results.csv`` (required) and ``timeline.csv`` (optional) only.
+Built from ``results.csv`` (required), ``timeline.csv`` and a fleet's ``shards.csv`` (optional) only.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from tuner.bounds import is_floor
 from tuner.errors import CachetuneError
+from tuner.reports import shards_page
 from tuner.reports.charts import Axis, SecondAxis, Series, bar_chart, format_bytes, format_number, line_chart
 from tuner.reports.mrc_page import floor_title
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
@@ -332,9 +333,11 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         )
     )
     caption = "Every policy at every size (results.csv). Click a header to sort."
+    shards = shards_page.bench_section(folder)
     return [
         section("Charts", chart_grid(charts) + explained, "charts"),
         *([backend] if backend else []),
+        *([shards] if shards else []),
         section("Results", table(shown, "results", caption), "results"),
     ]
 

@@ -1,7 +1,7 @@
 """The ``mrc`` report: each policy's miss ratio over cache sizes on a log axis, OPT dashed as the floor, and the table.
 
 Built from ``curves.csv`` (``tuner.mrc.miss_ratio_curve``'s columns, one block
-per policy) only.
+per policy) and, for a sharded fleet, ``shards.csv`` (each shard's own curves) only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pandas as pd
 from tuner.bounds import floor_label, is_floor
 from tuner.errors import CachetuneError
 from tuner.mrc.curve import how_obtained
+from tuner.reports import shards_page
 from tuner.reports.charts import Axis, Series, format_bytes, format_number, line_chart
 from tuner.reports.page import chart_grid, counted, note, read_table, section, table
 from tuner.reports.palette import policy_colour
@@ -86,9 +87,15 @@ def sections(folder: Path, run: dict[str, Any]) -> list[str]:
         "Colours stand for the same policy in every report. Legends list policies best first (lowest mean miss "
         "ratio) and say how each curve was obtained. Hover a point for its exact figure."
     )
+    options = run.get("options") or {}
+    if options.get("shards"):
+        fleet = f"A fleet of {options['shards']} shards (keys routed by {options.get('shard_hash')}): "
+        explained += note(fleet + "each size is the fleet's, split evenly over its shards; exact per shard.")
     caption = "Every policy at every size (curves.csv). Click a header to sort."
+    shards = shards_page.mrc_section(folder, curves)
     return [
         section("Charts", chart_grid(charts) + explained, "charts"),
+        *([shards] if shards else []),
         section("Curves", table(curves, "curves", caption), "curves"),
     ]
 

@@ -95,9 +95,14 @@ def _capacity_text(capacity: Any, unit: str) -> str:
 
 def _recommendation(best: dict[str, Any]) -> str:
     unit = best.get("capacity_unit", "objects")
+    fleet = best.get("fleet")
+    fleet_text = ""
+    if fleet:
+        fleet_text = (f" a shard, {fleet['shards']} shards by {fleet['shard_hash']} (the fleet: "
+                      f"{_capacity_text(fleet['fleet_capacity'], unit)}; every figure is the fleet's)")  # fmt: skip
     head = (
         f"<p><b>{escape(str(best.get('policy')))}</b> at <b>{escape(_capacity_text(best.get('capacity'), unit))}</b>"
-        f" with {escape(_params_text(best.get('params')))}</p>"
+        f"{escape(fleet_text)} with {escape(_params_text(best.get('params')))}</p>"
     )
     lru, opt = best.get("lru") or {}, best.get("opt") or {}
     figures = [
