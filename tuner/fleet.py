@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from tuner.capacity import Capacity
-from tuner.engine.replay import HOUR, Counts, ReplayResult, replay
-from tuner.shards import check_shards, shard_label, shard_of_objects, sub_trace
+from tuner.engine.replay import HOUR, ReplayResult, replay
+from tuner.shards import check_shards, shard_of_objects, shard_parts, sub_trace, summed_counts
 from tuner.trace import Trace
 
 # ReplayResult's tallies that add up over shards.
@@ -60,9 +60,7 @@ class Fleet:
     @cached_property
     def parts(self) -> tuple[Trace, ...]:
         """Each shard's requests as a trace of their own (``tuner.shards.sub_trace``)."""
-        by_request = self.routing[self.trace.ids]
-        return tuple(sub_trace(self.trace, by_request == shard, f"{self.trace.name} [{shard_label(shard)}]")
-                     for shard in range(self.shards))  # fmt: skip
+        return tuple(map(shard_parts(self.trace, self.routing), range(self.shards)))
 
     def prefix(self, stop: int) -> Fleet:
         """The fleet of the trace's first ``stop`` requests (kept: trials replay the same prefixes again)."""
@@ -96,7 +94,7 @@ class Fleet:
         for shard, part in enumerate(self.parts):
             own = tuple(int(position) for position in np.unique(local[shard]))
             results.append(replay(part, policy, capacity, checkpoints=own, window_seconds=window_seconds, **options))
-        before = [_summed([one.counts_before(int(local[shard][k])) for shard, one in enumerate(results)],
+        before = [summed_counts([one.counts_before(int(local[shard][k])) for shard, one in enumerate(results)],
                           _span_before(trace, int(mark))) for k, mark in enumerate(marks)]  # fmt: skip
         at_mark = dict(zip(marks.tolist(), before, strict=True))
         at_window_end = [at_mark[int(end)] for end in window_ends]
@@ -104,7 +102,7 @@ class Fleet:
         hit_bytes_so_far = np.array([0.0, *(counts.bytes_requested - counts.bytes_missed for counts in at_window_end)])
         first = results[0]
         return ReplayResult(
-            **vars(_summed(results, trace.span_seconds)),
+            **vars(summed_counts(results, trace.span_seconds)),
             policy=first.policy,
             params=first.params,
             capacity=first.capacity,
@@ -124,9 +122,3 @@ class Fleet:
 def _span_before(trace: Trace, position: int) -> float:
     """The span of the whole trace's requests before ``position``, as a single replay counts it."""
     return float(trace.timestamps[position - 1] - trace.timestamps[0]) if position else 0.0
-
-
-def _summed(counts: list[Counts], span_seconds: float) -> Counts:
-    return Counts(sum(one.requests for one in counts), sum(one.misses for one in counts),
-                  sum(one.bytes_requested for one in counts), sum(one.bytes_missed for one in counts),
-                  span_seconds)  # fmt: skip

@@ -39,7 +39,7 @@ they are (``rendezvous`` formats a ``bytes`` key as pymemcache's f-string does).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -396,11 +396,16 @@ def _fleet(trace: Trace, hash: str, size: Capacity, replays: list[ReplayResult])
     rows = [{"shard": shard, "requests": result.requests, "hits": result.hits, "misses": result.misses,
              "miss_ratio": result.miss_ratio, "used": result.used, "resident": result.resident,
              "evictions": result.evictions} for shard, result in enumerate(replays)]  # fmt: skip
-    totals = Counts(requests=sum(one.requests for one in replays), misses=sum(one.misses for one in replays),
-                    bytes_requested=sum(one.bytes_requested for one in replays),
-                    bytes_missed=sum(one.bytes_missed for one in replays), span_seconds=trace.span_seconds)  # fmt: skip
-    return ShardResult(policy=replays[0].policy, hash=hash, shards=len(replays), shard_capacity=size, totals=totals,
+    return ShardResult(policy=replays[0].policy, hash=hash, shards=len(replays), shard_capacity=size,
+                       totals=summed_counts(replays, trace.span_seconds),
                        table=pd.DataFrame(rows, columns=SHARD_COLUMNS), replays=tuple(replays))  # fmt: skip
+
+
+def summed_counts(counts: Sequence[Counts], span_seconds: float) -> Counts:
+    """A fleet's counts: its shards' (or their counts at one instant) added up, over the whole trace's span."""
+    return Counts(sum(one.requests for one in counts), sum(one.misses for one in counts),
+                  sum(one.bytes_requested for one in counts), sum(one.bytes_missed for one in counts),
+                  span_seconds)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ flushed; a user's own server is reached through its URL and left as it was.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 from tuner.errors import CachetuneError
 
 LOOPBACK = "127.0.0.1"
+CLUSTER_BUS_OFFSET = 10_000
 # Debian's package names, for the error that says what to install.
 _PACKAGES = {"redis-server": "redis-server", "memcached": "memcached"}
 
@@ -31,6 +33,24 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
+
+
+def _free_cluster_port() -> int:
+    """A free loopback port for a cluster-enabled Redis, whose bus listens 10,000 higher: the port must be
+    at most 55,535 and both free (the system's own picks are often above)."""
+    while True:
+        port = random.randrange(20_000, 65_536 - CLUSTER_BUS_OFFSET)
+        if _is_free(port) and _is_free(port + CLUSTER_BUS_OFFSET):
+            return port
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
 
 
 def find_binary(name: str) -> str:
@@ -85,7 +105,9 @@ def start_redis(config: Mapping[str, str | int] | None = None, *, timeout: float
         settings.update(config or {})
         return [binary, *(part for name, value in settings.items() for part in (f"--{name}", str(value)))]
 
-    return _start_on_a_free_port("redis", command, timeout, _redis_answers)
+    clustered = str((config or {}).get("cluster-enabled", "no")) == "yes"
+    return _start_on_a_free_port("redis", command, timeout, _redis_answers,
+                                 _free_cluster_port if clustered else free_port)  # fmt: skip
 
 
 def start_memcached(args: Sequence[str] = (), *, timeout: float = 15.0) -> Server:
@@ -100,12 +122,12 @@ def start_memcached(args: Sequence[str] = (), *, timeout: float = 15.0) -> Serve
     return _start_on_a_free_port("memcached", command, timeout, _memcached_answers)
 
 
-def _start_on_a_free_port(kind, command, timeout, answers) -> Server:
+def _start_on_a_free_port(kind, command, timeout, answers, pick_port=free_port) -> Server:
     """Start a server on a port free a moment ago; another process may take that port in between (tests
     start servers in parallel), so a start that finds it taken tries another, up to three times."""
     tries = 3
     while True:
-        port = free_port()
+        port = pick_port()
         workdir = Path(tempfile.mkdtemp(prefix=f"cachetune-{kind}-"))
         try:
             return _started(kind, port, command(port, workdir), workdir, timeout, answers)
