@@ -189,9 +189,7 @@ def build_menu(judge: Judge, front: list[Scored], working_set: int, smallest: in
     cold = evaluated(judge.figures(Config("lru", working_set, dict(fixed or {}))))
     avoidable = Avoidable(cold.requests, cold.misses)
     wanted = sorted({*LEVELS, target_gain})
-    ordered = sorted(front, key=lambda item: (item.config.capacity, item.value))
-    if not ordered:
-        raise CachetuneError("no trial finished, so there is nothing to recommend")
+    ordered = sorted(front, key=lambda item: (item.config.capacity, item.value))  # not empty: _conclude checked
     last = ordered[-1].config  # the best policy at the whole working set closes the list
     candidates = [item.config for item in ordered]
     candidates.append(dataclasses.replace(last, capacity=max(working_set, last.capacity)))
