@@ -109,6 +109,7 @@ def read_trace(
         return trace
     streamed = entry is not None and name in STREAMING and _streamed(path, entry, name, settings, on_progress)
     if streamed and (trace := cache.load(entry, path.name)) is not None:
+        del trace.info["cached"]  # parsed just now
         return trace
     try:
         trace = READERS[name](path, strict=strict, keep_order=keep_order, **given)

@@ -8,7 +8,8 @@ The folder is ``$CACHETUNE_CACHE_DIR`` or ``$XDG_CACHE_HOME/cachetune/traces``.
 
 An entry is a folder with one raw ``.npy`` file per column (numpy's own
 format: a header, then the array's bytes, so it memory-maps at no cost), the
-keys (an integer array, or packed bytes and offsets) and ``info.json``. Sizes
+keys (an integer array, or packed bytes and offsets) and ``entry.json`` (the
+trace's info, and its lengths, which a damaged entry fails to match). Sizes
 are stored in 32 bits when they fit. Readers that stream (``EntryWriter``)
 append each chunk's columns to the files as they parse, so a trace larger than
 memory never exists in memory. A trace of ``MAPPED_FROM`` requests or more is
@@ -86,10 +87,10 @@ def load(entry: Path, name: str) -> Trace | None:
     entry rewritten.
     """
     try:
-        info = json.loads((entry / "info.json").read_text())  # JSONDecodeError is a ValueError
+        described = json.loads((entry / "entry.json").read_text())  # JSONDecodeError is a ValueError
+        info = described["info"]
         info["cached"] = True  # a TypeError when info is not a dict
-        ids = _column(entry, "ids", mapped=True)
-        mapped = len(ids) >= MAPPED_FROM
+        mapped = described["requests"] >= MAPPED_FROM
         columns = {column: _column(entry, column, mapped) for column in COLUMNS}
         if not mapped:
             columns["sizes"] = columns["sizes"].astype(np.int64, copy=False)
@@ -97,7 +98,8 @@ def load(entry: Path, name: str) -> Trace | None:
             keys = unpack_keys(_column(entry, "key_bytes", False), _column(entry, "key_offsets", False))
         else:
             keys = _column(entry, "keys", mapped)
-        if len(ids) and int(ids[-1]) >= len(keys):  # a cut keys file; ids grow by one at most per request
+        lengths = {len(column) for column in columns.values()}
+        if lengths != {described["requests"]} or len(keys) != described["objects"]:
             return None
         return Trace(**columns, keys=keys, name=name, info=info)
     except (OSError, ValueError, KeyError, EOFError, TypeError):
@@ -160,7 +162,11 @@ class EntryWriter:
                 raise OSError(f"the header of {name}.npy changed length")
             handle.close()
         _save_keys(self.partial, keys)
-        (self.partial / "info.json").write_text(json.dumps(info, default=str))
+        lengths = set(self.lengths.values())
+        if len(lengths) != 1:
+            raise OSError(f"columns of different lengths: {self.lengths}")
+        described = {"info": info, "requests": lengths.pop(), "objects": len(keys)}
+        (self.partial / "entry.json").write_text(json.dumps(described, default=str))
         shutil.rmtree(self.entry, ignore_errors=True)  # a damaged entry of the same key
         self.partial.rename(self.entry)
 
