@@ -16,6 +16,7 @@ import pytest
 import zstandard
 
 from tuner import analyze, read_trace, replay
+from tuner.engine.reuse import next_uses
 from tuner.mrc import miss_ratio_curves
 from tuner.readers import cache, oracle_general
 from tuner.readers.integer_ids import IntegerIds
@@ -152,3 +153,14 @@ def test_analyze_shards_and_sampled_curves_of_a_mapped_trace_equal_in_memory(tmp
     for method, rate in [("shards", 0.3), ("mini", 0.3)]:
         curves = [miss_ratio_curves(trace, "lru", [20, 60], method, rate).table for trace in (mapped, expected)]
         pd.testing.assert_frame_equal(*curves)
+
+
+def test_opt_on_a_mapped_trace_keeps_its_next_uses_in_a_file_and_equals_in_memory(tmp_path):
+    records = _records()
+    path = _written(tmp_path, records)
+    read_trace(path)
+    mapped, expected = read_trace(path), _in_memory(records)
+    following = next_uses(mapped.ids, mapped.n_objects)
+    assert isinstance(following, np.memmap)
+    assert np.array_equal(following, next_uses(expected.ids, expected.n_objects))
+    assert replay(mapped, "opt", 40).misses == replay(expected, "opt", 40).misses

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,16 @@ def chunks(n: int, size: int = CHUNK_REQUESTS) -> Iterator[slice]:
 def any_in_chunks(column: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> bool:
     """Whether ``test`` holds for any value of ``column``, one block at a time."""
     return any(bool(np.any(test(column[part]))) for part in chunks(len(column)))
+
+
+def request_scratch(column: np.ndarray, dtype) -> np.ndarray:
+    """An uninitialised array as long as ``column`` (one value per request): in memory, or, when the column
+    is memory-mapped, mapped from an unnamed file beside it, whose pages the kernel writes back and drops, so
+    a trace larger than memory does not need its length in memory (OPT's next uses, for one)."""
+    if not isinstance(column, np.memmap) or column.filename is None:
+        return np.empty(len(column), dtype)
+    with tempfile.TemporaryFile(dir=Path(column.filename).parent) as handle:  # unlinked: gone when unmapped
+        return np.memmap(handle, dtype, mode="w+", shape=(len(column),))
 
 
 def _decreases(times: np.ndarray) -> bool:
