@@ -43,21 +43,12 @@ def _refuse_partial(path: Path, n_bytes: int) -> None:
 
 
 def _columns(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Object ids, timestamps and sizes of every record."""
-    if compression_of(path) is None:
-        _refuse_partial(path, path.stat().st_size)
-        records = np.memmap(path, RECORD, mode="r")
-        return np.asarray(records["id"]), records["time"].astype(np.float64), records["size"].astype(np.int64)
-    ids, times, sizes, carry, total = [], [], [], b"", 0
-    for chunk in iter_chunks(path):
-        data = carry + chunk
-        whole = len(data) - len(data) % RECORD.itemsize
-        records = np.frombuffer(data[:whole], RECORD)
+    """Object ids, timestamps and sizes of every record, in memory."""
+    ids, times, sizes = [], [], []
+    for records in _record_chunks(path, CHUNK_RECORDS):
         ids.append(records["id"].copy())
         times.append(records["time"].astype(np.float64))
         sizes.append(records["size"].astype(np.int64))
-        carry, total = data[whole:], total + len(chunk)
-    _refuse_partial(path, total)
     return concat(ids, np.uint64), concat(times, np.float64), concat(sizes, np.int64)
 
 
