@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
 import re
 import warnings
@@ -252,23 +253,28 @@ def test_parsed_trace_cache_is_keyed_by_content_and_options(tmp_path):
 
 
 def _truncate(entry):
-    entry.write_bytes(entry.read_bytes()[:100])
+    column = entry / "ids.npy"
+    column.write_bytes(column.read_bytes()[:100])
 
 
-def _resave(entry, **changes):
-    with np.load(entry) as stored:
-        columns = {name: stored[name] for name in stored.files}
-    columns.update(changes)
-    np.savez(entry, **{name: value for name, value in columns.items() if value is not None})
+def _rewrite(entry, name, text):
+    (entry / name).write_text(text)
+
+
+def _described(entry, **changes):
+    described = json.loads((entry / "entry.json").read_text())
+    (entry / "entry.json").write_text(json.dumps({**described, **changes}))
 
 
 DAMAGES = {
     "truncated": _truncate,
-    "garbage": lambda entry: entry.write_bytes(b"not an npz"),
-    "missing column": lambda entry: _resave(entry, ids=None),
-    "bad info": lambda entry: _resave(entry, info=np.array("{not json")),
-    "info not a dict": lambda entry: _resave(entry, info=np.array("[1]")),
-    "short column": lambda entry: _resave(entry, sizes=np.ones(1, np.int64)),
+    "garbage": lambda entry: _rewrite(entry, "timestamps.npy", "not an npy"),
+    "missing column": lambda entry: (entry / "sizes.npy").unlink(),
+    "missing keys": lambda entry: (entry / "key_offsets.npy").unlink(),
+    "bad info": lambda entry: _rewrite(entry, "entry.json", "{not json"),
+    "info not a dict": lambda entry: _described(entry, info=[1]),
+    "short column": lambda entry: np.save(entry / "sizes.npy", np.ones(1, np.uint32)),
+    "short keys": lambda entry: np.save(entry / "key_offsets.npy", np.zeros(2, np.int64)),
 }
 
 
@@ -277,7 +283,7 @@ def test_damaged_cache_entry_is_a_miss_and_parsed_again(tmp_path, damage):
     path = tmp_path / "t.csv"
     path.write_text("key,size\na,1\nb,2\n")
     read_trace(path)
-    (entry,) = (tmp_path / "cache").glob("*.npz")
+    (entry,) = [folder for folder in (tmp_path / "cache").iterdir() if folder.name != "stat"]
     damage(entry)
     again = read_trace(path)
     assert "cached" not in again.info and again.keys.tolist() == [b"a", b"b"] and again.sizes.tolist() == [1, 2]

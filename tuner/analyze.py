@@ -27,13 +27,22 @@ from scipy import stats
 
 from tuner.mrc.stack_distance import COLD as COLD_SLOT
 from tuner.mrc.stack_distance import stack_distance_histogram
-from tuner.trace import DELETE, GET, SET, Trace
+from tuner.trace import DELETE, GET, SET, Trace, chunks
 
 COLD = -1  # the reuse table's row of first requests
 # Each operation's name and its summary fields: requests, share of all requests.
 OPERATION_FIELDS = {GET: ("GET", "gets", "get_share"), SET: ("SET", "sets", "set_share"),
                     DELETE: ("DELETE", "deletes", "delete_share")}  # fmt: skip
 POPULARITY_POINTS = 200
+
+
+@njit(cache=True, nogil=True)
+def _counted(column, n_values):
+    """Requests of each value 0..n_values-1 of a column (``np.bincount`` would copy a mapped column to int64)."""
+    counts = np.zeros(n_values, np.int64)
+    for value in column:
+        counts[value] += 1
+    return counts
 
 
 @dataclass(frozen=True)
@@ -183,7 +192,7 @@ def working_set_table(trace: Trace) -> pd.DataFrame:
 
 def operation_mix(trace: Trace) -> dict[str, Any]:
     """Requests of each operation and their shares, and the write ratio: SETs and DELETEs over all requests."""
-    counts = np.bincount(trace.ops, minlength=DELETE + 1)
+    counts = _counted(trace.ops, DELETE + 1)
     n = max(1, len(trace))
     mix = {field: int(counts[code]) for code, (_, field, _) in OPERATION_FIELDS.items()}
     mix.update({field: float(counts[code] / n) for code, (_, _, field) in OPERATION_FIELDS.items()})
@@ -194,7 +203,9 @@ def operation_mix(trace: Trace) -> dict[str, Any]:
 def ttl_distribution(trace: Trace) -> dict[str, Any]:
     """The share of requests that carry a TTL, and the smallest, median, 90th percentile and largest TTL given
     (seconds; NaN when no request has one)."""
-    given = trace.ttls[trace.ttls > 0].astype(np.float64)
+    given = np.concatenate([np.empty(0, np.float32)]
+                           + [trace.ttls[block][trace.ttls[block] > 0] for block in chunks(len(trace))])  # fmt: skip
+    given = given.astype(np.float64)
     low, median, p90, high = np.quantile(given, [0.0, 0.5, 0.9, 1.0]) if len(given) else [float("nan")] * 4
     return {
         "ttl_share": len(given) / max(1, len(trace)),
@@ -224,7 +235,7 @@ def analyze(trace: Trace, top: int = 10) -> TraceAnalysis:
     with ThreadPoolExecutor(max_workers=1) as helper:
         # the stack distances, the longest pass, run beside the others (the kernel releases the GIL)
         distance_pass = helper.submit(stack_distance_histogram, trace.ids, trace.n_objects)
-        counts = np.bincount(trace.ids, minlength=trace.n_objects)
+        counts = _counted(trace.ids, trace.n_objects)
         working_set = working_set_table(trace)
         alpha, r_squared = zipf_fit(counts)
         distance_counts, cold = _reuse_counts(distance_pass.result())

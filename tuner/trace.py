@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,35 @@ from tuner.errors import CachetuneError
 
 # Operation codes in ``Trace.ops``.
 GET, SET, DELETE = 0, 1, 2
+# Requests per block when a pass over a column must not make a temporary as long as the trace (a trace can be
+# memory-mapped and larger than memory): 4M requests keep each temporary at 32 MiB at most.
+CHUNK_REQUESTS = 1 << 22
+
+
+def chunks(n: int, size: int = CHUNK_REQUESTS) -> Iterator[slice]:
+    """Consecutive slices covering ``range(n)``, ``size`` positions each (the last shorter)."""
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+def any_in_chunks(column: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether ``test`` holds for any value of ``column``, one block at a time."""
+    return any(bool(np.any(test(column[part]))) for part in chunks(len(column)))
+
+
+def request_scratch(column: np.ndarray, dtype) -> np.ndarray:
+    """An uninitialised array as long as ``column`` (one value per request): in memory, or, when the column
+    is memory-mapped, mapped from an unnamed file beside it, whose pages the kernel writes back and drops, so
+    a trace larger than memory does not need its length in memory (OPT's next uses, for one)."""
+    if not isinstance(column, np.memmap) or column.filename is None:
+        return np.empty(len(column), dtype)
+    with tempfile.TemporaryFile(dir=Path(column.filename).parent) as handle:  # unlinked: gone when unmapped
+        return np.memmap(handle, dtype, mode="w+", shape=(len(column),))
+
+
+def _decreases(times: np.ndarray) -> bool:
+    """Whether any timestamp is below the one before it (blocks overlap by one, so no step is missed)."""
+    return any(bool(np.any(np.diff(times[part.start : part.stop + 1]) < 0)) for part in chunks(len(times)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,7 +55,10 @@ class Trace:
     the original key, ``timestamps`` are seconds (float64, non-decreasing),
     ``sizes`` are bytes (1 where the source has none), ``ops`` are GET, SET
     or DELETE codes and ``ttls`` each request's time to live in seconds
-    (float32; 0 = none given). ``name`` says where the requests came from;
+    (float32; 0 = none given). A long trace read from the parsed-trace cache
+    holds memory-mapped columns (``np.memmap``) and uint32 sizes when they
+    fit; passes over its columns go block by block (``chunks``), never
+    making a temporary as long as the trace. ``name`` says where the requests came from;
     ``info`` holds what the source reported about itself (skipped lines,
     generator options).
     """
@@ -69,7 +104,7 @@ class Trace:
         op_column, ttl_column = _ops_and_ttls(n, ops, ttls)
         if n and size_column.min() < 0:
             raise CachetuneError("sizes must not be negative", parameter="sizes")
-        if n > 1 and np.any(np.diff(times) < 0):
+        if _decreases(times):
             raise CachetuneError("timestamps must not decrease", parameter="timestamps")
         return cls(
             ids=codes.astype(np.int32),
@@ -109,7 +144,7 @@ class Trace:
             raise CachetuneError("ids must index keys", parameter="ids")
         if n and size_column.min() < 0:
             raise CachetuneError("sizes must not be negative", parameter="sizes")
-        if n > 1 and np.any(np.diff(times) < 0):
+        if _decreases(times):
             raise CachetuneError("timestamps must not decrease", parameter="timestamps")
         return cls(id_column, times, size_column, op_column, ttl_column, np.asarray(keys), name=name,
                    info=dict(info or {}))  # fmt: skip
@@ -117,12 +152,12 @@ class Trace:
     @cached_property
     def has_writes(self) -> bool:
         """Whether any request is a SET or a DELETE."""
-        return bool(np.any(self.ops != GET))
+        return any_in_chunks(self.ops, lambda ops: ops != GET)
 
     @cached_property
     def has_ttls(self) -> bool:
         """Whether any request carries a TTL."""
-        return bool(np.any(self.ttls > 0))
+        return any_in_chunks(self.ttls, lambda ttls: ttls > 0)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -139,7 +174,7 @@ class Trace:
     @cached_property
     def has_sizes(self) -> bool:
         """Whether the source gave sizes, so byte capacities mean something."""
-        return bool(len(self)) and not bool(np.all(self.sizes == 1))
+        return any_in_chunks(self.sizes, lambda sizes: sizes != 1)
 
     @cached_property
     def largest_size(self) -> int:
@@ -166,7 +201,8 @@ class Trace:
     def object_sizes(self) -> np.ndarray:
         """Each object's largest request size in bytes, by id."""
         largest = np.zeros(self.n_objects, np.int64)
-        np.maximum.at(largest, self.ids, self.sizes)
+        for part in chunks(len(self)):
+            np.maximum.at(largest, self.ids[part], self.sizes[part])
         return largest
 
     @cached_property
@@ -191,6 +227,6 @@ def _ops_and_ttls(n: int, ops, ttls) -> tuple[np.ndarray, np.ndarray]:
     ttl_column = np.zeros(n, np.float32) if ttls is None else np.asarray(ttls, np.float32)
     if len(op_column) and (op_column.min() < GET or op_column.max() > DELETE):
         raise CachetuneError("ops must be GET, SET or DELETE codes", parameter="ops")
-    if len(ttl_column) and not np.all(ttl_column >= 0):
+    if any_in_chunks(ttl_column, lambda ttls: ~(ttls >= 0)):
         raise CachetuneError("ttls must not be negative", parameter="ttls")
     return op_column, ttl_column

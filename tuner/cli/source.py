@@ -18,7 +18,7 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 
-from tuner.cli.console import stderr
+from tuner.cli.console import progress_bar, stderr
 from tuner.errors import CachetuneError
 from tuner.readers import FORMATS, read_trace
 from tuner.seeds import DEFAULT_SEED
@@ -215,12 +215,18 @@ def load_workload(workload: str, requests: int | None = None, objects: int | Non
 
 def load_trace(path: Path, trace_format: str = "auto", *, strict: bool = False, keep_order: bool = False,
                no_cache: bool = False, **reader_options) -> Trace:  # fmt: skip
-    """Read a trace file, telling the user on stderr what was skipped or reordered."""
+    """Read a trace file, telling the user on stderr what was skipped or reordered (and, for a format read in
+    chunks, how far the reading got)."""
     options = {name: value for name, value in reader_options.items() if value not in (None, False)}
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, progress_bar() as progress:
         warnings.simplefilter("always")
+        task = progress.add_task(f"reading {path.name}", total=None)
+
+        def show(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
         trace = read_trace(path, trace_format, strict=strict, keep_order=keep_order, cache_parsed=not no_cache,
-                           **options)  # fmt: skip
+                           on_progress=show, **options)  # fmt: skip
     for warning in caught:
         stderr.print(f"warning: {warning.message}", highlight=False)
     if trace.info.get("skipped_lines"):

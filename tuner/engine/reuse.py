@@ -25,20 +25,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tuner.trace import request_scratch
+
 # Next use of a request whose object is never requested again.
 NEVER = np.iinfo(np.int64).max
 
 
+def next_uses(ids: np.ndarray, n_objects: int) -> np.ndarray:
+    """``following[i]``: the position of the next request for ``ids[i]``, or NEVER (file-backed beside a
+    mapped trace's columns, see ``request_scratch``)."""
+    following = request_scratch(ids, np.int64)
+    _fill_next_uses(ids, n_objects, following)
+    return following
+
+
 @njit(cache=True, nogil=True)
-def next_uses(ids, n_objects):
-    """``following[i]``: the position of the next request for ``ids[i]``, or NEVER."""
-    following = np.empty(ids.shape[0], np.int64)
+def _fill_next_uses(ids, n_objects, following):
     upcoming = np.full(max(n_objects, 1), NEVER, np.int64)
     for i in range(ids.shape[0] - 1, -1, -1):
         obj = ids[i]
         following[i] = upcoming[obj]
         upcoming[obj] = i
-    return following
 
 
 def smallest_sizes(ids: np.ndarray, sizes: np.ndarray, n_objects: int) -> np.ndarray:

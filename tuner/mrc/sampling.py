@@ -6,7 +6,8 @@ through a cache R times smaller (Waldspurger et al., FAST 2015 and ATC
 2017). An object is kept when ``hash(id) mod P < T`` with ``P = 2**24`` and
 ``T = round(R * P)``; the hash is splitmix64 of the dense id mixed with the
 seed, so a sample depends only on the trace, the rate and the seed, and a
-lower rate's sample is a subset of a higher one's.
+lower rate's sample is a subset of a higher one's. The sample is gathered
+block by block, so a memory-mapped trace costs memory for its sample only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from tuner.errors import CachetuneError
 from tuner.seeds import DEFAULT_SEED
-from tuner.trace import Trace
+from tuner.trace import Trace, chunks
 
 MODULUS_BITS = 24
 MODULUS = 1 << MODULUS_BITS
@@ -48,10 +49,27 @@ def object_hashes(n_objects: int, seed: int = DEFAULT_SEED) -> np.ndarray:
     return (_splitmix64(ids) & np.uint64(MODULUS - 1)).astype(np.int64)
 
 
+def sampled_objects(n_objects: int, rate: float, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """Which dense object ids are sampled at ``rate``."""
+    return object_hashes(n_objects, seed) < threshold(rate)
+
+
 def sample_mask(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Which of ``trace``'s requests belong to the objects sampled at ``rate``."""
-    kept_objects = object_hashes(trace.n_objects, seed) < threshold(rate)
-    return kept_objects[trace.ids]
+    return sampled_objects(trace.n_objects, rate, seed)[trace.ids]
+
+
+def sampled_columns(trace: Trace, rate: float, seed: int, names: tuple[str, ...]) -> list[np.ndarray]:
+    """The named columns of ``trace`` at the requests of the objects sampled at ``rate``, gathered block by
+    block (no mask as long as the trace)."""
+    kept = sampled_objects(trace.n_objects, rate, seed)
+    parts: list[list[np.ndarray]] = [[] for _ in names]
+    for block in chunks(len(trace)):
+        mask = kept[trace.ids[block]]
+        for gathered, name in zip(parts, names, strict=True):
+            gathered.append(getattr(trace, name)[block][mask])
+    return [np.concatenate(gathered) if gathered else getattr(trace, name)[:0]
+            for gathered, name in zip(parts, names, strict=True)]  # fmt: skip
 
 
 def sample_trace(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> Trace:
@@ -59,13 +77,9 @@ def sample_trace(trace: Trace, rate: float, seed: int = DEFAULT_SEED) -> Trace:
 
     Its keys are the full trace's dense ids (``trace.keys`` maps them back).
     """
-    mask = sample_mask(trace, rate, seed)
+    columns = ("ids", "timestamps", "sizes", "ops", "ttls")
     return Trace.from_arrays(
-        trace.ids[mask],
-        trace.timestamps[mask],
-        trace.sizes[mask],
-        trace.ops[mask],
-        trace.ttls[mask],
+        *sampled_columns(trace, rate, seed, columns),
         name=f"{trace.name} (sampled at {rate:g})",
         info={**trace.info, "sample_rate": rate, "sample_seed": seed},
     )

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tuner.mrc.sampling import MODULUS, sample_mask, threshold
+from tuner.mrc.sampling import MODULUS, sampled_columns, threshold
 from tuner.mrc.stack_distance import hits_within, stack_distance_histogram
 from tuner.seeds import DEFAULT_SEED
 from tuner.trace import Trace
@@ -33,7 +33,7 @@ def shards_miss_ratios(
 ) -> np.ndarray:
     """Estimated LRU miss ratio at each capacity (in objects) from a sample at ``rate``."""
     effective_rate = threshold(rate) / MODULUS  # the rate the hash threshold really keeps
-    sampled_ids = trace.ids[sample_mask(trace, rate, seed)]
+    (sampled_ids,) = sampled_columns(trace, rate, seed, ("ids",))
     if len(sampled_ids) == 0:  # no object drawn: nothing to estimate from
         return np.full(len(capacities), np.nan)
     histogram = stack_distance_histogram(sampled_ids, trace.n_objects)

@@ -5,6 +5,9 @@ the file's bytes and name when ``auto``), reads the file in chunks, and returns
 the one columnar ``Trace``. Bad input raises ``TraceError`` naming the file,
 the line or byte offset and the reason. A parsed trace is cached on disk, keyed
 by the file's content and the options, so a second read skips parsing.
+Formats in ``STREAMING`` are parsed chunk by chunk straight into the cache
+(the trace then comes back memory-mapped when long), so a trace larger than
+memory can be read.
 """
 
 from __future__ import annotations
@@ -19,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import TraceError
-from tuner.readers import cache
+from tuner.readers import cache, oracle_general
 from tuner.readers.access_log import read_access_log
 from tuner.readers.arc import read_arc
 from tuner.readers.base import TraceWarning
 from tuner.readers.capture_file import read_capture
 from tuner.readers.csv_trace import read_csv
 from tuner.readers.detect import detect_format
-from tuner.readers.oracle_general import read_oracle_general
+from tuner.readers.oracle_general import read_oracle_general, stream_oracle_general
 from tuner.readers.packed_ints import read_packed
 from tuner.readers.redis_monitor import read_redis_monitor
 from tuner.readers.text import read_text
@@ -48,6 +51,11 @@ READERS: dict[str, Callable[..., Trace]] = {
     "i32be": partial(read_packed, dtype_name="i32be"),
     "i64be": partial(read_packed, dtype_name="i64be"),
 }
+# Readers that parse into a cache entry chunk by chunk (see ``stream_oracle_general``), with the column types
+# they write; False from one means the file needs its in-memory reader after all.
+STREAMING: dict[str, tuple[Callable[..., bool], dict[str, Any]]] = {
+    "oracle-general": (stream_oracle_general, oracle_general.STREAMED),
+}
 FORMATS = ("auto", *READERS)
 _SHARED = {"strict", "keep_order"}
 
@@ -68,6 +76,7 @@ def read_trace(
     strict: bool = False,
     keep_order: bool = False,
     cache_parsed: bool = True,
+    on_progress: Callable[[int, int | None], None] | None = None,
     **options: Any,
 ) -> Trace:
     """Read a trace file of any supported format into a ``Trace``.
@@ -75,7 +84,9 @@ def read_trace(
     ``options`` are the reader's own (``log_format``, ``key_col``, …; None
     means the reader's default). ``strict`` turns skipped lines into errors;
     ``keep_order`` keeps file order when timestamps go backwards;
-    ``cache_parsed=False`` neither reads nor writes the parsed-trace cache.
+    ``cache_parsed=False`` neither reads nor writes the parsed-trace cache
+    (and so reads every format into memory). ``on_progress(requests read,
+    requests in the file or None)`` follows a streaming reader.
     """
     path = Path(path)
     if not path.exists():
@@ -96,6 +107,10 @@ def read_trace(
         for message in trace.info.get("warnings", []):
             warnings.warn(message, TraceWarning, stacklevel=2)
         return trace
+    streamed = entry is not None and name in STREAMING and _streamed(path, entry, name, settings, on_progress)
+    if streamed and (trace := cache.load(entry, path.name)) is not None:
+        del trace.info["cached"]  # parsed just now
+        return trace
     try:
         trace = READERS[name](path, strict=strict, keep_order=keep_order, **given)
     except (MemoryError, RecursionError):
@@ -108,6 +123,27 @@ def read_trace(
     if entry is not None:
         cache.store(entry, trace)
     return trace
+
+
+def _streamed(path: Path, entry: Path, name: str, settings: dict[str, Any], on_progress) -> bool:
+    """Whether the streaming reader of format ``name`` parsed ``path`` into ``entry``."""
+    stream, dtypes = STREAMING[name]
+    try:
+        writer = cache.EntryWriter(entry, dtypes)
+    except OSError:
+        return False  # no room for the cache: read into memory
+    try:
+        done = stream(path, writer, strict=settings["strict"], keep_order=settings["keep_order"],
+                      on_progress=on_progress)  # fmt: skip
+    except OSError:
+        writer.abandon()
+        return False  # a full disk: the in-memory reader reads it (or says why it cannot)
+    except BaseException:
+        writer.abandon()
+        raise
+    if not done:
+        writer.abandon()
+    return done
 
 
 __all__ = ["FORMATS", "READERS", "TraceWarning", "read_trace"]
