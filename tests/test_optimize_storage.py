@@ -154,6 +154,6 @@ def test_a_killed_workers_trial_is_failed_and_retried_not_left_running(tmp_path)
     retries = [trial for trial in trials if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
                == killed]  # fmt: skip
     assert len(retries) == 1
-    assert retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert retries[0].state in DONE  # finished: scored, or pruned by the median rule like any trial
     assert failed.params.items() <= retries[0].params.items()  # what it had drawn before it died, and the rest
     assert str(retries[0].user_attrs["worker"]).endswith(f":{survivor.pid}")

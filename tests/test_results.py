@@ -56,4 +56,4 @@ def test_run_json_holds_the_results_options_and_the_trace_path_as_given(tmp_path
     options = json.loads((out / "run.json").read_text())["options"]
     assert options == {"workload": None, "trace": str(path), "policies": ["lru"], "sizes": ["10"], "seed": 0,
                        "seeds": 1, "params": {}, "write_policy": "write-through", "ttl": None, "flush_interval": None,
-                       "max_object_size": None, "jobs": None}  # fmt: skip
+                       "max_object_size": None, "jobs": None, "dask": None, "scratch": None}  # fmt: skip

@@ -238,5 +238,5 @@ def bench(
     options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes], "seed": seed,
                "seeds": seeds,
                "params": {name: dict(given) for name, given in (params or {}).items()}, **operations,
-               "jobs": jobs}  # fmt: skip
+               "jobs": jobs, "dask": dask, "scratch": None if scratch is None else str(scratch)}  # fmt: skip
     return BenchResult(table, timeline, options)

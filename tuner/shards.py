@@ -474,5 +474,6 @@ def shard_bench(trace: Trace, policies, sizes, *, shards: int, hash: str = "redi
     run_options = {"policies": [policy.name for policy in chosen], "sizes": [str(size) for size in sizes],
                    "shards": shards, "shard_hash": hash,
                    "shard_capacity": None if shard_capacity is None else str(shard_capacity), "seed": seed,
+                   "jobs": jobs, "dask": dask, "scratch": None if scratch is None else str(scratch),
                    **{name: value for name, value in options.items()}}  # fmt: skip
     return ShardBenchResult(pd.DataFrame(rows), pd.concat(shard_tables, ignore_index=True), run_options)
