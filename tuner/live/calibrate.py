@@ -39,6 +39,7 @@ PREFIX = "cachetune:cal:"  # the keys written to a user's server
 TABLE_KEYS = 1 << 14  # the table whose doubling measures a bucket's bytes
 FILLER = 1100  # keys that hold the key table at 2048 buckets while batches come and go
 BATCH_KEYS = 256
+STEADY_SECONDS = 5.0
 
 
 def calibrate_redis(url: str | None = None, *, largest_value: int = 1 << 20, largest_key: int = 512,
@@ -76,6 +77,16 @@ def _charges(trace, values, keys, key_length) -> int:
     last[trace.ids] = trace.sizes
     names = np.full(trace.n_objects, key_length, np.int64)
     return int(step_lookup(values, last, "value").sum() + step_lookup(keys, names, "key").sum())
+
+
+def _confirmed(measure: Callable[[], float]) -> float:
+    """``measure()`` confirmed by a second run, else the median of three: a client buffer the server frees
+    between two readings of ``used_memory`` moves one measure (by tens of bytes a key, or a bucket's 8), which
+    would be taken for a cost of its own."""
+    first, second = measure(), measure()
+    if first == second:
+        return first
+    return sorted((first, second, measure()))[1]
 
 
 def _delete_prefixed(client) -> None:
@@ -122,14 +133,22 @@ class _Calibration:
         """Let serverCron finish any rehashing (1 ms of it every 100 ms) before reading memory."""
         time.sleep(0.25)
 
+    def steady(self) -> int:
+        """``used_memory`` once it holds still for ``settle``'s time (up to ``STEADY_SECONDS``): a table that
+        doubled holds both tables until serverCron has moved every key, later on a busy host."""
+        self.settle()
+        last, deadline = self.used(), time.monotonic() + STEADY_SECONDS
+        while time.monotonic() < deadline:
+            self.settle()
+            now = self.used()
+            if now == last:
+                break
+            last = now
+        return last
+
     def per_key(self, value_size: int, key_length: int, ttl_ms: int = 0) -> int:
-        """Bytes one key takes; a second measure confirms the first, else a third decides (the median): a
-        client buffer the server frees between two readings moves one measure by tens of bytes a key, which
-        would be found as a step of its own."""
-        first, second = (self._per_key_once(value_size, key_length, ttl_ms) for _ in range(2))
-        if first == second:
-            return first
-        return sorted((first, second, self._per_key_once(value_size, key_length, ttl_ms)))[1]
+        """Bytes one key takes (confirmed: ``_confirmed``)."""
+        return _confirmed(lambda: self._per_key_once(value_size, key_length, ttl_ms))
 
     def _per_key_once(self, value_size: int, key_length: int, ttl_ms: int) -> int:
         """Bytes one key takes: the second of two equal batches, so buffers and rehashing cancel."""
@@ -162,20 +181,18 @@ class _Calibration:
             at = high + 1
         return found
 
-    def bucket_bytes(self, per_key: int) -> float:
+    def bucket_bytes(self, per_key: int) -> int:
         """The jump when a table of ``TABLE_KEYS`` keys doubles, less the key that made it double."""
         names = [self.name(self.key_length) for _ in range(TABLE_KEYS - FILLER - 1)]
         self.write(names, 8)
         last = [self.name(self.key_length)]
         self.write(last, 8)
-        self.settle()
-        before = self.used()
+        before = self.steady()
         extra = [self.name(self.key_length)]
         self.write(extra, 8)
-        self.settle()
-        after = self.used()
+        after = self.steady()
         self.delete(names + last + extra)
-        return (after - before - per_key) / TABLE_KEYS
+        return round((after - before - per_key) / TABLE_KEYS)  # whole pointers: a freed buffer rounds away
 
     def loaded(self) -> tuple[int, Any]:
         """``used_memory`` after a replay as ``tuner.live.redis_replay`` sends one (pipelined GETs, a SET
