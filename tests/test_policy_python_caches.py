@@ -23,7 +23,6 @@ import functools
 import random
 import statistics
 
-import cachetools
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -31,49 +30,20 @@ from hypothesis import strategies as st
 
 import tuner
 from tuner.errors import CachetuneError
+from tuner.live.python_caches import library_cache
 from tuner.policies import POLICIES, parse_policies
 from tuner.policies.rng import below, seed_state
 from tuner.trace import DELETE, GET, SET
 
-DETERMINISTIC = {
-    "cachetools-lru": cachetools.LRUCache,
-    "cachetools-fifo": cachetools.FIFOCache,
-    "cachetools-lfu": cachetools.LFUCache,
-}
+DETERMINISTIC = ("cachetools-fifo", "cachetools-lfu", "cachetools-lru")
 
 
-def _counting(cls):
-    """``cls`` counting its evictions: every ``popitem`` but one that takes the key being set."""
-
-    class Counting(cls):
-        evicted = 0
-        setting = None
-
-        def popitem(self):
-            key, value = super().popitem()
-            if key != self.setting:
-                self.evicted += 1
-            return key, value
-
-    return Counting
-
-
-def _library_cache(name, capacity, sized, ttl=None, clock=None, choice=None):
-    getsizeof = (lambda value: value) if sized else None
-    if name == "cachetools-ttl":
-        return _counting(cachetools.TTLCache)(capacity, ttl, timer=lambda: clock[0], getsizeof=getsizeof)
-    if name == "cachetools-rr":
-        return _counting(cachetools.RRCache)(capacity, choice=choice, getsizeof=getsizeof)
-    return _counting(DETERMINISTIC[name])(capacity, getsizeof=getsizeof)
-
-
-def drive(cache, requests, clock=None) -> tuple[int, int]:
-    """Replay ``requests`` (key, op, size, time) through a cachetools cache as an application would;
+def drive(cache, requests) -> tuple[int, int]:
+    """Replay ``requests`` (key, op, size, time) through a ``library_cache`` as an application would;
     returns its GET hits and misses (the value stored is the size, which ``getsizeof`` reads)."""
     hits = misses = 0
     for key, op, size, now in requests:
-        if clock is not None:
-            clock[0] = now
+        cache.clock[0] = now
         if op == DELETE:
             cache.pop(key, None)
             continue
@@ -125,13 +95,13 @@ def _assert_same(result, cache, hits, misses, with_ttl=False):
         assert result.used == cache.currsize
 
 
-@pytest.mark.parametrize("name", sorted(DETERMINISTIC))
+@pytest.mark.parametrize("name", DETERMINISTIC)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), capacity=capacities)
 def test_deterministic_models_equal_cachetools(name, data, capacity):
     sized, amount = capacity
     requests = data.draw(traces(largest_set=amount))
-    cache = _library_cache(name, amount, sized)
+    cache = library_cache(name, amount, sized)
     hits, misses = drive(cache, requests)
     _assert_same(_model(requests, name, amount, sized), cache, hits, misses)
 
@@ -141,9 +111,8 @@ def test_deterministic_models_equal_cachetools(name, data, capacity):
 def test_ttl_model_equals_ttlcache_on_the_trace_clock(data, capacity, ttl):
     sized, amount = capacity
     requests = data.draw(traces(largest_set=amount))
-    clock = [0.0]
-    cache = _library_cache("cachetools-ttl", amount, sized, ttl=ttl, clock=clock)
-    hits, misses = drive(cache, requests, clock)
+    cache = library_cache("cachetools-ttl", amount, sized, ttl=ttl)
+    hits, misses = drive(cache, requests)
     _assert_same(_model(requests, "cachetools-ttl", amount, sized, ttl=ttl), cache, hits, misses, with_ttl=True)
 
 
@@ -164,7 +133,7 @@ class SplitMixChoice:
 def test_rr_model_equals_rrcache_drawing_the_same_stream(data, capacity, seed):
     sized, amount = capacity
     requests = data.draw(traces(largest_set=amount))
-    cache = _library_cache("cachetools-rr", amount, sized, choice=SplitMixChoice(seed))
+    cache = library_cache("cachetools-rr", amount, sized, choice=SplitMixChoice(seed))
     hits, misses = drive(cache, requests)
     _assert_same(_model(requests, "cachetools-rr", amount, sized, seed=seed), cache, hits, misses)
 
@@ -181,7 +150,7 @@ def test_rr_model_hits_as_rrcache_with_random_choice(sized):
     requests = list(zip(keys, ops, sizes, range(n), strict=True))
     library = []
     for seed in range(20):
-        cache = _library_cache("cachetools-rr", amount, sized, choice=random.Random(seed).choice)
+        cache = library_cache("cachetools-rr", amount, sized, choice=random.Random(seed).choice)
         library.append(drive(cache, requests)[0])
     model = [_model(requests, "cachetools-rr", amount, sized, seed=seed).hits for seed in range(20)]
     # Same distribution: each side's mean lies within the other's spread of 20 seeds.
@@ -208,12 +177,11 @@ def test_functools_model_equals_lru_cache(keys, capacity):
 def test_read_only_traces_run_without_operations():
     requests = [(key, GET, 1, float(at)) for at, key in enumerate([1, 2, 1, 3, 4, 1, 2, 5, 1, 3, 2, 2, 6, 1])]
     for name in ("cachetools-lru", "cachetools-fifo", "cachetools-lfu"):
-        cache = _library_cache(name, 3, False)
+        cache = library_cache(name, 3, False)
         hits, misses = drive(cache, requests)
         _assert_same(_model(requests, name, 3, False), cache, hits, misses)
-    clock = [0.0]
-    cache = _library_cache("cachetools-ttl", 3, False, ttl=4.0, clock=clock)
-    hits, misses = drive(cache, requests, clock)
+    cache = library_cache("cachetools-ttl", 3, False, ttl=4.0)
+    hits, misses = drive(cache, requests)
     _assert_same(_model(requests, "cachetools-ttl", 3, False, ttl=4.0), cache, hits, misses, with_ttl=True)
 
 
@@ -263,7 +231,7 @@ def test_lfu_count_survives_a_re_size_unless_popitem_takes_the_key():
                 ("e", GET, 2), ("d", GET, 2), ("a", GET, 8))  # fmt: skip
     assert _hit_string(taken, "cachetools-lfu", 10, sized=True) == "HHMHM"
     for requests in (grown, taken):
-        cache = _library_cache("cachetools-lfu", 10, True)
+        cache = library_cache("cachetools-lfu", 10, True)
         hits, misses = drive(cache, requests)
         _assert_same(_model(requests, "cachetools-lfu", 10, True), cache, hits, misses)
 
@@ -277,9 +245,7 @@ def test_ttl_expired_items_free_room_before_any_eviction():
     assert (ttl_model.hits, ttl_model.evictions, ttl_model.expirations) == (2, 0, 1)
     lazy = tuner.replay(trace, "cachetools-lru", 2, ttl=10.0)  # the loop alone expires only on touch
     assert (lazy.hits, lazy.evictions) == (1, 2)  # c evicts b, then b evicts the expired a
-    clock = [0.0]
-    cache = _library_cache("cachetools-ttl", 2, False, ttl=10.0, clock=clock)
-    assert drive(cache, requests, clock) == (2, 1)
+    assert drive(library_cache("cachetools-ttl", 2, False, ttl=10.0), requests) == (2, 1)
 
 
 def test_what_the_libraries_cannot_take_is_refused_in_one_line():

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ def replay_through_library(trace: Trace, policy: str, maxsize: int, sized: bool,
     began = time.monotonic()
     if policy == "functools-lru":
         return _replay_lru_cache(trace, maxsize, began)
-    cache = _cachetools_cache(policy, maxsize, sized, ttl, seed)
+    cache = library_cache(policy, maxsize, sized, ttl=ttl, choice=random.Random(seed).choice)
     clock = cache.clock
     ids, ops, sizes, times = trace.ids, trace.ops, trace.sizes, trace.timestamps
     gets = hits = 0
@@ -83,7 +84,11 @@ def _replay_lru_cache(trace: Trace, maxsize: int, began: float) -> LibraryReplay
                          time.monotonic() - began)  # fmt: skip
 
 
-def _cachetools_cache(policy: str, maxsize: int, sized: bool, ttl: float | None, seed: int) -> Any:
+def library_cache(policy: str, maxsize: int, sized: bool, *, ttl: float | None = None,
+                  choice: Callable[[Sequence], Any] | None = None) -> Any:  # fmt: skip
+    """The cachetools class ``policy`` models, at ``maxsize`` (objects, or bytes when ``sized``: values are
+    sizes), counting its evictions in ``evicted``; its timer reads ``clock[0]`` (set it to the trace's
+    time), and RRCache draws its victims with ``choice``."""
     import cachetools
 
     classes = {"cachetools-lru": cachetools.LRUCache, "cachetools-fifo": cachetools.FIFOCache,
@@ -110,8 +115,8 @@ def _cachetools_cache(policy: str, maxsize: int, sized: bool, ttl: float | None,
         if ttl is None:
             raise CachetuneError("cachetools-ttl needs the TTLCache's ttl (--ttl)", parameter="ttl")
         options.update(ttl=ttl, timer=lambda: clock[0])
-    if policy == "cachetools-rr":
-        options["choice"] = random.Random(seed).choice
+    if policy == "cachetools-rr" and choice is not None:
+        options["choice"] = choice
     cache = Counting(maxsize, **options)
     cache.clock = clock
     return cache
