@@ -108,11 +108,12 @@ RedisState, replace = named_state(
      "key_bytes", "limit", "bucket_bytes", "ttl_bytes", "next_cron", "cursor"],
 )  # fmt: skip
 # Per object: its hash, its chain links in the key table and the expiry table, which tables hold it,
-# its LRU clock or LFU word; the two tables' bucket heads; the eviction pool; a sample buffer.
+# its LRU clock or LFU word; the two tables' bucket heads; per expiry bucket, its keys and a time no
+# key of it expires before (see ``_expire_cycle``); the eviction pool; a sample buffer.
 RedisArrays = namedtuple(
     "RedisArrays",
-    ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "member", "clock",
-     "pool_keys", "pool_scores", "sample"],
+    ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "expire_counts", "expire_soonest",
+     "member", "clock", "pool_keys", "pool_scores", "sample"],
 )  # fmt: skip
 
 SAMPLES = Param("samples", 5, 1, 64, "maxmemory-samples: keys sampled per eviction into the pool", log=True,
@@ -221,6 +222,26 @@ def _double(heads, links, hashes, buckets):
     return 2 * buckets
 
 
+@njit
+def _double_expiries(arrays, buckets):
+    """Rehash the expiry table into twice the buckets, with each bucket's count and bound (a bucket's
+    keys come from one old bucket, so its bound still holds)."""
+    doubled = _double(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets)
+    for j in range(doubled):
+        arrays.expire_soonest[j] = arrays.expire_soonest[j % buckets]
+        count, entry = 0, arrays.expire_heads[j]
+        while entry >= 0:
+            count += 1
+            entry = arrays.expire_next[entry]
+        arrays.expire_counts[j] = count
+    return doubled
+
+
+@njit(inline="always")
+def _expire_bucket(state, arrays, obj):
+    return np.int64(arrays.hashes[obj] & np.uint64(state.expire_buckets - 1))
+
+
 @njit(inline="always")
 def _memory(state):
     """The bytes the model accounts: keys, TTL entries and both tables' buckets."""
@@ -252,21 +273,26 @@ def _add_key(state, arrays, obj):
 
 
 @njit(inline="always")
-def _add_expiry(state, arrays, obj):
+def _add_expiry(state, arrays, cache, obj):
     buckets = state.expire_buckets
     if buckets == 0:
         buckets = INITIAL_BUCKETS
     elif _may_grow(state, buckets, state.expiring_keys):
-        buckets = _double(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets)
+        buckets = _double_expiries(arrays, buckets)
+    state = replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
     _link(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets, obj)
     arrays.member[obj] |= IN_EXPIRES
-    return replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
+    bucket = _expire_bucket(state, arrays, obj)
+    arrays.expire_counts[bucket] += 1
+    arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
+    return state
 
 
 @njit(inline="always")
 def _drop_expiry(state, arrays, obj):
     _unlink(arrays.expire_heads, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
     arrays.member[obj] &= ~IN_EXPIRES
+    arrays.expire_counts[_expire_bucket(state, arrays, obj)] -= 1  # its bound still holds for the rest
     return replace(state, expiring_keys=state.expiring_keys - 1)
 
 
@@ -286,13 +312,17 @@ def _has_ttl(cache, obj):
 
 
 @njit(inline="always")
-def _sync_expiry(state, arrays, obj, expiring):
-    """A write set or cleared the key's TTL: it enters or leaves the expiry table."""
+def _sync_expiry(state, arrays, cache, obj, expiring):
+    """A write set or cleared the key's TTL: it enters or leaves the expiry table (or, listed, may
+    now expire sooner than its bucket's bound)."""
     listed = (arrays.member[obj] & IN_EXPIRES) != 0
     if expiring and not listed:
-        return _add_expiry(state, arrays, obj)
+        return _add_expiry(state, arrays, cache, obj)
     if listed and not expiring:
         return _drop_expiry(state, arrays, obj)
+    if listed:
+        bucket = _expire_bucket(state, arrays, obj)
+        arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
     return state
 
 
@@ -440,7 +470,11 @@ def _settle(state, arrays, cache, now):
 @njit
 def _expire_cycle(state, arrays, cache, now):
     """activeExpireCycle (slow): walk the expiry table from the cursor, 20 keys a round, while more
-    than 10 % of a round's keys were expired (reading at most the whole table)."""
+    than 10 % of a round's keys were expired (reading at most the whole table).
+
+    A bucket whose bound (``expire_soonest``: no key of it expires before) is still ahead holds no
+    expired key, so its keys count as sampled without reading them (each key's expiry is a read from
+    memory, the cycle's whole cost); a bucket read has its bound made exact again."""
     cursor = state.cursor
     read = 0
     while state.expiring_keys > 0 and read < state.expire_buckets:
@@ -450,17 +484,25 @@ def _expire_cycle(state, arrays, cache, now):
         wanted = min(state.expiring_keys, EXPIRE_KEYS_PER_LOOP)
         sampled = expired = checked = 0
         while sampled < wanted and checked < wanted * 20:
-            entry = arrays.expire_heads[np.int64(cursor & np.uint64(state.expire_buckets - 1))]
+            bucket = np.int64(cursor & np.uint64(state.expire_buckets - 1))
             checked += 1
+            cursor += np.uint64(1)
+            if now < arrays.expire_soonest[bucket]:
+                sampled += arrays.expire_counts[bucket]
+                continue
+            soonest = NEVER
+            entry = arrays.expire_heads[bucket]
             while entry >= 0:
                 following = arrays.expire_next[entry]
                 if now >= cache.expires[entry]:
                     state = _forget(state, arrays, cache, entry)
                     expire(cache, entry)
                     expired += 1
+                else:
+                    soonest = min(soonest, cache.expires[entry])
                 sampled += 1
                 entry = following
-            cursor += np.uint64(1)
+            arrays.expire_soonest[bucket] = soonest
         read += checked
         if sampled and expired * 100 // sampled <= EXPIRE_ACCEPTABLE_STALE:
             break
@@ -487,9 +529,13 @@ def _cron(state, arrays, cache, now):
 def _on_hit(state, arrays, cache, obj, size, now, i):
     state = _cron(state, arrays, cache, now)
     state = _touch(state, arrays, obj, now)
-    if cache.expires.shape[0] > 1 and (_has_ttl(cache, obj) != ((arrays.member[obj] & IN_EXPIRES) != 0)):
-        state = _sync_expiry(state, arrays, obj, _has_ttl(cache, obj))
-        state = _settle(state, arrays, cache, now)
+    if cache.expires.shape[0] > 1:
+        listed = (arrays.member[obj] & IN_EXPIRES) != 0
+        if _has_ttl(cache, obj) != listed:
+            state = _sync_expiry(state, arrays, cache, obj, not listed)
+            state = _settle(state, arrays, cache, now)
+        elif listed:  # a write may have brought its expiry nearer
+            state = _sync_expiry(state, arrays, cache, obj, True)
     return state
 
 
@@ -506,7 +552,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
     else:
         arrays.clock[obj] = _lru_clock(now)
     if _has_ttl(cache, obj):
-        state = _add_expiry(state, arrays, obj)
+        state = _add_expiry(state, arrays, cache, obj)
     state = replace(state, key_bytes=state.key_bytes + size)
     return _settle(state, arrays, cache, now)
 
@@ -573,8 +619,8 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
     )  # fmt: skip
     arrays = RedisArrays(
         hashes, np.full(most_buckets, EMPTY), np.full(n, EMPTY), np.full(most_buckets, EMPTY), np.full(n, EMPTY),
-        np.zeros(n, np.int8), np.zeros(n, np.int64), np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64),
-        np.zeros(MOST_SAMPLES, np.int32),
+        np.zeros(most_buckets, np.int32), np.full(most_buckets, NEVER), np.zeros(n, np.int8), np.zeros(n, np.int64),
+        np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64), np.zeros(MOST_SAMPLES, np.int32),
     )  # fmt: skip
     return state, arrays
 
