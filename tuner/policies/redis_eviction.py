@@ -42,7 +42,9 @@ Followed from the redis 7.0.15 source:
 - ``expire.c: activeExpireCycle`` (slow cycle, from ``serverCron`` at hz 10, every 100 ms of trace
   time): a cursor walks the expiry table's buckets, 20 keys per round (at most 400 buckets), and
   rounds repeat while more than 10 % of those sampled were expired (the acceptable-stale share of
-  the default effort). Lazy expiry on access is the loop's own.
+  the default effort). Lazy expiry on access is the loop's own. The model keeps, per bucket of the
+  expiry table, its count of keys and a time none of them expires before, so a bucket with nothing
+  expired counts as sampled without its keys being read (the same keys sampled, the same expired).
 
 Memory is what ``charge`` (below) gives each key, measured on a real 7.0 server
 (``tuner.live.calibrate.calibrate_redis``, shipped as ``tuner/calibrations/redis-7.0.json``): per
@@ -144,7 +146,12 @@ def _lfu_counter(word, now, decay_minutes):
     counter = word & 255
     current = _minutes(now)
     elapsed = current - last if current >= last else 65535 - last + current
-    periods = elapsed // decay_minutes if decay_minutes > 0 else 0
+    if decay_minutes <= 0:
+        periods = 0
+    elif decay_minutes == 1:  # the default: no division
+        periods = elapsed
+    else:
+        periods = elapsed // decay_minutes
     return counter - periods if periods < counter else np.int64(0)
 
 
@@ -156,18 +163,20 @@ def _uniform(rng):
 
 @njit(inline="always")
 def _touch(state, arrays, obj, now):
-    """An access (lookupKey): the LRU clock is now; the LFU counter decays, then grows by chance."""
+    """An access (lookupKey): the LRU clock is now; the LFU counter decays, then grows by chance.
+    (random and volatile-ttl never read the clock, so they leave it.)"""
     if state.kind == LFU:
         counter = _lfu_counter(arrays.clock[obj], now, state.decay_minutes)
         rng = state.rng
         if counter < 255:
             rng, draw = _uniform(rng)
             base = max(counter - LFU_INIT, 0)
-            if draw < 1.0 / (base * state.log_factor + 1.0):
+            if base == 0 or draw < 1.0 / (base * state.log_factor + 1.0):  # at base 0 the chance is 1
                 counter += 1
         arrays.clock[obj] = (_minutes(now) << 8) | counter
         return replace(state, rng=rng)
-    arrays.clock[obj] = _lru_clock(now)
+    if state.kind == LRU:
+        arrays.clock[obj] = _lru_clock(now)
     return state
 
 
@@ -423,8 +432,9 @@ def _random_key(state, heads, links, buckets):
         length += 1
         walker = links[walker]
     rng, bits = next_u64(rng)
-    for _ in range(np.int64(bits % np.uint64(length))):
-        entry = links[entry]
+    if length > 1:  # (a chain of one needs no division)
+        for _ in range(np.int64(bits % np.uint64(length))):
+            entry = links[entry]
     return rng, entry
 
 
@@ -549,7 +559,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
     state = _add_key(state, arrays, obj)
     if state.kind == LFU:
         arrays.clock[obj] = (_minutes(now) << 8) | LFU_INIT
-    else:
+    elif state.kind == LRU:
         arrays.clock[obj] = _lru_clock(now)
     if _has_ttl(cache, obj):
         state = _add_expiry(state, arrays, cache, obj)
