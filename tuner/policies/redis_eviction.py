@@ -112,11 +112,19 @@ RedisState, replace = named_state(
 # Per object: its hash, its chain links in the key table and the expiry table, which tables hold it,
 # its LRU clock or LFU word; the two tables' bucket heads; per expiry bucket, its keys and a time no
 # key of it expires before (see ``_expire_cycle``); the eviction pool; a sample buffer.
+# ``hashes``, ``key_next``, ``expire_next`` and ``clock`` are columns of one record per object
+# (``OBJECT_RECORD``), so a sampled key's link and score, and its unlinking, read one cache line, not
+# three: an eviction mostly waits for memory.
 RedisArrays = namedtuple(
     "RedisArrays",
     ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "expire_counts", "expire_soonest",
      "member", "clock", "pool_keys", "pool_scores", "sample"],
 )  # fmt: skip
+
+# The hash keeps its low 32 bits: a table's bucket is the hash's low bits, and a table never has more
+# buckets than the objects' count rounded up to a power of two (ids are 32-bit). The clock holds 24 bits
+# (an LRU clock, or an LFU word: 16-bit minutes and an 8-bit counter).
+OBJECT_RECORD = np.dtype([("hash", np.uint32), ("key_next", np.int32), ("expire_next", np.int32), ("clock", np.int32)])
 
 SAMPLES = Param("samples", 5, 1, 64, "maxmemory-samples: keys sampled per eviction into the pool", log=True,
                 most=MOST_SAMPLES)  # fmt: skip
@@ -619,6 +627,10 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
         constants = calibration()
         bucket_bytes, ttl_bytes = int(constants["bucket_bytes"]), int(constants["ttl_bytes"])
     hashes = np.random.default_rng([int(given.seed) % (1 << 63), 0x5EED]).integers(0, 1 << 63, n, dtype=np.uint64)
+    records = np.empty(n, OBJECT_RECORD)
+    records["hash"] = hashes & np.uint64(0xFFFFFFFF)
+    records["key_next"] = records["expire_next"] = EMPTY
+    records["clock"] = 0
     start = float(given.times[0]) if len(given.times) else 0.0
     state = RedisState(
         np.int64(kind), bool(params.get("volatile", 0)), np.int64(params.get("samples", 5)),
@@ -628,8 +640,9 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
         np.float64(np.floor(start / CRON_SECONDS) * CRON_SECONDS + CRON_SECONDS), np.uint64(0),
     )  # fmt: skip
     arrays = RedisArrays(
-        hashes, np.full(most_buckets, EMPTY), np.full(n, EMPTY), np.full(most_buckets, EMPTY), np.full(n, EMPTY),
-        np.zeros(most_buckets, np.int32), np.full(most_buckets, NEVER), np.zeros(n, np.int8), np.zeros(n, np.int64),
+        records["hash"], np.full(most_buckets, EMPTY), records["key_next"], np.full(most_buckets, EMPTY),
+        records["expire_next"], np.zeros(most_buckets, np.int32), np.full(most_buckets, NEVER), np.zeros(n, np.int8),
+        records["clock"],
         np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64), np.zeros(MOST_SAMPLES, np.int32),
     )  # fmt: skip
     return state, arrays
