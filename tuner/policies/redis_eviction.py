@@ -42,7 +42,9 @@ Followed from the redis 7.0.15 source:
 - ``expire.c: activeExpireCycle`` (slow cycle, from ``serverCron`` at hz 10, every 100 ms of trace
   time): a cursor walks the expiry table's buckets, 20 keys per round (at most 400 buckets), and
   rounds repeat while more than 10 % of those sampled were expired (the acceptable-stale share of
-  the default effort). Lazy expiry on access is the loop's own.
+  the default effort). Lazy expiry on access is the loop's own. The model keeps, per bucket of the
+  expiry table, its count of keys and a time none of them expires before, so a bucket with nothing
+  expired counts as sampled without its keys being read (the same keys sampled, the same expired).
 
 Memory is what ``charge`` (below) gives each key, measured on a real 7.0 server
 (``tuner.live.calibrate.calibrate_redis``, shipped as ``tuner/calibrations/redis-7.0.json``): per
@@ -108,12 +110,21 @@ RedisState, replace = named_state(
      "key_bytes", "limit", "bucket_bytes", "ttl_bytes", "next_cron", "cursor"],
 )  # fmt: skip
 # Per object: its hash, its chain links in the key table and the expiry table, which tables hold it,
-# its LRU clock or LFU word; the two tables' bucket heads; the eviction pool; a sample buffer.
+# its LRU clock or LFU word; the two tables' bucket heads; per expiry bucket, its keys and a time no
+# key of it expires before (see ``_expire_cycle``); the eviction pool; a sample buffer.
+# ``hashes``, ``key_next``, ``expire_next`` and ``clock`` are columns of one record per object
+# (``OBJECT_RECORD``), so a sampled key's link and score, and its unlinking, read one cache line, not
+# three: an eviction mostly waits for memory.
 RedisArrays = namedtuple(
     "RedisArrays",
-    ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "member", "clock",
-     "pool_keys", "pool_scores", "sample"],
+    ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "expire_counts", "expire_soonest",
+     "member", "clock", "pool_keys", "pool_scores", "sample"],
 )  # fmt: skip
+
+# The hash keeps its low 32 bits: a table's bucket is the hash's low bits, and a table never has more
+# buckets than the objects' count rounded up to a power of two (ids are 32-bit). The clock holds 24 bits
+# (an LRU clock, or an LFU word: 16-bit minutes and an 8-bit counter).
+OBJECT_RECORD = np.dtype([("hash", np.uint32), ("key_next", np.int32), ("expire_next", np.int32), ("clock", np.int32)])
 
 SAMPLES = Param("samples", 5, 1, 64, "maxmemory-samples: keys sampled per eviction into the pool", log=True,
                 most=MOST_SAMPLES)  # fmt: skip
@@ -143,7 +154,12 @@ def _lfu_counter(word, now, decay_minutes):
     counter = word & 255
     current = _minutes(now)
     elapsed = current - last if current >= last else 65535 - last + current
-    periods = elapsed // decay_minutes if decay_minutes > 0 else 0
+    if decay_minutes <= 0:
+        periods = 0
+    elif decay_minutes == 1:  # the default: no division
+        periods = elapsed
+    else:
+        periods = elapsed // decay_minutes
     return counter - periods if periods < counter else np.int64(0)
 
 
@@ -155,18 +171,20 @@ def _uniform(rng):
 
 @njit(inline="always")
 def _touch(state, arrays, obj, now):
-    """An access (lookupKey): the LRU clock is now; the LFU counter decays, then grows by chance."""
+    """An access (lookupKey): the LRU clock is now; the LFU counter decays, then grows by chance.
+    (random and volatile-ttl never read the clock, so they leave it.)"""
     if state.kind == LFU:
         counter = _lfu_counter(arrays.clock[obj], now, state.decay_minutes)
         rng = state.rng
         if counter < 255:
             rng, draw = _uniform(rng)
             base = max(counter - LFU_INIT, 0)
-            if draw < 1.0 / (base * state.log_factor + 1.0):
+            if base == 0 or draw < 1.0 / (base * state.log_factor + 1.0):  # at base 0 the chance is 1
                 counter += 1
         arrays.clock[obj] = (_minutes(now) << 8) | counter
         return replace(state, rng=rng)
-    arrays.clock[obj] = _lru_clock(now)
+    if state.kind == LRU:
+        arrays.clock[obj] = _lru_clock(now)
     return state
 
 
@@ -221,6 +239,26 @@ def _double(heads, links, hashes, buckets):
     return 2 * buckets
 
 
+@njit
+def _double_expiries(arrays, buckets):
+    """Rehash the expiry table into twice the buckets, with each bucket's count and bound (a bucket's
+    keys come from one old bucket, so its bound still holds)."""
+    doubled = _double(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets)
+    for j in range(doubled):
+        arrays.expire_soonest[j] = arrays.expire_soonest[j % buckets]
+        count, entry = 0, arrays.expire_heads[j]
+        while entry >= 0:
+            count += 1
+            entry = arrays.expire_next[entry]
+        arrays.expire_counts[j] = count
+    return doubled
+
+
+@njit(inline="always")
+def _expire_bucket(state, arrays, obj):
+    return np.int64(arrays.hashes[obj] & np.uint64(state.expire_buckets - 1))
+
+
 @njit(inline="always")
 def _memory(state):
     """The bytes the model accounts: keys, TTL entries and both tables' buckets."""
@@ -252,21 +290,26 @@ def _add_key(state, arrays, obj):
 
 
 @njit(inline="always")
-def _add_expiry(state, arrays, obj):
+def _add_expiry(state, arrays, cache, obj):
     buckets = state.expire_buckets
     if buckets == 0:
         buckets = INITIAL_BUCKETS
     elif _may_grow(state, buckets, state.expiring_keys):
-        buckets = _double(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets)
+        buckets = _double_expiries(arrays, buckets)
+    state = replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
     _link(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets, obj)
     arrays.member[obj] |= IN_EXPIRES
-    return replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
+    bucket = _expire_bucket(state, arrays, obj)
+    arrays.expire_counts[bucket] += 1
+    arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
+    return state
 
 
 @njit(inline="always")
 def _drop_expiry(state, arrays, obj):
     _unlink(arrays.expire_heads, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
     arrays.member[obj] &= ~IN_EXPIRES
+    arrays.expire_counts[_expire_bucket(state, arrays, obj)] -= 1  # its bound still holds for the rest
     return replace(state, expiring_keys=state.expiring_keys - 1)
 
 
@@ -286,13 +329,17 @@ def _has_ttl(cache, obj):
 
 
 @njit(inline="always")
-def _sync_expiry(state, arrays, obj, expiring):
-    """A write set or cleared the key's TTL: it enters or leaves the expiry table."""
+def _sync_expiry(state, arrays, cache, obj, expiring):
+    """A write set or cleared the key's TTL: it enters or leaves the expiry table (or, listed, may
+    now expire sooner than its bucket's bound)."""
     listed = (arrays.member[obj] & IN_EXPIRES) != 0
     if expiring and not listed:
-        return _add_expiry(state, arrays, obj)
+        return _add_expiry(state, arrays, cache, obj)
     if listed and not expiring:
         return _drop_expiry(state, arrays, obj)
+    if listed:
+        bucket = _expire_bucket(state, arrays, obj)
+        arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
     return state
 
 
@@ -393,8 +440,9 @@ def _random_key(state, heads, links, buckets):
         length += 1
         walker = links[walker]
     rng, bits = next_u64(rng)
-    for _ in range(np.int64(bits % np.uint64(length))):
-        entry = links[entry]
+    if length > 1:  # (a chain of one needs no division)
+        for _ in range(np.int64(bits % np.uint64(length))):
+            entry = links[entry]
     return rng, entry
 
 
@@ -440,7 +488,11 @@ def _settle(state, arrays, cache, now):
 @njit
 def _expire_cycle(state, arrays, cache, now):
     """activeExpireCycle (slow): walk the expiry table from the cursor, 20 keys a round, while more
-    than 10 % of a round's keys were expired (reading at most the whole table)."""
+    than 10 % of a round's keys were expired (reading at most the whole table).
+
+    A bucket whose bound (``expire_soonest``: no key of it expires before) is still ahead holds no
+    expired key, so its keys count as sampled without reading them (each key's expiry is a read from
+    memory, the cycle's whole cost); a bucket read has its bound made exact again."""
     cursor = state.cursor
     read = 0
     while state.expiring_keys > 0 and read < state.expire_buckets:
@@ -450,17 +502,25 @@ def _expire_cycle(state, arrays, cache, now):
         wanted = min(state.expiring_keys, EXPIRE_KEYS_PER_LOOP)
         sampled = expired = checked = 0
         while sampled < wanted and checked < wanted * 20:
-            entry = arrays.expire_heads[np.int64(cursor & np.uint64(state.expire_buckets - 1))]
+            bucket = np.int64(cursor & np.uint64(state.expire_buckets - 1))
             checked += 1
+            cursor += np.uint64(1)
+            if now < arrays.expire_soonest[bucket]:
+                sampled += arrays.expire_counts[bucket]
+                continue
+            soonest = NEVER
+            entry = arrays.expire_heads[bucket]
             while entry >= 0:
                 following = arrays.expire_next[entry]
                 if now >= cache.expires[entry]:
                     state = _forget(state, arrays, cache, entry)
                     expire(cache, entry)
                     expired += 1
+                else:
+                    soonest = min(soonest, cache.expires[entry])
                 sampled += 1
                 entry = following
-            cursor += np.uint64(1)
+            arrays.expire_soonest[bucket] = soonest
         read += checked
         if sampled and expired * 100 // sampled <= EXPIRE_ACCEPTABLE_STALE:
             break
@@ -487,9 +547,13 @@ def _cron(state, arrays, cache, now):
 def _on_hit(state, arrays, cache, obj, size, now, i):
     state = _cron(state, arrays, cache, now)
     state = _touch(state, arrays, obj, now)
-    if cache.expires.shape[0] > 1 and (_has_ttl(cache, obj) != ((arrays.member[obj] & IN_EXPIRES) != 0)):
-        state = _sync_expiry(state, arrays, obj, _has_ttl(cache, obj))
-        state = _settle(state, arrays, cache, now)
+    if cache.expires.shape[0] > 1:
+        listed = (arrays.member[obj] & IN_EXPIRES) != 0
+        if _has_ttl(cache, obj) != listed:
+            state = _sync_expiry(state, arrays, cache, obj, not listed)
+            state = _settle(state, arrays, cache, now)
+        elif listed:  # a write may have brought its expiry nearer
+            state = _sync_expiry(state, arrays, cache, obj, True)
     return state
 
 
@@ -503,10 +567,10 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
     state = _add_key(state, arrays, obj)
     if state.kind == LFU:
         arrays.clock[obj] = (_minutes(now) << 8) | LFU_INIT
-    else:
+    elif state.kind == LRU:
         arrays.clock[obj] = _lru_clock(now)
     if _has_ttl(cache, obj):
-        state = _add_expiry(state, arrays, obj)
+        state = _add_expiry(state, arrays, cache, obj)
     state = replace(state, key_bytes=state.key_bytes + size)
     return _settle(state, arrays, cache, now)
 
@@ -563,6 +627,10 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
         constants = calibration()
         bucket_bytes, ttl_bytes = int(constants["bucket_bytes"]), int(constants["ttl_bytes"])
     hashes = np.random.default_rng([int(given.seed) % (1 << 63), 0x5EED]).integers(0, 1 << 63, n, dtype=np.uint64)
+    records = np.empty(n, OBJECT_RECORD)
+    records["hash"] = hashes & np.uint64(0xFFFFFFFF)
+    records["key_next"] = records["expire_next"] = EMPTY
+    records["clock"] = 0
     start = float(given.times[0]) if len(given.times) else 0.0
     state = RedisState(
         np.int64(kind), bool(params.get("volatile", 0)), np.int64(params.get("samples", 5)),
@@ -572,9 +640,10 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
         np.float64(np.floor(start / CRON_SECONDS) * CRON_SECONDS + CRON_SECONDS), np.uint64(0),
     )  # fmt: skip
     arrays = RedisArrays(
-        hashes, np.full(most_buckets, EMPTY), np.full(n, EMPTY), np.full(most_buckets, EMPTY), np.full(n, EMPTY),
-        np.zeros(n, np.int8), np.zeros(n, np.int64), np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64),
-        np.zeros(MOST_SAMPLES, np.int32),
+        records["hash"], np.full(most_buckets, EMPTY), records["key_next"], np.full(most_buckets, EMPTY),
+        records["expire_next"], np.zeros(most_buckets, np.int32), np.full(most_buckets, NEVER), np.zeros(n, np.int8),
+        records["clock"],
+        np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64), np.zeros(MOST_SAMPLES, np.int32),
     )  # fmt: skip
     return state, arrays
 
