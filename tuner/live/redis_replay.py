@@ -256,10 +256,13 @@ def redis_policy_config(policy: str, maxmemory: int, params: dict[str, Any]) -> 
 
 
 def check_redis_model(trace: Trace, policy: str, maxmemory: int, *, url: str | None = None, seeds: int = 3,
-                      time_limit: float = 60.0, speed: float | None = None, **params: Any) -> ModelCheck:  # fmt: skip
+                      seed: int = 0, time_limit: float = 60.0, speed: float | None = None,
+                      **params: Any) -> ModelCheck:  # fmt: skip
     """Replay ``trace`` against Redis (a throwaway server when ``url`` is None) with ``policy``'s settings
     at ``maxmemory`` bytes, paced at ``speed``× trace time, then the model ``policy`` (``redis-lru`` …)
-    on the requests as sent."""
+    on the requests as sent, with the seeds ``seed`` to ``seed + seeds - 1``. A model's seed draws its
+    objects' hashes, as a server's start draws its siphash key: checks that each use other seeds
+    average over table layouts as their servers do."""
     from tuner.engine.replay import replay_with_state
     from tuner.live.servers import start_redis
     from tuner.policies import get_policy
@@ -281,8 +284,8 @@ def check_redis_model(trace: Trace, policy: str, maxmemory: int, *, url: str | N
     resolved["key_size"] = live.key_size
     baseline = int(redis_model.calibration()["baseline_bytes"])
     hit_ratios, keys, evictions, memory = [], [], [], []
-    for seed in range(seeds):
-        result, state, _ = replay_with_state(sent, model, f"{maxmemory}B", seed=seed, **resolved)
+    for one in range(seed, seed + seeds):
+        result, state, _ = replay_with_state(sent, model, f"{maxmemory}B", seed=one, **resolved)
         hit_ratios.append(1.0 - result.miss_ratio)
         keys.append(int(state.keys))
         evictions.append(result.evictions)
