@@ -214,8 +214,8 @@ def _redis_check(trace, model, size, params, *, server, ttl, time_limit, speed, 
 
     if size.unit != BYTES:
         raise CachetuneError("Redis's maxmemory is in bytes: give --size as 64MiB", parameter="size")
-    check = check_redis_model(trace, model.name, size.amount, url=server, seeds=1, time_limit=time_limit,
-                              speed=speed, **params)  # fmt: skip
+    check = check_redis_model(trace, model.name, size.amount, url=server, seeds=1, seed=seed,
+                              time_limit=time_limit, speed=speed, **params)  # fmt: skip
     live = check.live
     real = Figures(live.gets, live.hits, live.evicted_keys, live.resident_keys, live.used_memory)
     # One seed: each figure is that replay's (memory: the model's account and the server's baseline).
