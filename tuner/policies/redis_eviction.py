@@ -203,16 +203,22 @@ def _score(state, arrays, cache, obj, now):
 
 
 @njit(inline="always")
+def _bucket(hashes, buckets, obj):
+    """The bucket of ``obj`` in a table of ``buckets`` (a power of two): its hash's low bits."""
+    return np.int64(hashes[obj] & np.uint64(buckets - 1))
+
+
+@njit(inline="always")
 def _link(heads, links, hashes, buckets, obj):
     """dictAddRaw: the new entry heads its bucket's chain."""
-    bucket = np.int64(hashes[obj] & np.uint64(buckets - 1))
+    bucket = _bucket(hashes, buckets, obj)
     links[obj] = heads[bucket]
     heads[bucket] = obj
 
 
 @njit(inline="always")
 def _unlink(heads, links, hashes, buckets, obj):
-    bucket = np.int64(hashes[obj] & np.uint64(buckets - 1))
+    bucket = _bucket(hashes, buckets, obj)
     previous, entry = EMPTY, heads[bucket]
     while entry != obj:
         previous, entry = entry, links[entry]
@@ -255,11 +261,6 @@ def _double_expiries(arrays, buckets):
 
 
 @njit(inline="always")
-def _expire_bucket(state, arrays, obj):
-    return np.int64(arrays.hashes[obj] & np.uint64(state.expire_buckets - 1))
-
-
-@njit(inline="always")
 def _memory(state):
     """The bytes the model accounts: keys, TTL entries and both tables' buckets."""
     buckets = state.key_buckets + state.expire_buckets
@@ -299,7 +300,7 @@ def _add_expiry(state, arrays, cache, obj):
     state = replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
     _link(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets, obj)
     arrays.member[obj] |= IN_EXPIRES
-    bucket = _expire_bucket(state, arrays, obj)
+    bucket = _bucket(arrays.hashes, buckets, obj)
     arrays.expire_counts[bucket] += 1
     arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
     return state
@@ -309,7 +310,7 @@ def _add_expiry(state, arrays, cache, obj):
 def _drop_expiry(state, arrays, obj):
     _unlink(arrays.expire_heads, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
     arrays.member[obj] &= ~IN_EXPIRES
-    arrays.expire_counts[_expire_bucket(state, arrays, obj)] -= 1  # its bound still holds for the rest
+    arrays.expire_counts[_bucket(arrays.hashes, state.expire_buckets, obj)] -= 1  # its bound still holds for the rest
     return replace(state, expiring_keys=state.expiring_keys - 1)
 
 
@@ -338,7 +339,7 @@ def _sync_expiry(state, arrays, cache, obj, expiring):
     if listed and not expiring:
         return _drop_expiry(state, arrays, obj)
     if listed:
-        bucket = _expire_bucket(state, arrays, obj)
+        bucket = _bucket(arrays.hashes, state.expire_buckets, obj)
         arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
     return state
 
