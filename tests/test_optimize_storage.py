@@ -137,6 +137,7 @@ def kill_mid_trial(storage: str, name: str, args: tuple[str, ...], tmp_path: Pat
     pytest.fail("five workers were each killed between two trials")
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # as tuner.optimize.study does
 def test_a_killed_workers_trial_is_failed_and_retried_not_left_running(tmp_path):
     """Two workers on one PostgreSQL study: one is killed mid-trial (SIGKILL: no chance to clean up); the
     other, still running trials after the dead one's heartbeat went stale, fails that trial and runs it
