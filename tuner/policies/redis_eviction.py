@@ -492,14 +492,16 @@ def _settle(state, arrays, cache, now):
 # ---------------------------------------------------------------- active expiry
 
 
-@njit
+@njit(inline="always")
 def _expire_cycle(state, arrays, cache, now):
     """activeExpireCycle (slow): walk the expiry table from the cursor, 20 keys a round, while more
     than 10 % of a round's keys were expired (reading at most the whole table).
 
     A bucket whose bound (``expire_soonest``: no key of it expires before) is still ahead holds no
     expired key, so its keys count as sampled without reading them (each key's expiry is a read from
-    memory, the cycle's whole cost); a bucket read has its bound made exact again."""
+    memory, the cycle's whole cost); a bucket read has its bound made exact again. Inlined: called,
+    with every array of the model as arguments, at each 100 ms of trace time, it took half of a
+    replay with TTLs at 128 MiB."""
     cursor = state.cursor
     read = 0
     while state.expiring_keys > 0 and read < state.expire_buckets:
