@@ -54,7 +54,6 @@ def _field_types() -> tuple[type, ...]:
 
 def _add(state, arrays, obj, clock):
     redis_model._link(arrays.key_heads, arrays.key_next, arrays.hashes, state.key_buckets, obj)
-    arrays.member[obj] |= redis_model.IN_KEYS
     arrays.clock[obj] = clock
     return redis_model.replace(state, keys=state.keys + 1)
 
