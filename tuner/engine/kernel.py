@@ -67,9 +67,11 @@ what was released before each admission; without it, it never looks).
 ``cache`` the loop's ``Cache``: read an object's size with ``size_of(cache,
 x)`` (valid until the loop frees it), whether it is cached with
 ``cache.held[x] >= 0`` and when it expires with ``cache.expires[x]``, never
-write them. A model with active expiry removes an expired object from a hook
-with ``expire(cache, x)`` (counted as an expiration; ``hooks_release=True``
-too). ``obj`` is an unsigned id (index
+write them. A hook that must tell a SET from a GET (only a SET moves an
+expiry) keeps ``PolicyInput.ops`` among its arrays and asks ``is_write(ops,
+i)``. A model with active expiry removes an expired object from a hook with
+``expire(cache, x)`` (counted as an expiration; ``hooks_release=True`` too).
+``obj`` is an unsigned id (index
 with it freely), ``i`` the request's position in the trace and ``now`` its
 timestamp in seconds.
 
@@ -100,7 +102,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from tuner.engine.borrowed import borrowed
-from tuner.trace import DELETE, GET
+from tuner.trace import DELETE, GET, SET
 
 # What the loop shares with the hooks: ``held[x]`` is the bytes object x holds (-1 when absent;
 # int8 when the capacity counts objects), ``tally`` the counters below, ``dirty`` None unless
@@ -239,6 +241,19 @@ def size_of(cache, obj):
     if counts_objects(cache.held):
         return np.int64(1)
     return np.int64(_stored_size(cache, cache.held[np.uint32(obj)]))
+
+
+def is_write(ops, i):
+    """Whether request ``i`` is a SET, for a hook that must tell one from a GET (a policy keeps
+    ``PolicyInput.ops`` among its arrays); never for a read-only trace (``ops`` None)."""
+    return ops is not None and ops[i] == SET
+
+
+@overload(is_write)
+def _is_write_compiled(ops, i):
+    if isinstance(ops, (types.NoneType, types.Omitted)):
+        return lambda ops, i: False
+    return lambda ops, i: ops[np.uint64(i)] == SET
 
 
 def held_sizes(cache) -> np.ndarray:

@@ -28,11 +28,10 @@ from typing import Any
 
 from numba import njit
 
-from tuner.engine.kernel import no_op, replay_requests
+from tuner.engine.kernel import is_write, no_op, replay_requests
 from tuner.policies import lru
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import move_to_head
-from tuner.policies.python_caches import is_write
 
 # lru's recency list, and the requests' operations (None: a read-only trace, where nothing moves).
 WriteOrderLinks = namedtuple("WriteOrderLinks", ["links", "ops"])

@@ -47,12 +47,12 @@ from typing import Any
 
 from numba import njit
 
-from tuner.engine.kernel import expire, replay_requests
+from tuner.engine.kernel import expire, is_write, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.errors import CachetuneError
 from tuner.policies.base import Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, new_links, push_head, unlink
-from tuner.policies.python_caches import expired, is_write
+from tuner.policies.python_caches import expired
 
 # The LRU list's ends (most recent at the head) and the write list's (last written at the head).
 TtlCacheLists, replace = named_state("TtlCacheLists", ["head", "tail", "newest", "oldest"])

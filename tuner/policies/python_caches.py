@@ -1,5 +1,5 @@
-"""What the models of Python's caches (``functools_lru``, ``cachetools_*``) share: reading a request's
-operation in a hook, and telling a write that re-sizes a cached key from a removal.
+"""What the models of Python's caches (``functools_lru``, ``cachetools_*``) share: telling a write that
+re-sizes a cached key from a removal, and whether a cached key has expired.
 
 An application drives a cachetools cache as ``cache[key]`` (a GET: a hit, or a
 KeyError and then ``cache[key] = value``), ``cache[key] = value`` (a SET) and
@@ -7,8 +7,8 @@ KeyError and then ``cache[key] = value``), ``cache[key] = value`` (a SET) and
 way under write-through or write-back. Where the library does something the
 loop's hooks cannot see on their own, a model reads it here:
 
-- ``is_write``: whether request ``i`` is a SET (FIFOCache moves a re-set key
-  to the end; TTLCache restarts its clock), from ``PolicyInput.ops``.
+- ``is_write`` (the engine's): whether request ``i`` is a SET (FIFOCache moves
+  a re-set key to the end; TTLCache restarts its clock), from ``PolicyInput.ops``.
 - ``resizing``: cachetools 8.0.3 ``Cache.__setitem__`` keeps a key whose
   value grows in its place while it evicts for it (``popitem`` may then take
   the key itself), and afterwards the subclass treats the key as re-set
@@ -23,24 +23,11 @@ loop's hooks cannot see on their own, a model reads it here:
 """
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
-from tuner.trace import SET
+from tuner.engine.kernel import is_write
 
 NO_KEY = np.int64(-1)  # no pending key
-
-
-def is_write(ops, i):
-    """Whether request ``i`` is a SET (never, for a read-only trace: ``ops`` is None)."""
-    return ops is not None and ops[i] == SET
-
-
-@overload(is_write)
-def _is_write_compiled(ops, i):
-    if isinstance(ops, (types.NoneType, types.Omitted)):
-        return lambda ops, i: False
-    return lambda ops, i: ops[np.uint64(i)] == SET
 
 
 @njit(inline="always")

@@ -80,11 +80,10 @@ from numba import njit
 from numba.extending import register_jitable
 
 from tuner.capacity import OBJECTS
-from tuner.engine.kernel import NEVER, expire, release, replay_requests, size_of
+from tuner.engine.kernel import NEVER, expire, is_write, release, replay_requests, size_of
 from tuner.engine.named_state import named_state
 from tuner.errors import CachetuneError
 from tuner.policies.base import Charge, Param, PolicyInput
-from tuner.policies.python_caches import is_write
 from tuner.policies.rng import next_u64, seed_state
 
 VERSION = "7.0"
