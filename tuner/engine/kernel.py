@@ -83,7 +83,9 @@ The loop pays only for what a replay uses, chosen when it compiles: with an
 ``int8`` residency array the capacity counts objects, every size is 1 and no
 size is read; with ``ops=None`` no operation is read and every request is a
 GET; with no TTL (neither ``ttls`` nor ``ttl``) no expiry is kept or checked;
-without write-back (``Cache.dirty`` None) no dirty state; without
+write-back is a ``Cache`` with a dirty list (``Cache.dirty``), so its loop
+never asks which write policy runs (``Run.write_policy`` then only tells
+write-around from write-through) and without it no dirty state is kept; without
 ``flush_interval`` or ``admit``, no check of them (the size limit is one
 compare beside reading the size, so it is always given). The
 capacity in use lives in a register, evictions are counted once at the end
@@ -123,11 +125,12 @@ WRITE_POLICIES = {"write-through": WRITE_THROUGH, "write-back": WRITE_BACK, "wri
 # Slots of ``Cache.tally``: capacity in use; evictions; cached objects removed by a DELETE;
 # capacity a hook released since the loop last looked; refused admissions; backend writes;
 # write-backs of dirty objects (at eviction, expiry or a flush); cached copies a write-around SET
-# invalidated; expirations; objects that left to re-enter at a new size; dirty objects now and at
-# most; entries in the dirty list.
+# invalidated; expirations; objects that left to re-enter at a new size; dirty objects at the end
+# and at most; entries in the dirty list; dirty objects made clean since the list was last emptied or
+# compacted (see the dirty list below).
 (USED, EVICTIONS, REMOVED, RELEASED, REJECTED, BACKEND_WRITES, WRITEBACKS, INVALIDATIONS, EXPIRATIONS,
- RESIZED, DIRTY, DIRTY_PEAK, LISTED) = range(13)  # fmt: skip
-N_TALLY = 13
+ RESIZED, DIRTY, DIRTY_PEAK, LISTED, CLEANED) = range(14)  # fmt: skip
+N_TALLY = 14
 OBJECT_RESIDENCY = np.int8
 NEVER = np.inf  # the expiry of an object without a TTL
 UNLIMITED = np.int64(1 << 62)  # a stretch of requests that nothing in the cache limits
@@ -273,27 +276,29 @@ def new_dirty_list(n_objects: int) -> np.ndarray:
     return np.empty(2 * max(n_objects, 1), np.int32)
 
 
-# The dirty list: ``dirty[:tally[LISTED]]`` holds every dirty object, in the order each became dirty,
-# and objects that were dirty then (they left, or were flushed): each entry is checked against the
-# flag when the list is read. So an object becomes clean with no write to the list, and the list is
-# only ever appended to, read whole at a flush, or compacted when full.
+# The dirty list: ``dirty[:listed]`` holds every dirty object, in the order each became dirty, and
+# objects that were dirty then (they left, or were flushed): each entry is checked against the flag
+# when the list is read. So an object becomes clean with no write to the list, and the list is only
+# ever appended to, read whole at a flush, or compacted when full. Its length ``listed`` stays in a
+# register during a stretch of requests (``tally[LISTED]`` between stretches). Each entry made one
+# object dirty, and ``tally[CLEANED]`` counts those made clean since the list was last emptied or
+# compacted (when every entry was a dirty object), so the dirty objects number ``listed -
+# tally[CLEANED]``: a request that writes stores one flag and one entry, and counts nothing. That
+# number only rises when an object is made dirty, so its peak is noted before anything may make one
+# clean (an eviction, a removal, a flush), never per request.
 
 
 @njit(inline="always")
-def _list_dirty_if(cache, obj, writes):
-    """Mark cached ``obj`` dirty when ``writes`` (a SET under write-back): flagged in ``held`` and listed
-    once. Branch-free: whether a request writes, and whether its object was dirty, cannot be predicted,
-    and a mispredicted branch costs more than the stores (the list's next entry is written either way,
-    counted only for an object made dirty)."""
-    held, tally, listed = cache.held, cache.tally, cache.dirty
-    flag = dirty_flag(held)
-    entry = held[obj]
-    newly = writes & (entry < flag)
-    held[obj] = entry | (flag * newly)
-    listed[tally[LISTED]] = obj
-    tally[LISTED] += newly
-    tally[DIRTY] += newly
-    tally[DIRTY_PEAK] = max(tally[DIRTY_PEAK], tally[DIRTY])
+def _mark_written(cache, obj, entry, writes, listed):
+    """Under write-back, ``obj`` (its ``held`` entry ``entry``) holds the write of a SET the backend
+    lacks, when ``writes``: flagged dirty (once more changes nothing) and listed; returns the list's
+    length. Branch-free: whether a request writes, and whether its object was dirty, cannot be
+    predicted, and a mispredicted branch costs more than the stores (the list's next entry is written
+    either way, counted only for an object made dirty)."""
+    flag = dirty_flag(cache.held)
+    cache.held[obj] = entry | (flag * writes)
+    cache.dirty[np.uint64(listed)] = obj
+    return listed + (writes & (entry < flag))
 
 
 @njit(inline="always")
@@ -309,36 +314,49 @@ def _compact_dirty_list(held, tally, listed, flag):
     for slot in range(kept):
         held[np.uint32(listed[slot])] += flag
     tally[LISTED] = kept
+    tally[CLEANED] = 0
 
 
 @njit(inline="always")
 def _unlist_dirty(cache, obj):
     """Whether ``obj``, about to leave the cache, was dirty (its entry is rewritten by the caller);
     branch-free, as marking is."""
-    was_dirty = cache.held[obj] >= dirty_flag(cache.held)
-    cache.tally[DIRTY] -= was_dirty
+    was_dirty = cache.held[np.uint32(obj)] >= dirty_flag(cache.held)
+    cache.tally[CLEANED] += was_dirty
     return was_dirty
+
+
+@njit(inline="always")
+def _note_dirty_peak(tally, listed):
+    tally[DIRTY_PEAK] = max(tally[DIRTY_PEAK], listed - tally[CLEANED])
 
 
 @njit(inline="always")
 def _write_all_dirty(cache):
     held, tally, listed = cache.held, cache.tally, cache.dirty
     flag = dirty_flag(held)
+    _note_dirty_peak(tally, tally[LISTED])
     for slot in range(tally[LISTED]):
         obj = np.uint32(listed[slot])
         if held[obj] >= flag:
             held[obj] -= flag
             tally[WRITEBACKS] += 1
-            tally[BACKEND_WRITES] += 1
     tally[LISTED] = 0
-    tally[DIRTY] = 0
+    tally[CLEANED] = 0
 
 
-def _mark_dirty_if(cache, obj, writes):
-    """Note that the cache holds a write of ``obj`` the backend lacks, when ``writes`` (without
-    write-back, nothing)."""
+def _mark_dirty_if(cache, obj, entry, writes, listed):
+    """``_mark_written`` under write-back; without it, nothing (the list's length stays 0)."""
     if cache.dirty is not None:
-        _list_dirty_if(cache, obj, writes)
+        return _mark_written(cache, obj, entry, writes, listed)
+    return listed
+
+
+def _note_peak(cache, listed):
+    """Before anything may make a dirty object clean: the dirty objects now may be the most so far
+    (the list's length ``listed`` is the loop's); without write-back, nothing."""
+    if cache.dirty is not None:
+        _note_dirty_peak(cache.tally, listed)
 
 
 def _leaves_dirty(cache, obj):
@@ -353,10 +371,17 @@ def _flush(cache):
 
 
 @overload(_mark_dirty_if)
-def _mark_dirty_if_compiled(cache, obj, writes):
+def _mark_dirty_if_compiled(cache, obj, entry, writes, listed):
     if isinstance(cache.types[2], types.NoneType):
-        return lambda cache, obj, writes: None
-    return lambda cache, obj, writes: _list_dirty_if(cache, obj, writes)
+        return lambda cache, obj, entry, writes, listed: listed
+    return lambda cache, obj, entry, writes, listed: _mark_written(cache, obj, entry, writes, listed)
+
+
+@overload(_note_peak)
+def _note_peak_compiled(cache, listed):
+    if isinstance(cache.types[2], types.NoneType):
+        return lambda cache, listed: None
+    return lambda cache, listed: _note_dirty_peak(cache.tally, listed)
 
 
 @overload(_leaves_dirty)
@@ -400,10 +425,23 @@ def _dirty_room_compiled(cache):
 
 @njit(inline="always")
 def _write_back(cache, obj):
-    """A dirty ``obj`` leaving the cache reaches the backend."""
-    written = _leaves_dirty(cache, obj)
-    cache.tally[WRITEBACKS] += written
-    cache.tally[BACKEND_WRITES] += written
+    """A dirty ``obj`` leaving the cache reaches the backend (counted in ``BACKEND_WRITES`` as each
+    segment ends)."""
+    cache.tally[WRITEBACKS] += _leaves_dirty(cache, obj)
+
+
+@njit(inline="always")
+def _marked_unless_released(cache, obj, entry, writes, listed, hooks_release):
+    """After a request's hooks, ``obj`` (its ``held`` entry ``entry``) holds what it wrote, flagged
+    dirty under write-back (``_mark_dirty_if``); returns the dirty list's length. A policy whose hooks
+    release may have released ``obj`` itself (Redis evicts after a write): then its write, under
+    write-back, reaches the backend at once."""
+    if hooks_release:
+        entry = cache.held[obj]
+        if entry < 0:
+            cache.tally[WRITEBACKS] += writes & _given(cache.dirty)
+            return listed
+    return _mark_dirty_if(cache, obj, entry, writes, listed)
 
 
 @njit(inline="always")
@@ -467,6 +505,11 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
     admissions = 0
     hits = 0
     bytes_hit = 0
+    # Write-back is a Cache with a dirty list (a constant once compiled: its loop never asks which
+    # policy writes); otherwise ``write_policy`` tells write-around from write-through.
+    back = _given(cache.dirty)
+    around = False if back else write_policy == WRITE_AROUND
+    listed = tally[LISTED]  # the dirty list's length, in a register (see the dirty list above)
     # SETs and DELETEs that reach the backend directly, in a register until each segment ends.
     direct_writes = 0
     begin = 0
@@ -474,15 +517,17 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
         end = bounds[segment]
         hits_before = hits
         bytes_hit_before = bytes_hit
-        writes_before = tally[BACKEND_WRITES]
+        writebacks_before = tally[WRITEBACKS]
         while begin < end:
             # Work that is rare but long (a flush, tidying the dirty list or a policy's structures) runs
             # between stretches of requests, never inside one: a loop or a call anywhere in the
             # per-request loop, however seldom taken, halves its speed (measured on LRU and FIFO).
+            tally[LISTED] = listed
             if flushing and times[begin] >= next_flush:
                 _flush(cache)
                 next_flush += interval * (np.floor((times[begin] - next_flush) / interval) + 1.0)
             stop = min(end, begin + _dirty_room(cache))
+            listed = tally[LISTED]
             if flushing:
                 stop = min(stop, np.searchsorted(times, next_flush))  # the next flush starts a stretch
             state, room = _upkept(upkeep, state, arrays, cache)
@@ -495,6 +540,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 now = times[at]
                 op = _column(ops, at, np.int8(GET))
                 if expiring and held[obj] >= 0 and now >= expires_at[obj]:
+                    _note_peak(cache, listed)
                     tally[EXPIRATIONS] += 1
                     _write_back(cache, obj)
                     state = on_remove(state, arrays, cache, obj, now, i)
@@ -503,6 +549,7 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 if op == DELETE:
                     direct_writes += 1
                     if held[obj] >= 0:
+                        _note_peak(cache, listed)
                         _leaves_dirty(cache, obj)  # dropped, not written
                         state = on_remove(state, arrays, cache, obj, now, i)
                         used -= size_of(cache, obj)
@@ -512,38 +559,43 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 # GETs and SETs share one path, told apart by arithmetic rather than branches: which a
                 # request is cannot be predicted, and a mispredicted branch costs as much as a policy.
                 writes = op != GET
-                direct_writes += writes & (write_policy != WRITE_BACK)
-                if held[obj] >= 0:
+                direct_writes += writes & (not back)
+                entry = held[obj]
+                if entry >= 0:
                     # A GET hit, or a SET to a cached copy of the same size: an access for the policy.
-                    if (not writes) | ((write_policy != WRITE_AROUND) & (size == size_of(cache, obj))):
+                    if (not writes) | ((not around) & (size == size_of(cache, obj))):
                         hits += 1 - writes
                         bytes_hit += 0 if counts_objects(held) else size * (1 - writes)
                         if expiring and writes:  # set first: the hook sees the expiry this write gives
                             expires_at[obj] = _expiry(ttls, at, timeout, now)
+                        if hooks_release:
+                            _note_peak(cache, listed)
                         state = on_hit(state, arrays, cache, obj, size, now, i)
-                        _mark_dirty_if(cache, obj, writes)
+                        listed = _marked_unless_released(cache, obj, entry, writes, listed, hooks_release)
                         continue
                     # A SET: write-around invalidates the copy, any other re-enters it at its new size
                     # (a dirty copy is superseded by this write).
+                    _note_peak(cache, listed)
                     state = on_remove(state, arrays, cache, obj, now, i)
                     used -= size_of(cache, obj)
-                    if write_policy == WRITE_AROUND:
+                    if around:
                         held[obj] = -1
                         tally[INVALIDATIONS] += 1
                         continue
                     _leaves_dirty(cache, obj)
                     held[obj] = -1
                     tally[RESIZED] += 1
-                elif writes & (write_policy == WRITE_AROUND):
+                elif writes & around:
                     continue
-                # A GET miss or a SET to admit.
+                # A GET miss or a SET to admit (a policy's ``admit`` may already evict: memcached's does).
+                _note_peak(cache, listed)
                 # Counting objects, every size is 1: no object is over the size limit, and none is read.
                 admitted = size <= capacity and (counts_objects(held) or sizes[at] <= largest)
                 if admitted:
                     state, admitted = _admits(admit, state, arrays, cache, obj, size, now, i)
                 if not admitted:
                     tally[REJECTED] += 1
-                    direct_writes += writes & (write_policy == WRITE_BACK)  # goes straight to the backend
+                    direct_writes += writes & back  # goes straight to the backend
                     continue
                 state = on_miss(state, arrays, cache, obj, size, now, i)
                 if hooks_release:
@@ -562,19 +614,17 @@ def replay_requests(run, state, arrays, on_hit, on_miss, evict, on_insert, on_re
                 state = on_insert(state, arrays, cache, obj, size, now, i)
                 used += size
                 admissions += 1  # read only when the trace has operations: else it compiles away
-                if hooks_release and held[obj] < 0:  # released at once: a write-back reaches the backend
-                    leaving = writes & (write_policy == WRITE_BACK)
-                    tally[WRITEBACKS] += leaving
-                    tally[BACKEND_WRITES] += leaving
-                else:
-                    _mark_dirty_if(cache, obj, writes)
+                listed = _marked_unless_released(cache, obj, size, writes, listed, hooks_release)
             begin = stop
         segment_hits[segment] = hits - hits_before
         # Counting objects, every hit is one unit: bytes hit are hits (one counter fewer per hit).
         segment_bytes_hit[segment] = (hits - hits_before) if counts_objects(held) else bytes_hit - bytes_hit_before
-        tally[BACKEND_WRITES] += direct_writes
+        segment_writes[segment] = direct_writes + tally[WRITEBACKS] - writebacks_before
+        tally[BACKEND_WRITES] += segment_writes[segment]
         direct_writes = 0
-        segment_writes[segment] = tally[BACKEND_WRITES] - writes_before
+    _note_peak(cache, listed)
+    tally[LISTED] = listed
+    tally[DIRTY] = listed - tally[CLEANED] if back else 0
     tally[USED] = used - tally[RELEASED]
     tally[RELEASED] = 0
     tally[EVICTIONS] = _evictions(held, tally, admissions if _given(ops) else begin - hits - tally[REJECTED])

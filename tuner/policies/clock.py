@@ -41,14 +41,15 @@ def _evict(state, arrays, cache, obj, size, now, i):
     head, tail = state.head, state.tail
     slots = ring.shape[0]
     while True:
-        victim = ring[tail]
+        # Unsigned indices: no negative-index wraparound on the eviction path.
+        victim = np.uint32(ring[np.uint64(tail)])
         tail = 0 if tail + 1 == slots else tail + 1
         if dead_entry(marked, dead, victim):
             continue
         if referenced[victim] == 0:
             return replace(state, head=head, tail=tail), victim
         referenced[victim] = 0
-        ring[head] = victim
+        ring[np.uint64(head)] = victim
         head = 0 if head + 1 == slots else head + 1
 
 

@@ -96,7 +96,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
     ring, marked, dead = arrays
     tail = state.tail
     while True:
-        victim = ring[tail]
+        victim = ring[np.uint64(tail)]  # unsigned: no negative-index wraparound on the eviction path
         tail = 0 if tail + 1 == ring.shape[0] else tail + 1
         if not dead_entry(marked, dead, victim):
             return replace(state, tail=tail), victim
@@ -166,7 +166,7 @@ def on_insert(state, arrays, cache, obj, size, now, i):
     """Enter ``obj`` at the ring's head (public: CLOCK's queue is this ring)."""
     ring = arrays.ring
     head = state.head
-    ring[head] = obj
+    ring[np.uint64(head)] = obj
     return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1)
 
 

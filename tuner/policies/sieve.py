@@ -45,7 +45,7 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 @njit(inline="always")
 def _on_remove(state, arrays, cache, obj, now, i):
     links = arrays.links
-    hand = links[obj, 0] if obj == state.hand else state.hand
+    hand = links[np.uint32(obj), 0] if obj == state.hand else state.hand
     head, tail = unlink(links, state.head, state.tail, obj)
     return replace(state, head=head, tail=tail, hand=hand)
 
@@ -55,9 +55,10 @@ def _evict(state, arrays, cache, obj, size, now, i):
     links, visited = arrays
     tail = state.tail
     victim = state.hand if state.hand >= 0 else tail
-    while visited[victim]:
-        visited[victim] = 0
-        victim = links[victim, 0]
+    # Unsigned indices: no negative-index wraparound on the eviction path.
+    while visited[np.uint32(victim)]:
+        visited[np.uint32(victim)] = 0
+        victim = links[np.uint32(victim), 0]
         if victim < 0:
             victim = tail
     # The hand was on the victim: leaving, it moves the hand to its predecessor.
