@@ -333,14 +333,18 @@ def _note_dirty_peak(tally, listed):
 
 @njit(inline="always")
 def _write_all_dirty(cache):
+    """A flush: every listed object still dirty is written and made clean. Branch-free, as marking is
+    (whether an entry is still dirty cannot be predicted), with the count in a register."""
     held, tally, listed = cache.held, cache.tally, cache.dirty
     flag = dirty_flag(held)
     _note_dirty_peak(tally, tally[LISTED])
+    written = 0
     for slot in range(tally[LISTED]):
         obj = np.uint32(listed[slot])
-        if held[obj] >= flag:
-            held[obj] -= flag
-            tally[WRITEBACKS] += 1
+        dirty = held[obj] >= flag
+        held[obj] -= flag * dirty
+        written += dirty
+    tally[WRITEBACKS] += written
     tally[LISTED] = 0
     tally[CLEANED] = 0
 
