@@ -53,7 +53,7 @@ def _field_types() -> tuple[type, ...]:
 
 
 def _add(state, arrays, obj, clock):
-    redis_model._link(arrays.key_heads, arrays.key_next, arrays.hashes, state.key_buckets, obj)
+    redis_model._link(arrays.key_heads, arrays.key_counts, arrays.key_next, arrays.hashes, state.key_buckets, obj)
     arrays.clock[obj] = clock
     return redis_model.replace(state, keys=state.keys + 1)
 
@@ -73,7 +73,8 @@ def test_a_sample_is_consecutive_buckets_from_a_random_start():
         state = _add(state, arrays, obj, 0)
     starts = set()
     for _ in range(40):
-        rng, got = redis_model._some_keys(state, arrays.key_heads, arrays.key_next, 16, 16, arrays.sample)
+        table = (arrays.key_heads, arrays.key_counts, arrays.key_next)
+        rng, got = redis_model._some_keys(state, *table, 16, 16, arrays.sample)
         state = redis_model.replace(state, rng=rng)
         sampled = sorted(int(x) for x in arrays.sample[:got])
         start = int(arrays.sample[0])
@@ -90,7 +91,8 @@ def test_a_chain_is_taken_whole_newest_first_and_overflows_into_a_reservoir():
     assert arrays.key_heads[3] == 7
     seen = set()
     for _ in range(30):
-        rng, got = redis_model._some_keys(state, arrays.key_heads, arrays.key_next, 4, 8, arrays.sample)
+        table = (arrays.key_heads, arrays.key_counts, arrays.key_next)
+        rng, got = redis_model._some_keys(state, *table, 4, 8, arrays.sample)
         state = redis_model.replace(state, rng=rng)
         assert got == 5 and len(set(arrays.sample[:got].tolist())) == 5
         seen |= set(arrays.sample[:got].tolist())
@@ -104,10 +106,10 @@ def test_the_pool_keeps_duplicates_and_stale_scores():
         state = _add(state, arrays, obj, clock)
     cache = _cache(3)
     state = _typed(redis_model._populate(state, arrays, cache, 10.0))
-    assert sorted(arrays.pool_keys[arrays.pool_keys >= 0].tolist()) == [0, 1, 2]
+    assert state.pooled == 3 and sorted(arrays.pool_keys[:3].tolist()) == [0, 1, 2]
     assert arrays.pool_scores[:3].tolist() == [2, 5, 7]  # filled from the left, ascending: best (longest idle) right
     state = _typed(redis_model._populate(state, arrays, cache, 10.0))
-    assert sorted(arrays.pool_keys[arrays.pool_keys >= 0].tolist()) == [0, 0, 1, 1, 2, 2]  # no lookup first
+    assert state.pooled == 6 and sorted(arrays.pool_keys[:6].tolist()) == [0, 0, 1, 1, 2, 2]  # no lookup first
     # Key 1 is touched now, but its pool entries keep the score it had: it is still the victim.
     arrays.clock[1] = 10
     state, victim = redis_model._choose(state, arrays, cache, 10.0)
@@ -121,6 +123,7 @@ def test_the_pool_drops_its_worst_when_full_and_ignores_worse_keys():
     pool_keys, pool_scores = arrays.pool_keys, arrays.pool_scores
     pool_keys[:] = np.arange(16)
     pool_scores[:] = np.arange(10, 26)  # full, scores 10..25
+    state = redis_model.replace(state, pooled=16)
     cache = _cache(20)
     arrays.clock[:] = 100 - 18  # every key idle 18 s at t=100
     state = _typed(redis_model._populate(state, arrays, cache, 100.0))

@@ -102,24 +102,26 @@ UNLISTED = np.int32(-2)  # a record's link when its table does not hold the key
 
 # The scalars: what the model is (kind, scope, parameters), its generator, the two tables' buckets
 # and keys, the memory it accounts (key charges, limit, the calibrated bytes a bucket and a TTL
-# entry take), and when the next serverCron runs with the expire cycle's cursor.
+# entry take), when the next serverCron runs with the expire cycle's cursor, and how many entries the
+# eviction pool holds (they fill its left: entries leave from the right).
 RedisState, replace = named_state(
     "RedisState",
     ["kind", "volatile", "samples", "log_factor", "decay_minutes", "rng",
      "key_buckets", "keys", "expire_buckets", "expiring_keys",
-     "key_bytes", "limit", "bucket_bytes", "ttl_bytes", "next_cron", "cursor"],
+     "key_bytes", "limit", "bucket_bytes", "ttl_bytes", "next_cron", "cursor", "pooled"],
 )  # fmt: skip
 # Per object: its hash, its chain links in the key table and the expiry table (``UNLISTED`` when that
-# table does not hold it), its LRU clock or LFU word; the two tables' bucket heads; per expiry bucket,
-# its keys and a time no key of it expires before (see ``_expire_cycle``); the eviction pool; a sample
-# buffer; the requests' operations (``PolicyInput.ops``: a hit changes a key's expiry only when it is a SET).
+# table does not hold it), its LRU clock or LFU word; per bucket of either table, its chain's head and
+# its count of keys (see ``_some_keys``); per expiry bucket, a time no key of it expires before (see
+# ``_expire_cycle``); the eviction pool; a sample buffer and its keys' scores; the requests' operations
+# (``PolicyInput.ops``: a hit changes a key's expiry only when it is a SET).
 # ``hashes``, ``key_next``, ``expire_next`` and ``clock`` are columns of one record per object
 # (``OBJECT_RECORD``), so a sampled key's link and score, whether a pool entry's key still exists, and
 # its unlinking, read one cache line, not four: an eviction mostly waits for memory.
 RedisArrays = namedtuple(
     "RedisArrays",
-    ["hashes", "key_heads", "key_next", "expire_heads", "expire_next", "expire_counts", "expire_soonest",
-     "clock", "pool_keys", "pool_scores", "sample", "ops"],
+    ["hashes", "key_heads", "key_counts", "key_next", "expire_heads", "expire_next", "expire_counts", "expire_soonest",
+     "clock", "pool_keys", "pool_scores", "sample", "sample_scores", "ops"],
 )  # fmt: skip
 
 # The hash keeps its low 32 bits: a table's bucket is the hash's low bits, and a table never has more
@@ -206,59 +208,59 @@ def _score(state, arrays, cache, obj, now):
 @njit(inline="always")
 def _bucket(hashes, buckets, obj):
     """The bucket of ``obj`` in a table of ``buckets`` (a power of two): its hash's low bits."""
-    return np.int64(hashes[obj] & np.uint64(buckets - 1))
+    return hashes[np.uint32(obj)] & np.uint64(buckets - 1)
 
 
 @njit(inline="always")
-def _link(heads, links, hashes, buckets, obj):
+def _link(heads, counts, links, hashes, buckets, obj):
     """dictAddRaw: the new entry heads its bucket's chain."""
     bucket = _bucket(hashes, buckets, obj)
-    links[obj] = heads[bucket]
+    links[np.uint32(obj)] = heads[bucket]
     heads[bucket] = obj
+    counts[bucket] += 1
 
 
 @njit(inline="always")
-def _unlink(heads, links, hashes, buckets, obj):
+def _unlink(heads, counts, links, hashes, buckets, obj):
     bucket = _bucket(hashes, buckets, obj)
     previous, entry = EMPTY, heads[bucket]
     while entry != obj:
-        previous, entry = entry, links[entry]
+        previous, entry = entry, links[np.uint32(entry)]
     if previous < 0:
-        heads[bucket] = links[obj]
+        heads[bucket] = links[np.uint32(obj)]
     else:
-        links[previous] = links[obj]
-    links[obj] = UNLISTED
+        links[np.uint32(previous)] = links[np.uint32(obj)]
+    links[np.uint32(obj)] = UNLISTED
+    counts[bucket] -= 1
 
 
 @njit
-def _double(heads, links, hashes, buckets):
+def _double(heads, counts, links, hashes, buckets):
     """Rehash into twice the buckets, as dictRehash moves them: each old chain head first, each entry
-    to the head of its new bucket (old bucket j feeds only j and j + buckets)."""
+    to the head of its new bucket (old bucket j feeds only j and j + buckets, both empty beyond the
+    old table)."""
     mask = np.uint64(2 * buckets - 1)
     for j in range(buckets):
         entry = heads[j]
         heads[j] = EMPTY
+        counts[j] = 0
         while entry >= 0:
             following = links[entry]
-            bucket = np.int64(hashes[entry] & mask)
+            bucket = hashes[entry] & mask
             links[entry] = heads[bucket]
             heads[bucket] = entry
+            counts[bucket] += 1
             entry = following
     return 2 * buckets
 
 
 @njit
 def _double_expiries(arrays, buckets):
-    """Rehash the expiry table into twice the buckets, with each bucket's count and bound (a bucket's
-    keys come from one old bucket, so its bound still holds)."""
-    doubled = _double(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets)
-    for j in range(doubled):
-        arrays.expire_soonest[j] = arrays.expire_soonest[j % buckets]
-        count, entry = 0, arrays.expire_heads[j]
-        while entry >= 0:
-            count += 1
-            entry = arrays.expire_next[entry]
-        arrays.expire_counts[j] = count
+    """Rehash the expiry table into twice the buckets, with each bucket's bound (a bucket's keys come
+    from one old bucket, so its bound still holds)."""
+    doubled = _double(arrays.expire_heads, arrays.expire_counts, arrays.expire_next, arrays.hashes, buckets)
+    for j in range(buckets, doubled):
+        arrays.expire_soonest[j] = arrays.expire_soonest[j - buckets]
     return doubled
 
 
@@ -286,8 +288,8 @@ def _add_key(state, arrays, obj):
     if buckets == 0:
         buckets = INITIAL_BUCKETS
     elif _may_grow(state, buckets, state.keys):
-        buckets = _double(arrays.key_heads, arrays.key_next, arrays.hashes, buckets)
-    _link(arrays.key_heads, arrays.key_next, arrays.hashes, buckets, obj)
+        buckets = _double(arrays.key_heads, arrays.key_counts, arrays.key_next, arrays.hashes, buckets)
+    _link(arrays.key_heads, arrays.key_counts, arrays.key_next, arrays.hashes, buckets, obj)
     return replace(state, key_buckets=buckets, keys=state.keys + 1)
 
 
@@ -299,17 +301,15 @@ def _add_expiry(state, arrays, cache, obj):
     elif _may_grow(state, buckets, state.expiring_keys):
         buckets = _double_expiries(arrays, buckets)
     state = replace(state, expire_buckets=buckets, expiring_keys=state.expiring_keys + 1)
-    _link(arrays.expire_heads, arrays.expire_next, arrays.hashes, buckets, obj)
+    _link(arrays.expire_heads, arrays.expire_counts, arrays.expire_next, arrays.hashes, buckets, obj)
     bucket = _bucket(arrays.hashes, buckets, obj)
-    arrays.expire_counts[bucket] += 1
     arrays.expire_soonest[bucket] = min(arrays.expire_soonest[bucket], cache.expires[obj])
     return state
 
 
 @njit(inline="always")
 def _drop_expiry(state, arrays, obj):
-    _unlink(arrays.expire_heads, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
-    arrays.expire_counts[_bucket(arrays.hashes, state.expire_buckets, obj)] -= 1  # its bound still holds for the rest
+    _unlink(arrays.expire_heads, arrays.expire_counts, arrays.expire_next, arrays.hashes, state.expire_buckets, obj)
     return replace(state, expiring_keys=state.expiring_keys - 1)
 
 
@@ -318,7 +318,7 @@ def _forget(state, arrays, cache, obj):
     """The key leaves both tables and the account (its pool entries stay, as Redis's do)."""
     if _expiring(arrays, obj):
         state = _drop_expiry(state, arrays, obj)
-    _unlink(arrays.key_heads, arrays.key_next, arrays.hashes, state.key_buckets, obj)
+    _unlink(arrays.key_heads, arrays.key_counts, arrays.key_next, arrays.hashes, state.key_buckets, obj)
     return replace(state, keys=state.keys - 1, key_bytes=state.key_bytes - size_of(cache, obj))
 
 
@@ -352,103 +352,111 @@ def _sync_expiry(state, arrays, cache, obj, expiring):
 
 
 @njit(inline="always")
-def _some_keys(state, heads, links, buckets, keys, sample):
+def _some_keys(state, heads, counts, links, buckets, keys, sample):
     """dictGetSomeKeys: up to ``samples`` keys from consecutive buckets at a random start, into
-    ``sample``; returns the generator state and how many."""
-    wanted = min(np.int64(state.samples), keys)
+    ``sample``; returns the generator state and how many.
+
+    A bucket's count of keys says what it adds to the sample without reading its chain: its head is
+    stored whether or not the bucket is empty (an empty one's is overwritten by the next key), and
+    only a chain of two or more is walked. Whether a bucket is empty, and where its chain ends, cannot
+    be predicted: branching on them cost a mispredicted branch per bucket, each resolved only once a
+    key's record had loaded."""
+    wanted = np.uint64(min(state.samples, keys))
     rng = state.rng
     mask = np.uint64(buckets - 1)
     rng, bits = next_u64(rng)
     at = bits & mask
-    steps = wanted * 10
-    empty_run = 0
-    stored = 0
+    steps = wanted * np.uint64(10)
+    empty_run = np.uint64(0)
+    stored = np.uint64(0)
     while stored < wanted and steps > 0:
-        steps -= 1
-        entry = heads[np.int64(at)]
-        if entry < 0:
-            empty_run += 1
-            if empty_run >= 5 and empty_run > wanted:
-                rng, bits = next_u64(rng)
-                at = bits & mask
-                empty_run = 0
-        else:
-            empty_run = 0
-            while entry >= 0:
+        steps -= np.uint64(1)
+        count = np.uint64(counts[at])
+        entry = heads[at]
+        sample[stored] = entry
+        stored += np.uint64(count > 0)
+        empty_run = (empty_run + np.uint64(1)) * np.uint64(count == 0)
+        if count > 1:
+            for _ in range(count - np.uint64(1)):
+                entry = links[np.uint32(entry)]
                 if stored < wanted:
                     sample[stored] = entry
                 else:  # the chain overflows the sample: a reservoir of it
                     rng, bits = next_u64(rng)
-                    slot = np.int64(bits % np.uint64(stored + 1))
+                    slot = bits % (stored + np.uint64(1))
                     if slot < wanted:
                         sample[slot] = entry
-                entry = links[entry]
-                stored += 1
-            if stored >= wanted:
-                break
+                stored += np.uint64(1)
+        elif empty_run >= 5 and empty_run > wanted:
+            rng, bits = next_u64(rng)
+            at = bits & mask
+            empty_run = np.uint64(0)
         at = (at + np.uint64(1)) & mask
     return rng, min(stored, wanted)
 
 
 @njit(inline="always")
 def _populate(state, arrays, cache, now):
-    """evictionPoolPopulate: sample the candidates' table and file each key in the pool by score."""
+    """evictionPoolPopulate: sample the candidates' table and file each key in the pool by score.
+
+    The sampled keys are all scored before any is filed: where a key is filed cannot be predicted, and
+    each mispredicted branch would hold back the next key's score (its record's load, the eviction's
+    longest wait), so the scores load together."""
     if state.volatile or state.kind == TTL:
-        heads, links, buckets, keys = arrays.expire_heads, arrays.expire_next, state.expire_buckets, state.expiring_keys
+        heads, counts, links = arrays.expire_heads, arrays.expire_counts, arrays.expire_next
+        buckets, keys = state.expire_buckets, state.expiring_keys
     else:
-        heads, links, buckets, keys = arrays.key_heads, arrays.key_next, state.key_buckets, state.keys
-    rng, got = _some_keys(state, heads, links, buckets, keys, arrays.sample)
-    state = replace(state, rng=rng)
+        heads, counts, links = arrays.key_heads, arrays.key_counts, arrays.key_next
+        buckets, keys = state.key_buckets, state.keys
+    rng, got = _some_keys(state, heads, counts, links, buckets, keys, arrays.sample)
     pool_keys, pool_scores = arrays.pool_keys, arrays.pool_scores
-    last = POOL_SIZE - 1
+    pooled = state.pooled
     for j in range(got):
-        obj = arrays.sample[j]
-        score = _score(state, arrays, cache, obj, now)
-        k = 0
-        while k < POOL_SIZE and pool_keys[k] >= 0 and pool_scores[k] < score:
-            k += 1
-        if k == 0 and pool_keys[last] >= 0:
+        arrays.sample_scores[j] = _score(state, arrays, cache, np.uint32(arrays.sample[j]), now)
+    for j in range(got):
+        obj, score = arrays.sample[j], arrays.sample_scores[j]
+        k = np.uint64(0)
+        while k < pooled and pool_scores[k] < score:
+            k += np.uint64(1)
+        if pooled < POOL_SIZE:  # room on the right: shift right from k
+            for m in range(pooled, k, -1):
+                pool_keys[np.uint64(m)] = pool_keys[np.uint64(m - 1)]
+                pool_scores[np.uint64(m)] = pool_scores[np.uint64(m - 1)]
+            pooled += np.uint64(1)
+        elif k == 0:
             continue  # worse than all, and no room
-        if k < POOL_SIZE and pool_keys[k] < 0:
-            pass
-        elif pool_keys[last] < 0:  # room on the right: shift right from k
-            for m in range(last, k, -1):
-                pool_keys[m] = pool_keys[m - 1]
-                pool_scores[m] = pool_scores[m - 1]
         else:  # full: drop the leftmost, insert at k - 1
-            k -= 1
+            k -= np.uint64(1)
             for m in range(k):
-                pool_keys[m] = pool_keys[m + 1]
-                pool_scores[m] = pool_scores[m + 1]
+                pool_keys[np.uint64(m)] = pool_keys[np.uint64(m + 1)]
+                pool_scores[np.uint64(m)] = pool_scores[np.uint64(m + 1)]
         pool_keys[k] = obj
         pool_scores[k] = score
-    return state
+    return replace(state, rng=rng, pooled=pooled)
 
 
 @njit(inline="always")
 def _candidate(state, arrays, obj):
     """Whether a pool entry's key still exists (``dictFind`` in the candidates' table)."""
     links = arrays.expire_next if state.volatile or state.kind == TTL else arrays.key_next
-    return links[obj] != UNLISTED
+    return links[np.uint32(obj)] != UNLISTED
 
 
 @njit(inline="always")
-def _random_key(state, heads, links, buckets):
+def _random_key(state, heads, counts, links, buckets):
     """dictGetRandomKey: a random non-empty bucket, then a uniform entry of its chain."""
     rng = state.rng
     mask = np.uint64(buckets - 1)
-    entry = EMPTY
+    entry, bucket = EMPTY, np.uint64(0)
     while entry < 0:
         rng, bits = next_u64(rng)
-        entry = heads[np.int64(bits & mask)]
-    length, walker = 0, entry
-    while walker >= 0:
-        length += 1
-        walker = links[walker]
+        bucket = bits & mask
+        entry = heads[bucket]
+    length = np.uint64(counts[bucket])
     rng, bits = next_u64(rng)
     if length > 1:  # (a chain of one needs no division)
-        for _ in range(np.int64(bits % np.uint64(length))):
-            entry = links[entry]
+        for _ in range(bits % length):
+            entry = links[np.uint32(entry)]
     return rng, entry
 
 
@@ -460,20 +468,21 @@ def _choose(state, arrays, cache, now):
         return state, EMPTY
     if state.kind == RANDOM:
         if volatile:
-            rng, victim = _random_key(state, arrays.expire_heads, arrays.expire_next, state.expire_buckets)
+            rng, victim = _random_key(
+                state, arrays.expire_heads, arrays.expire_counts, arrays.expire_next, state.expire_buckets
+            )
         else:
-            rng, victim = _random_key(state, arrays.key_heads, arrays.key_next, state.key_buckets)
+            rng, victim = _random_key(state, arrays.key_heads, arrays.key_counts, arrays.key_next, state.key_buckets)
         return replace(state, rng=rng), victim
     while True:
         state = _populate(state, arrays, cache, now)
-        for k in range(POOL_SIZE - 1, -1, -1):
-            obj = arrays.pool_keys[k]
-            if obj < 0:
-                continue
-            arrays.pool_keys[k] = EMPTY
-            arrays.pool_scores[k] = 0
+        pooled = state.pooled
+        while pooled > 0:  # the rightmost entry whose key exists; the others taken are dropped
+            pooled -= np.uint64(1)
+            obj = arrays.pool_keys[pooled]
             if _candidate(state, arrays, obj):
-                return state, obj
+                return replace(state, pooled=pooled), obj
+        state = replace(state, pooled=0)
 
 
 @njit(inline="always")
@@ -510,7 +519,7 @@ def _expire_cycle(state, arrays, cache, now):
         wanted = min(state.expiring_keys, EXPIRE_KEYS_PER_LOOP)
         sampled = expired = checked = 0
         while sampled < wanted and checked < wanted * 20:
-            bucket = np.int64(cursor & np.uint64(state.expire_buckets - 1))
+            bucket = cursor & np.uint64(state.expire_buckets - 1)
             checked += 1
             cursor += np.uint64(1)
             if now < arrays.expire_soonest[bucket]:
@@ -594,7 +603,7 @@ def _evict(state, arrays, cache, obj, size, now, i):
     room asks): a candidate as ``performEvictions`` chooses it, else any key."""
     state, victim = _choose(state, arrays, cache, now)
     if victim < 0:
-        rng, victim = _random_key(state, arrays.key_heads, arrays.key_next, state.key_buckets)
+        rng, victim = _random_key(state, arrays.key_heads, arrays.key_counts, arrays.key_next, state.key_buckets)
         state = replace(state, rng=rng)
     return _forget(state, arrays, cache, victim), victim
 
@@ -650,12 +659,14 @@ def initial_state(kind: int, given: PolicyInput, params: Mapping[str, Any]) -> t
         np.float64(params.get("lfu_log_factor", 10)), np.int64(params.get("lfu_decay_time", 1)),
         seed_state(given.seed), np.int64(0), np.int64(0), np.int64(0), np.int64(0),
         np.int64(0), np.int64(given.capacity - largest), np.int64(bucket_bytes), np.int64(ttl_bytes),
-        np.float64(np.floor(start / CRON_SECONDS) * CRON_SECONDS + CRON_SECONDS), np.uint64(0),
+        np.float64(np.floor(start / CRON_SECONDS) * CRON_SECONDS + CRON_SECONDS), np.uint64(0), np.uint64(0),
     )  # fmt: skip
     arrays = RedisArrays(
-        records["hash"], np.full(most_buckets, EMPTY), records["key_next"], np.full(most_buckets, EMPTY),
+        records["hash"], np.full(most_buckets, EMPTY), np.zeros(most_buckets, np.int32), records["key_next"],
+        np.full(most_buckets, EMPTY),
         records["expire_next"], np.zeros(most_buckets, np.int32), np.full(most_buckets, NEVER), records["clock"],
-        np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64), np.zeros(MOST_SAMPLES, np.int32), given.ops,
+        np.full(POOL_SIZE, EMPTY), np.zeros(POOL_SIZE, np.int64), np.zeros(MOST_SAMPLES, np.int32),
+        np.zeros(MOST_SAMPLES, np.int64), given.ops,
     )  # fmt: skip
     return state, arrays
 
