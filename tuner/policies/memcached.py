@@ -88,17 +88,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload, register_jitable
+from numba import njit
+from numba.extending import register_jitable
 
 from tuner.capacity import OBJECTS
-from tuner.engine.kernel import expire, no_op, release, replay_requests
+from tuner.engine.kernel import expire, is_write, no_op, release, replay_requests
 from tuner.engine.named_state import named_state
 from tuner.errors import CachetuneError
 from tuner.policies.base import Charge, Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
 from tuner.policies.memcached_slabs import calibration, class_table, slab_settings
-from tuner.trace import SET
 
 if TYPE_CHECKING:
     from tuner.capacity import Capacity
@@ -144,18 +143,6 @@ SlabArrays = namedtuple(
         "ops",
     ],
 )
-
-
-def _is_set(ops, i):
-    """Whether request ``i`` is a SET (never, when every request is a GET)."""
-    return ops is not None and ops[i] == SET
-
-
-@overload(_is_set)
-def _is_set_compiled(ops, i):
-    if isinstance(ops, (types.NoneType, types.Omitted)):
-        return lambda ops, i: False
-    return lambda ops, i: ops[np.uint64(i)] == SET
 
 
 @njit(inline="always")
@@ -327,7 +314,7 @@ def _on_insert(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _on_hit(state, arrays, cache, obj, size, now, i):
-    if _is_set(arrays.ops, i):
+    if is_write(arrays.ops, i):
         return _replace_item(state, arrays, cache, obj, now)
     flags = arrays.flags[obj]
     if flags & ACTIVE:
