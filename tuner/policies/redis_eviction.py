@@ -352,6 +352,18 @@ def _sync_expiry(state, arrays, cache, obj, expiring):
 
 
 @njit(inline="always")
+def _from_expiry_table(state):
+    """Whether the candidates are the keys with a TTL, sampled from the expiry table (``volatile-*``, and
+    ``volatile-ttl`` always), rather than every key, from the key table."""
+    return state.volatile or state.kind == TTL
+
+
+@njit(inline="always")
+def _candidate_count(state):
+    return state.expiring_keys if _from_expiry_table(state) else state.keys
+
+
+@njit(inline="always")
 def _some_keys(state, heads, counts, links, buckets, keys, sample):
     """dictGetSomeKeys: up to ``samples`` keys from consecutive buckets at a random start, into
     ``sample``; returns the generator state and how many.
@@ -402,7 +414,7 @@ def _populate(state, arrays, cache, now):
     The sampled keys are all scored before any is filed: where a key is filed cannot be predicted, and
     each mispredicted branch would hold back the next key's score (its record's load, the eviction's
     longest wait), so the scores load together."""
-    if state.volatile or state.kind == TTL:
+    if _from_expiry_table(state):
         heads, counts, links = arrays.expire_heads, arrays.expire_counts, arrays.expire_next
         buckets, keys = state.expire_buckets, state.expiring_keys
     else:
@@ -438,7 +450,7 @@ def _populate(state, arrays, cache, now):
 @njit(inline="always")
 def _candidate(state, arrays, obj):
     """Whether a pool entry's key still exists (``dictFind`` in the candidates' table)."""
-    links = arrays.expire_next if state.volatile or state.kind == TTL else arrays.key_next
+    links = arrays.expire_next if _from_expiry_table(state) else arrays.key_next
     return links[np.uint32(obj)] != UNLISTED
 
 
@@ -463,11 +475,10 @@ def _random_key(state, heads, counts, links, buckets):
 @njit(inline="always")
 def _choose(state, arrays, cache, now):
     """performEvictions' choice of one key, or -1 when no key is a candidate."""
-    volatile = state.volatile or state.kind == TTL
-    if (state.expiring_keys if volatile else state.keys) == 0:
+    if _candidate_count(state) == 0:
         return state, EMPTY
     if state.kind == RANDOM:
-        if volatile:
+        if _from_expiry_table(state):
             rng, victim = _random_key(
                 state, arrays.expire_heads, arrays.expire_counts, arrays.expire_next, state.expire_buckets
             )
@@ -622,8 +633,7 @@ def _admit(state, arrays, cache, obj, size, now, i):
     model as arguments, it took 40 % of a replay's time at 16 MiB (redis-random)."""
     if _memory(state) > state.limit:
         return state, False
-    volatile = state.volatile or state.kind == TTL
-    stuck = (state.expiring_keys if volatile else state.keys) == 0
+    stuck = _candidate_count(state) == 0
     return state, not (stuck and _memory(state) + size > state.limit)
 
 
