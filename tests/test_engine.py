@@ -8,6 +8,7 @@ from numba import njit
 
 import tuner
 from tuner.engine.borrowed import borrowed
+from tuner.engine.prefetch import prefetch
 
 
 def test_statistics_of_a_replay():
@@ -88,6 +89,24 @@ def test_borrowed_views_write_to_the_callers_arrays():
     first, second, single = np.zeros(3, np.int64), np.zeros(2, np.float64), np.zeros(4, np.int32)
     _write_through_borrowed((first, second, 5), single)
     assert first.tolist() == [5, 0, 0] and second.tolist() == [0.0, 2.5] and single.tolist() == [0, 0, 7, 0]
+
+
+@njit
+def _sum_after_prefetching(values, records):
+    total = 0
+    for i in range(values.shape[0]):
+        prefetch(values, np.uint32(values.shape[0] - 1 - i))  # unsigned, as the loop indexes
+        prefetch(records["clock"], i)  # a strided column of a structured array, as a model's record
+        total += values[i] + records["clock"][i]
+    return total
+
+
+def test_prefetch_compiles_for_plain_and_strided_arrays_and_changes_nothing():
+    values = np.arange(5, dtype=np.int64)
+    records = np.zeros(5, np.dtype([("hash", np.uint32), ("clock", np.int32)]))
+    records["clock"] = [10, 20, 30, 40, 50]
+    assert _sum_after_prefetching(values, records) == 10 + 150
+    assert values.tolist() == [0, 1, 2, 3, 4] and records["clock"].tolist() == [10, 20, 30, 40, 50]
 
 
 def test_a_model_charges_its_own_sizes_and_capacity():
