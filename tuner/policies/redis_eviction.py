@@ -642,8 +642,8 @@ def _admit(state, arrays, cache, obj, size, now, i):
 def _ahead(state, arrays, cache, obj):
     """Start loading the record of a key a coming request reads (its link and clock; to a miss, where it
     will be linked): a miss's work is mostly waits on records, and these then overlap it. Measured
-    (paired replays in one process, 16 / 128 MiB, median ratio): redis-lru 1.15 / 1.18, redis-lfu
-    1.27 / 1.21 times as fast, counts unchanged."""
+    (paired replays in one process, 16 / 128 MiB, median ratio, two runs): redis-lru 1.15-1.28 /
+    1.16-1.18, redis-lfu 1.27 / 1.21 times as fast, counts unchanged."""
     prefetch(arrays.hashes, obj)
     return state
 
