@@ -10,9 +10,9 @@ a hand sweeping a circular buffer, and it also works when sizes vary.
 
 The queue is FIFO's ring of ids (``tuner.policies.fifo``): a second chance
 writes one slot at the head as the tail moves on, and an object removed from
-the middle (a delete) only leaves a dead entry, counted in ``dead[x]``, which
-the tail skips; a ring full of dead entries is compacted as FIFO's is. Wins over FIFO wherever reuse exists, at FIFO's
-cost; a bit worse than LRU on recency-heavy traffic.
+the middle (a delete) only leaves a dead entry, which the tail skips; a ring
+full of dead entries is compacted as FIFO's is. Wins over FIFO wherever reuse
+exists, at FIFO's cost; a bit worse than LRU on recency-heavy traffic.
 """
 
 from collections import namedtuple
@@ -24,9 +24,10 @@ from numba import njit
 
 from tuner.engine.kernel import no_op, replay_requests
 from tuner.policies.base import Policy, PolicyInput
-from tuner.policies.fifo import Ring, dead_entry, new_dead_entries, new_ring, on_insert, on_remove, replace, upkeep
+from tuner.policies.fifo import Ring, enter_at_head, is_dead, new_ring, new_slots, on_remove, replace, upkeep
 
-ClockRing = namedtuple("ClockRing", ["ring", "marked", "dead", "referenced"])
+# FIFO's ring and slots, and each object's reference bit.
+ClockRing = namedtuple("ClockRing", ["ring", "slot", "referenced"])
 
 
 @njit(inline="always")
@@ -37,26 +38,26 @@ def _on_hit(state, arrays, cache, obj, size, now, i):
 
 @njit(inline="always")
 def _evict(state, arrays, cache, obj, size, now, i):
-    ring, marked, dead, referenced = arrays
-    head, tail = state.head, state.tail
+    ring, referenced = arrays.ring, arrays.referenced
+    tail = state.tail
     slots = ring.shape[0]
     while True:
         # Unsigned indices: no negative-index wraparound on the eviction path.
-        victim = np.uint32(ring[np.uint64(tail)])
+        entry = ring[np.uint64(tail)]
         tail = 0 if tail + 1 == slots else tail + 1
-        if dead_entry(marked, dead, victim):
+        if is_dead(entry):
             continue
+        victim = np.uint32(entry)
         if referenced[victim] == 0:
-            return replace(state, head=head, tail=tail), victim
+            return replace(state, tail=tail), victim
         referenced[victim] = 0
-        ring[np.uint64(head)] = victim
-        head = 0 if head + 1 == slots else head + 1
+        state = enter_at_head(replace(state, tail=tail), arrays, victim)
 
 
 @njit(inline="always")
 def _on_insert(state, arrays, cache, obj, size, now, i):
     arrays.referenced[obj] = 0
-    return on_insert(state, arrays, cache, obj, size, now, i)
+    return enter_at_head(state, arrays, obj)
 
 
 @njit(cache=True, nogil=True)
@@ -66,7 +67,7 @@ def _replay(run, state, arrays):
 
 def _init(given: PolicyInput, params: Mapping[str, Any]) -> tuple[Ring, ClockRing]:
     referenced = np.zeros(max(given.n_objects, 1), np.uint8)
-    return Ring(np.int64(0), np.int64(0)), ClockRing(new_ring(given.n_objects), *new_dead_entries(given), referenced)
+    return Ring(np.int64(0), np.int64(0)), ClockRing(new_ring(given.n_objects), new_slots(given), referenced)
 
 
 POLICY = Policy(
