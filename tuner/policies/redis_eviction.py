@@ -365,6 +365,14 @@ def _candidate_count(state):
 
 
 @njit(inline="always")
+def _candidate_table(state, arrays):
+    """The candidates' table: its bucket heads, counts, chain links and number of buckets."""
+    if _from_expiry_table(state):
+        return arrays.expire_heads, arrays.expire_counts, arrays.expire_next, state.expire_buckets
+    return arrays.key_heads, arrays.key_counts, arrays.key_next, state.key_buckets
+
+
+@njit(inline="always")
 def _some_keys(state, heads, counts, links, buckets, keys, sample):
     """dictGetSomeKeys: up to ``samples`` keys from consecutive buckets at a random start, into
     ``sample``; returns the generator state and how many.
@@ -415,13 +423,8 @@ def _populate(state, arrays, cache, now):
     The sampled keys are all scored before any is filed: where a key is filed cannot be predicted, and
     each mispredicted branch would hold back the next key's score (its record's load, the eviction's
     longest wait), so the scores load together."""
-    if _from_expiry_table(state):
-        heads, counts, links = arrays.expire_heads, arrays.expire_counts, arrays.expire_next
-        buckets, keys = state.expire_buckets, state.expiring_keys
-    else:
-        heads, counts, links = arrays.key_heads, arrays.key_counts, arrays.key_next
-        buckets, keys = state.key_buckets, state.keys
-    rng, got = _some_keys(state, heads, counts, links, buckets, keys, arrays.sample)
+    heads, counts, links, buckets = _candidate_table(state, arrays)
+    rng, got = _some_keys(state, heads, counts, links, buckets, _candidate_count(state), arrays.sample)
     pool_keys, pool_scores = arrays.pool_keys, arrays.pool_scores
     pooled = state.pooled
     for j in range(got):
@@ -451,7 +454,7 @@ def _populate(state, arrays, cache, now):
 @njit(inline="always")
 def _candidate(state, arrays, obj):
     """Whether a pool entry's key still exists (``dictFind`` in the candidates' table)."""
-    links = arrays.expire_next if _from_expiry_table(state) else arrays.key_next
+    links = _candidate_table(state, arrays)[2]
     return links[np.uint32(obj)] != UNLISTED
 
 
@@ -479,12 +482,8 @@ def _choose(state, arrays, cache, now):
     if _candidate_count(state) == 0:
         return state, EMPTY
     if state.kind == RANDOM:
-        if _from_expiry_table(state):
-            rng, victim = _random_key(
-                state, arrays.expire_heads, arrays.expire_counts, arrays.expire_next, state.expire_buckets
-            )
-        else:
-            rng, victim = _random_key(state, arrays.key_heads, arrays.key_counts, arrays.key_next, state.key_buckets)
+        heads, counts, links, buckets = _candidate_table(state, arrays)
+        rng, victim = _random_key(state, heads, counts, links, buckets)
         return replace(state, rng=rng), victim
     while True:
         state = _populate(state, arrays, cache, now)
