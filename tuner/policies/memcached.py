@@ -94,6 +94,7 @@ from numba.extending import register_jitable
 from tuner.capacity import OBJECTS
 from tuner.engine.kernel import expire, is_write, no_op, release, replay_requests
 from tuner.engine.named_state import named_state
+from tuner.engine.prefetch import prefetch
 from tuner.errors import CachetuneError
 from tuner.policies.base import Charge, Param, Policy, PolicyInput
 from tuner.policies.linked_list import NONE, move_to_head, push_head, unlink
@@ -374,10 +375,18 @@ def _evict(state, arrays, cache, obj, size, now, i):
     return _on_remove(state, arrays, cache, victim, now, i), victim
 
 
+@register_jitable(inline="always")
+def _ahead(state, arrays, cache, obj):
+    """Start loading the record of a key a coming request reads (its flags on a hit; on a miss the
+    record the insert writes), so that wait overlaps this request's work."""
+    prefetch(arrays.flags, obj)
+    return state
+
+
 @njit(cache=True, nogil=True)
 def _replay(run, state, arrays):
     return replay_requests(run, state, arrays, _on_hit, no_op, _evict, _on_insert, _on_remove, hooks_release=True,
-                           admit=_admit)  # fmt: skip
+                           admit=_admit, ahead=_ahead)  # fmt: skip
 
 
 def _charge(trace: Trace, capacity: Capacity, params: Mapping[str, Any]) -> Charge:
