@@ -1,8 +1,9 @@
 """A hint that an array element will be read soon: the processor starts loading its cache line.
 
-The Redis models wait on memory more than they compute (each miss samples keys whose records lie
-anywhere in a table of every object): starting the next requests' loads early lets those waits
-overlap. A hint changes no value, and in plain Python (``NUMBA_DISABLE_JIT=1``) it does nothing.
+The Redis and memcached models wait on memory more than they compute (a Redis miss samples keys
+whose records lie anywhere in a table of every object; memcached's reads and writes an item record
+and its neighbours in the LRU): starting the next requests' loads early lets those waits overlap.
+A hint changes no value, and in plain Python (``NUMBA_DISABLE_JIT=1``) it does nothing.
 """
 
 from llvmlite import ir
