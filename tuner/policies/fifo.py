@@ -2,16 +2,16 @@
 
 Residents sit in a ring buffer in insertion order. An object removed from
 the middle (a delete, an expiry) leaves a dead entry behind: ``slot[x]`` is
-where x's live entry sits, and a removal overwrites that entry with
-``DEAD``, which the tail skips; a ring that dead entries fill more than half of is compacted
-between stretches of requests (the loop's ``upkeep``; at most once per
-``n_objects`` inserts: it has room for twice as many entries as objects, and
-the loop never lets a stretch insert more than the room left). So an eviction
-tells a dead entry from the value it reads anyway (a check that reads another
-array per eviction cost a third of FIFO's speed), and a removal pays one
-write. A replay that never removes keeps no slots (``slot`` is None, so the
-bookkeeping compiles away). Cheapest policy to run; a baseline that SIEVE,
-CLOCK and S3-FIFO improve on.
+where x's live entry sits, and a removal overwrites that entry with ``DEAD``,
+which the tail skips. A ring that dead entries fill more than half of is
+compacted between stretches of requests (the loop's ``upkeep``; at most once
+per ``n_objects`` inserts: it has room for twice as many entries as objects,
+and the loop never lets a stretch insert more than the room left). So an
+eviction tells a dead entry from the value it reads anyway (a check that read
+another array per eviction cost a third of FIFO's speed on any trace with a
+DELETE), and a removal pays one write. A replay that never removes keeps no
+slots (``slot`` is None, so the bookkeeping compiles away). Cheapest policy to
+run; a baseline that SIEVE, CLOCK and S3-FIFO improve on.
 """
 
 from collections import namedtuple
