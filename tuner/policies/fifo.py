@@ -39,13 +39,13 @@ def is_dead(entry):
     return entry < 0
 
 
-def note_entry(slot, obj, at):
+def _note_entry(slot, obj, at):
     """Remember that ``obj``'s live entry is ring slot ``at`` (nothing when nothing is removed)."""
     if slot is not None:
         slot[np.uint32(obj)] = at
 
 
-@overload(note_entry)
+@overload(_note_entry)
 def _note_entry_compiled(slot, obj, at):
     if isinstance(slot, types.NoneType):
         return lambda slot, obj, at: None
@@ -148,7 +148,7 @@ def enter_at_head(state, arrays, obj):
     ring = arrays.ring
     head = state.head
     ring[np.uint64(head)] = obj
-    note_entry(arrays.slot, obj, head)
+    _note_entry(arrays.slot, obj, head)
     return replace(state, head=0 if head + 1 == ring.shape[0] else head + 1)
 
 
